@@ -1,0 +1,7 @@
+export * from './errors.ts';
+export * from './eui.ts';
+export * from './crc32.ts';
+export * from './request.ts';
+export * from './response.ts';
+export * from './credentials.ts';
+export * from './signature.ts';
