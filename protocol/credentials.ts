@@ -102,6 +102,9 @@ export function splitCredentials(blob: Uint8Array): SplitCredentials {
   const data = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   if (data[0] !== 0x30) throw new InvalidCredentialsError('credentials at byte 0: the trust must start with a DER SEQUENCE (0x30)');
   const trustLength = stationDerLength(data, 0);
+  if (trustLength > data.length) {
+    throw new InvalidCredentialsError(`credentials at byte 0: the trust's ${trustLength} bytes exceed the blob of ${data.length}`);
+  }
   const certOffset = trustLength;
   let cert: Buffer | null = null;
   let keyOffset: number;

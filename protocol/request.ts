@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv';
-import { parse as parseJsonLossless, parseNumberAndBigInt } from 'lossless-json';
+import { isInteger, isSafeNumber, parse as parseJsonLossless } from 'lossless-json';
 import { InvalidRequestError, CupsProtocolError } from './errors.ts';
 import { euiFromInteger, parseEui, type Eui } from './eui.ts';
 
@@ -54,7 +54,7 @@ export function parseUpdateInfoRequest(body: string | Uint8Array): UpdateInfoReq
   const textBody = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
   let raw: unknown;
   try {
-    raw = parseJsonLossless(textBody, null, parseNumberAndBigInt);
+    raw = parseJsonLossless(textBody, null, exactNumber);
   } catch (error) {
     throw new InvalidRequestError(`the body is not valid JSON: ${(error as Error).message}`);
   }
@@ -97,6 +97,11 @@ export function parseUpdateInfoRequest(body: string | Uint8Array): UpdateInfoReq
     package: (fields.package as string | null | undefined) ?? null,
     keys: (fields.keys as number[] | undefined) ?? [],
   };
+}
+
+/** Safe numbers as numbers; integers beyond 2^53 as bigint so that no digit is lost. */
+function exactNumber(text: string): number | bigint {
+  return !isSafeNumber(text) && isInteger(text) ? BigInt(text) : Number(text);
 }
 
 function asNumber(value: unknown): unknown {
