@@ -1,0 +1,60 @@
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { credentialsCrc, splitCredentials, type UpdateInfoResponse } from '../../protocol/index.ts';
+
+/** What an operator may see of a certificate: never more than its public facts. */
+export function describeCertificate(der: Uint8Array) {
+  const cert = new X509Certificate(der);
+  return {
+    subject: cert.subject.replace(/\n/g, ', '),
+    issuer: cert.issuer.replace(/\n/g, ', '),
+    notAfter: new Date(cert.validTo).toISOString(),
+    sha256: cert.fingerprint256.replace(/:/g, '').toLowerCase(),
+  };
+}
+
+function describeKey(der: Uint8Array): string {
+  let key: KeyObject | undefined;
+  for (const type of ['sec1', 'pkcs1', 'pkcs8'] as const) {
+    try {
+      key = createPrivateKey({ key: Buffer.from(der), format: 'der', type });
+      break;
+    } catch {
+      // try the next encoding
+    }
+  }
+  if (!key) return 'unreadable';
+  const details = key.asymmetricKeyDetails ?? {};
+  return details.namedCurve ? `${key.asymmetricKeyType} ${details.namedCurve}` : `${key.asymmetricKeyType} ${details.modulusLength ?? ''}`.trim();
+}
+
+/** A credentials blob as the station would split it: modes, certificates, key type, header names. */
+export function describeCredentials(blob: Uint8Array) {
+  const split = splitCredentials(blob);
+  const mode = split.token !== null ? 'token' : split.cert ? 'certificate' : 'trust-only';
+  return {
+    mode,
+    bytes: blob.length,
+    crc32: credentialsCrc(blob),
+    trust: describeCertificate(split.trust),
+    ...(split.cert ? { certificate: describeCertificate(split.cert) } : {}),
+    ...(split.key ? { keyType: describeKey(split.key) } : {}),
+    // Token values are secrets: show only which headers the station will send.
+    ...(split.token !== null ? { tokenHeaders: split.token.split('\r\n').filter(Boolean).map((line) => line.split(':')[0]) } : {}),
+  };
+}
+
+/** The whole answer as JSON-friendly data, safe to print or log. */
+export function describeResponse(response: UpdateInfoResponse) {
+  return {
+    cupsUri: response.cupsUri ?? null,
+    tcUri: response.tcUri ?? null,
+    cupsCred: response.cupsCred ? describeCredentials(response.cupsCred) : null,
+    tcCred: response.tcCred ? describeCredentials(response.tcCred) : null,
+    signature: response.signature
+      ? { keyCrc: `0x${response.signature.keyCrc.toString(16).toUpperCase().padStart(8, '0')}`, bytes: response.signature.der.length }
+      : null,
+    update: response.update
+      ? { bytes: response.update.length, sha256: createHash('sha256').update(response.update).digest('hex') }
+      : null,
+  };
+}

@@ -1,0 +1,25 @@
+import { Command } from 'commander';
+import { reportError } from './fail.ts';
+import { registerDecode } from './commands/decode.ts';
+import { registerId6 } from './commands/id6.ts';
+
+const program = new Command('cups')
+  .description('LoRaWAN CUPS server for LoRa Basics Station gateways')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerDecode(program);
+registerId6(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const commanderCode = (error as { code?: string }).code;
+  if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version') {
+    process.exitCode = 0;
+  } else if (commanderCode?.startsWith('commander.')) {
+    process.exitCode = 2;
+  } else {
+    reportError(error);
+  }
+}

@@ -1,0 +1,17 @@
+import { readFile } from 'node:fs/promises';
+import { CliError } from './fail.ts';
+
+/** Reads a whole file, or standard input when no file (or `-`) is named. */
+export async function readInput(file: string | undefined): Promise<Buffer> {
+  if (file && file !== '-') {
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new CliError('file_unreadable', `cannot read ${file}: ${(error as Error).message}`);
+    }
+  }
+  if (process.stdin.isTTY) throw new CliError('no_input', 'no FILE given and nothing piped to standard input', 2);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
