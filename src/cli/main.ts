@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import { reportError } from './fail.ts';
 import { registerDecode } from './commands/decode.ts';
+import { registerGateway } from './commands/gateway.ts';
 import { registerId6 } from './commands/id6.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerTrust } from './commands/trust.ts';
 
 const program = new Command('cups')
   .description('LoRaWAN CUPS server for LoRa Basics Station gateways')
@@ -10,6 +13,9 @@ const program = new Command('cups')
 
 registerDecode(program);
 registerId6(program);
+registerServe(program);
+registerGateway(program);
+registerTrust(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,59 @@
+import { dirname, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { SERVE_DEFAULTS, type ServeOptions } from '../../config/serve-options.ts';
+import { demoCurlCommand, ensureDemo } from '../../demo/ensure-demo.ts';
+import { openRegistry } from '../../registry/open-registry.ts';
+import { startServer } from '../../server/start-server.ts';
+
+const env = (option: Option, name: string) => option.env(`CUPS_${name}`);
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the CUPS server (every option also reads a CUPS_* environment variable)')
+    .addOption(env(new Option('--port <port>', 'TCP port').default(SERVE_DEFAULTS.port).argParser(port), 'PORT'))
+    .addOption(env(new Option('--host <host>', 'address to listen on').default(SERVE_DEFAULTS.host), 'HOST'))
+    .addOption(env(new Option('--tenants <dir>', 'trust store: DIR/common/*.pem and DIR/<tenant>/*.pem').default(SERVE_DEFAULTS.tenants), 'TENANTS'))
+    .addOption(env(new Option('--db <url>', 'gateway registry').default(SERVE_DEFAULTS.db), 'DB'))
+    .addOption(env(new Option('--tls-cert <file>', 'server certificate (PEM, chain after it) for native TLS'), 'TLS_CERT'))
+    .addOption(env(new Option('--tls-key <file>', 'server private key (PEM)'), 'TLS_KEY'))
+    .addOption(env(new Option('--tls-reject-unauthorized', 'refuse unknown or missing client certificates in the handshake itself').default(false), 'TLS_REJECT_UNAUTHORIZED'))
+    .addOption(env(new Option('--client-cert-header <name>', 'take the client certificate from this header set by a trusted TLS proxy'), 'CLIENT_CERT_HEADER'))
+    .addOption(env(new Option('--client-chain-header <name>', 'optional header with the intermediates (HAProxy ssl_c_chain_der, Client-Cert-Chain)'), 'CLIENT_CHAIN_HEADER'))
+    .addOption(env(new Option('--trust-proxy <cidrs>', 'peers whose certificate header is believed').default(SERVE_DEFAULTS.trustProxy.join(',')), 'TRUST_PROXY'))
+    .addOption(env(new Option('--log-level <level>', 'fatal, error, warn, info, debug').default(SERVE_DEFAULTS.logLevel), 'LOG_LEVEL'))
+    .addOption(env(new Option('--demo', 'on first run create a demo server certificate, tenant CA and gateway, and use them').default(false), 'DEMO'))
+    .action(async (raw: Omit<ServeOptions, 'trustProxy'> & { trustProxy: string }) => {
+      const options: ServeOptions = { ...raw, trustProxy: raw.trustProxy.split(',').filter(Boolean) };
+      let demo;
+      if (options.demo && !options.tlsCert && !options.clientCertHeader) {
+        const registry = openRegistry(options.db);
+        try {
+          const dataDir = options.db.startsWith('sqlite:') ? dirname(resolve(options.db.slice(7))) : resolve('data');
+          demo = await ensureDemo(dataDir, resolve(options.tenants), registry);
+        } finally {
+          await registry.close();
+        }
+        options.tlsCert = demo.serverCert;
+        options.tlsKey = demo.serverKey;
+      }
+      const server = await startServer(options);
+      if (demo) {
+        process.stdout.write(`\nDemo ready. Ask for the demo gateway's answer with:\n\n  ${demoCurlCommand(demo, options.port)}\n\n`);
+      }
+      const shutdown = (signal: string) => {
+        server.app.log.info({ signal }, 'shutting down: finishing requests in flight');
+        const force = setTimeout(() => process.exit(1), 10_000);
+        force.unref();
+        server.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+    });
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0..65535, got "${value}"`);
+  return n;
+}

@@ -1,0 +1,28 @@
+import { DEFAULT_TRUSTED_PROXIES } from '../client-cert/trusted-proxies.ts';
+import { DEFAULT_DB_URL } from '../registry/open-registry.ts';
+
+/** Everything `cups serve` can be told; each also comes from an environment variable (see the CLI). */
+export interface ServeOptions {
+  port: number;
+  host: string;
+  tenants: string;
+  db: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsRejectUnauthorized: boolean;
+  clientCertHeader?: string;
+  clientChainHeader?: string;
+  trustProxy: string[];
+  logLevel: string;
+  /** First run: create and use the demo PKI, tenant and gateway when nothing else is configured. */
+  demo: boolean;
+}
+
+export const SERVE_DEFAULTS = {
+  port: 8987,
+  host: '0.0.0.0',
+  tenants: './tenants',
+  db: DEFAULT_DB_URL,
+  trustProxy: DEFAULT_TRUSTED_PROXIES,
+  logLevel: 'info',
+} as const;

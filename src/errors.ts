@@ -1,0 +1,39 @@
+/**
+ * Every refusal the service answers with: an HTTP status, a stable machine-readable code and a
+ * message for humans. One class per failure, so callers and tests name the failure, not a string.
+ */
+export abstract class Refusal extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+const refusal = (status: number, code: string) =>
+  class extends Refusal {
+    readonly status = status;
+    readonly code = code;
+  };
+
+export class NoClientCertificate extends refusal(401, 'no_client_certificate') {}
+export class ClientCertificateMalformed extends refusal(400, 'client_certificate_malformed') {}
+export class ClientCertificateAmbiguous extends refusal(400, 'client_certificate_ambiguous') {}
+export class CertificateUntrusted extends refusal(403, 'certificate_untrusted') {}
+export class CertificateExpired extends refusal(403, 'certificate_expired') {}
+export class CertificateNotYetValid extends refusal(403, 'certificate_not_yet_valid') {}
+export class CertificateNotClient extends refusal(403, 'certificate_not_client') {}
+export class InvalidRequest extends refusal(400, 'invalid_request') {}
+export class UnsupportedMediaType extends refusal(415, 'unsupported_media_type') {}
+export class RequestTooLarge extends refusal(413, 'request_too_large') {}
+export class CnNotEui extends refusal(403, 'cn_not_eui') {}
+export class CnRouterMismatch extends refusal(403, 'cn_router_mismatch') {}
+export class GatewayNotFound extends refusal(404, 'gateway_not_found') {}
+export class TenantMismatch extends refusal(403, 'tenant_mismatch') {}
+export class RouteNotFound extends refusal(404, 'not_found') {}
+export class MethodNotAllowed extends refusal(405, 'method_not_allowed') {}
+
+/** Registry and provisioning failures (CLI and admin paths), also with stable codes. */
+export class GatewayExists extends refusal(409, 'gateway_exists') {}
+export class InvalidGateway extends refusal(400, 'invalid_gateway') {}

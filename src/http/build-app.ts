@@ -1,0 +1,62 @@
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { SecureContextOptions } from 'node:tls';
+import { InvalidRequest, Refusal, RequestTooLarge, RouteNotFound, UnsupportedMediaType } from '../errors.ts';
+import { updateInfoRoute, type UpdateInfoOptions } from './update-info-route.ts';
+
+export interface AppOptions extends UpdateInfoOptions {
+  /** Native TLS; absent for plain HTTP behind a TLS proxy. */
+  https?: SecureContextOptions & { rejectUnauthorized: boolean };
+  logger?: FastifyServerOptions['logger'];
+  /** Readiness: resolves when the registry answers. */
+  isReady: () => Promise<boolean>;
+}
+
+/** Fastify errors that are the client's fault, mapped to the service's refusals. */
+function asRefusal(error: FastifyError): Refusal | undefined {
+  if (error instanceof Refusal) return error;
+  if (error.statusCode === 415) return new UnsupportedMediaType('the body must be Content-Type: application/json');
+  if (error.statusCode === 413) return new RequestTooLarge('the body is over 8 KiB; an update-info request is about 250 bytes');
+  if (error.statusCode === 400) return new InvalidRequest(error.message);
+  return undefined;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // The service writes one line per answer itself; no request bodies or headers are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Requests that dribble in are cut off rather than holding sockets open.
+    requestTimeout: 10_000,
+    ...(options.https
+      ? {
+          https: {
+            ...options.https,
+            requestCert: true,
+            minVersion: 'TLSv1.2' as const,
+          },
+        }
+      : {}),
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const refusal = asRefusal(error);
+    if (!refusal) {
+      request.log.error({ err: error, peer: request.ip }, 'request failed');
+      return reply.code(500).send({ code: 'internal_error', message: 'the server failed to answer; see its log' });
+    }
+    request.log.warn({ eui: request.gatewayEui ?? undefined, reason: refusal.code, peer: request.ip }, refusal.message);
+    return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const refusal = new RouteNotFound(`no route ${request.method} ${request.url.split('?')[0]}`);
+    return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = await options.isReady().catch(() => false);
+    return reply.code(ready ? 200 : 503).send({ ready });
+  });
+  await app.register(updateInfoRoute, options);
+  return app;
+}

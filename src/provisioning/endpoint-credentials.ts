@@ -1,0 +1,70 @@
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  certificateDer,
+  CupsProtocolError,
+  encodeCredentials,
+  privateKeyDer,
+  tokenHeaderLines,
+} from '../../protocol/index.ts';
+import { InvalidGateway } from '../errors.ts';
+
+/** What an operator gives for one endpoint (LNS or CUPS): a URI and optional credentials, as PEM or DER. */
+export interface EndpointInput {
+  uri: string;
+  trust?: Uint8Array | string;
+  cert?: Uint8Array | string;
+  key?: Uint8Array | string;
+  token?: string;
+}
+
+const SCHEMES = { lns: ['ws:', 'wss:'], cups: ['http:', 'https:'] } as const;
+const SECURE = { lns: 'wss:', cups: 'https:' } as const;
+
+/**
+ * Checks an endpoint the way the station will use it and builds its credentials blob: `wss://` or
+ * `https://` needs a trust; a certificate needs its matching key; a certificate and a token
+ * exclude each other. Throws InvalidGateway naming the problem; nothing is half-built.
+ */
+export function buildEndpoint(kind: 'lns' | 'cups', input: EndpointInput): { uri: string; credentials: Buffer | null } {
+  const label = kind === 'lns' ? 'LNS' : 'CUPS';
+  const flag = `--${kind}`;
+  let url: URL;
+  try {
+    url = new URL(input.uri);
+  } catch {
+    throw new InvalidGateway(`the ${label} URI "${input.uri}" is not a URI`);
+  }
+  if (!(SCHEMES[kind] as readonly string[]).includes(url.protocol)) {
+    throw new InvalidGateway(`the ${label} URI must start with ${SCHEMES[kind].map((s) => `${s}//`).join(' or ')}`);
+  }
+  if (Buffer.byteLength(input.uri) > 255) throw new InvalidGateway(`the ${label} URI is longer than 255 bytes`);
+  if (input.cert && input.token) throw new InvalidGateway(`give either ${flag}-cert/${flag}-key or ${flag}-token, not both`);
+  if (!!input.cert !== !!input.key) throw new InvalidGateway(`${flag}-cert and ${flag}-key go together`);
+  if (!input.trust) {
+    if (url.protocol === SECURE[kind]) throw new InvalidGateway(`a ${SECURE[kind]}// ${label} URI needs ${flag}-trust`);
+    if (input.cert || input.token) throw new InvalidGateway(`${flag}-cert and ${flag}-token need ${flag}-trust as well`);
+    return { uri: input.uri, credentials: null };
+  }
+  try {
+    const trust = certificateDer(input.trust, `${label} trust`);
+    if (input.cert && input.key) {
+      const cert = certificateDer(input.cert, `${label} certificate`);
+      const key = privateKeyDer(input.key);
+      if (!keyMatchesCertificate(key, cert)) throw new InvalidGateway(`${flag}-key does not belong to ${flag}-cert`);
+      return { uri: input.uri, credentials: encodeCredentials({ mode: 'certificate', trust, cert, key }) };
+    }
+    if (input.token) {
+      return { uri: input.uri, credentials: encodeCredentials({ mode: 'token', trust, token: tokenHeaderLines(input.token) }) };
+    }
+    return { uri: input.uri, credentials: encodeCredentials({ mode: 'trust-only', trust }) };
+  } catch (error) {
+    if (error instanceof CupsProtocolError) throw new InvalidGateway(`${label} credentials: ${error.message}`);
+    throw error;
+  }
+}
+
+function keyMatchesCertificate(key: Buffer, cert: Buffer): boolean {
+  const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+  const type = key[0] === 0x30 && key[2] === 0x02 && key[3] === 0x01 && key[4] === 0x01 ? 'sec1' : 'pkcs1';
+  return spki(createPublicKey(createPrivateKey({ key, format: 'der', type }))).equals(spki(new X509Certificate(cert).publicKey));
+}

@@ -1,0 +1,97 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pemBlocks } from '../../protocol/lib/der.ts';
+import { certificateFacts, type CertificateFacts } from './certificate-facts.ts';
+
+/** The folder name whose certificates every tenant trusts. */
+export const COMMON_TENANT = 'common';
+const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export interface StoredCertificate extends CertificateFacts {
+  /** Tenants whose folders hold this certificate (COMMON_TENANT for all). */
+  tenants: Set<string>;
+  /** Files it was read from, for `cups ca list` and logs. */
+  files: string[];
+  /** A self-signed CA certificate: where a chain may end. */
+  anchor: boolean;
+}
+
+export interface TrustStoreProblem {
+  file: string;
+  reason: string;
+}
+
+/** An immutable snapshot of the tenants folder, indexed by subject name. */
+export class TrustStore {
+  private readonly bySubject = new Map<string, StoredCertificate[]>();
+
+  constructor(
+    readonly certificates: StoredCertificate[],
+    readonly problems: TrustStoreProblem[] = [],
+  ) {
+    for (const cert of certificates) {
+      const list = this.bySubject.get(cert.subjectKey) ?? [];
+      list.push(cert);
+      this.bySubject.set(cert.subjectKey, list);
+    }
+  }
+
+  /** Store certificates whose subject is the given name (candidates to have issued a certificate). */
+  withSubject(subjectKey: string): readonly StoredCertificate[] {
+    return this.bySubject.get(subjectKey) ?? [];
+  }
+
+  /** PEM of every certificate, for the TLS server's CA list. */
+  get pem(): string[] {
+    return this.certificates.map((c) => c.x509.toString());
+  }
+}
+
+/**
+ * Reads `DIR/<tenant>/*.pem`. A file that cannot be read or parsed is reported in `problems` and
+ * skipped whole; everything else still loads. A missing DIR is an error (the caller keeps the last
+ * good store).
+ */
+export async function loadTrustStore(dir: string): Promise<TrustStore> {
+  const byFingerprint = new Map<string, StoredCertificate>();
+  const problems: TrustStoreProblem[] = [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const tenantDir = join(dir, entry.name);
+    if (!TENANT_ID.test(entry.name)) {
+      problems.push({ file: tenantDir, reason: 'not a valid tenant id (letters, digits, ".", "_", "-"; at most 64)' });
+      continue;
+    }
+    let files: string[];
+    try {
+      files = (await readdir(tenantDir)).filter((name) => name.endsWith('.pem')).sort();
+    } catch (error) {
+      problems.push({ file: tenantDir, reason: (error as Error).message });
+      continue;
+    }
+    for (const name of files) {
+      const file = join(tenantDir, name);
+      let parsed: CertificateFacts[];
+      try {
+        const blocks = pemBlocks(await readFile(file, 'latin1')).filter((b) => b.label === 'CERTIFICATE');
+        if (blocks.length === 0) throw new Error('no CERTIFICATE block');
+        parsed = blocks.map((b) => certificateFacts(b.der));
+      } catch (error) {
+        problems.push({ file, reason: (error as Error).message });
+        continue;
+      }
+      for (const facts of parsed) {
+        const known = byFingerprint.get(facts.fingerprint);
+        if (known) {
+          known.tenants.add(entry.name);
+          known.files.push(file);
+        } else {
+          const anchor = facts.isCa && facts.selfIssued && facts.x509.verify(facts.x509.publicKey);
+          byFingerprint.set(facts.fingerprint, { ...facts, tenants: new Set([entry.name]), files: [file], anchor });
+        }
+      }
+    }
+  }
+  return new TrustStore([...byFingerprint.values()], problems);
+}

@@ -1,0 +1,133 @@
+import {
+  CertificateExpired,
+  CertificateNotClient,
+  CertificateNotYetValid,
+  CertificateUntrusted,
+  ClientCertificateMalformed,
+  type Refusal,
+} from '../errors.ts';
+import { OID } from '../pki/create-certificate.ts';
+import { certificateFacts, type CertificateFacts } from './certificate-facts.ts';
+import { COMMON_TENANT, type StoredCertificate, type TrustStore } from './trust-store.ts';
+
+/** Longest chain accepted, leaf and root included. */
+export const MAX_CHAIN_LENGTH = 8;
+
+/** The tenants a verified chain may authenticate a gateway for. */
+export type TenantScope = 'all' | ReadonlySet<string>;
+
+export interface VerifiedChain {
+  leaf: CertificateFacts;
+  /** Leaf first, root last. */
+  path: CertificateFacts[];
+  scope: TenantScope;
+}
+
+interface Candidate {
+  facts: CertificateFacts;
+  stored?: StoredCertificate;
+  /** Sent by the client: usable for any tenant, unlike an intermediate found only in a tenant's folder. */
+  presented: boolean;
+}
+
+export function scopeAllows(scope: TenantScope, tenant: string): boolean {
+  return scope === 'all' || scope.has(tenant);
+}
+
+/**
+ * Runs the certificate checks: the leaf is an end-entity certificate fit for client
+ * authentication, and a chain from it through presented or stored intermediates reaches a root
+ * in the store with valid signatures, CA flags, path lengths and dates. Throws the Refusal that
+ * names the failed check.
+ */
+export function verifyClientChain(leafDer: Uint8Array, presentedDer: readonly Uint8Array[], store: TrustStore, now = new Date()): VerifiedChain {
+  const leaf = parse(leafDer, 'client certificate');
+  if (leaf.isCa) throw new CertificateNotClient('the client certificate is a CA certificate; a gateway needs an end-entity certificate');
+  if (leaf.extKeyUsage && !leaf.extKeyUsage.includes(OID.clientAuth)) {
+    throw new CertificateNotClient('the client certificate has extended key usage without clientAuth');
+  }
+  const presented = presentedDer.slice(0, MAX_CHAIN_LENGTH * 2).map((der) => parse(der, 'presented chain certificate'));
+  const paths = findPaths(leaf, presented, store);
+  if (paths.length === 0) {
+    throw new CertificateUntrusted(
+      `no chain from the client certificate (issuer ${leaf.x509.issuer.replace(/\n/g, ', ')}) reaches a CA in the trust store`,
+    );
+  }
+  let dateRefusal: Refusal | undefined;
+  const scopes: TenantScope[] = [];
+  let firstValid: Candidate[] | undefined;
+  for (const path of paths) {
+    const refusal = dateProblem([leaf, ...path.map((c) => c.facts)], now);
+    if (refusal) {
+      dateRefusal ??= refusal;
+      continue;
+    }
+    firstValid ??= path;
+    scopes.push(pathScope(path));
+  }
+  if (!firstValid) throw dateRefusal!;
+  return { leaf, path: [leaf, ...firstValid.map((c) => c.facts)], scope: unionScopes(scopes) };
+}
+
+function parse(der: Uint8Array, what: string): CertificateFacts {
+  try {
+    return certificateFacts(der);
+  } catch (error) {
+    throw new ClientCertificateMalformed(`the ${what} is not a valid X.509 certificate: ${(error as Error).message}`);
+  }
+}
+
+/** Every chain (issuers above the leaf, root last) that ends at a store anchor, depth-first. */
+function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store: TrustStore): Candidate[][] {
+  const found: Candidate[][] = [];
+  const issuersOf = (cert: CertificateFacts): Candidate[] => {
+    const candidates = new Map<string, Candidate>();
+    for (const stored of store.withSubject(cert.issuerKey)) candidates.set(stored.fingerprint, { facts: stored, stored, presented: false });
+    for (const facts of presented) {
+      if (facts.subjectKey !== cert.issuerKey) continue;
+      const stored = candidates.get(facts.fingerprint)?.stored;
+      candidates.set(facts.fingerprint, { facts, ...(stored ? { stored } : {}), presented: true });
+    }
+    return [...candidates.values()];
+  };
+  const walk = (cert: CertificateFacts, above: Candidate[], seen: Set<string>): void => {
+    if (above.length + 1 >= MAX_CHAIN_LENGTH) return;
+    for (const candidate of issuersOf(cert)) {
+      const issuer = candidate.facts;
+      if (seen.has(issuer.fingerprint) || !issuer.isCa) continue;
+      // Intermediates between this issuer and the leaf, which its path length constraint bounds.
+      if (issuer.pathLength !== undefined && above.length > issuer.pathLength) continue;
+      if (!cert.x509.checkIssued(issuer.x509) || !cert.x509.verify(issuer.x509.publicKey)) continue;
+      const path = [...above, candidate];
+      if (candidate.stored?.anchor) found.push(path);
+      else walk(issuer, path, new Set([...seen, issuer.fingerprint]));
+    }
+  };
+  walk(leaf, [], new Set([leaf.fingerprint]));
+  return found;
+}
+
+function dateProblem(chain: CertificateFacts[], now: Date): Refusal | undefined {
+  for (const cert of chain) {
+    const name = cert.x509.subject.replace(/\n/g, ', ');
+    if (now > cert.notAfter) return new CertificateExpired(`the certificate ${name} expired on ${cert.notAfter.toISOString()}`);
+    if (now < cert.notBefore) return new CertificateNotYetValid(`the certificate ${name} is not valid before ${cert.notBefore.toISOString()}`);
+  }
+  return undefined;
+}
+
+/** Store certificates outside `common` restrict a chain to the tenants whose folders hold them. */
+function pathScope(path: Candidate[]): TenantScope {
+  let scope: Set<string> | undefined;
+  for (const { stored, presented } of path) {
+    const fromStoreOnly = stored && (!presented || stored.anchor);
+    if (!fromStoreOnly || stored.tenants.has(COMMON_TENANT)) continue;
+    scope = scope ? new Set([...scope].filter((t) => stored.tenants.has(t))) : new Set(stored.tenants);
+  }
+  return scope ?? 'all';
+}
+
+function unionScopes(scopes: TenantScope[]): TenantScope {
+  if (scopes.includes('all')) return 'all';
+  return new Set(scopes.flatMap((s) => [...(s as Set<string>)]));
+}
