@@ -1,0 +1,93 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import type { ConnectionOptions } from 'node:tls';
+import { buildEndpoint } from '../../src/provisioning/endpoint-credentials.ts';
+import { SqliteRegistry } from '../../src/registry/sqlite-registry.ts';
+import { startServer, type RunningServer } from '../../src/server/start-server.ts';
+import type { ServeOptions } from '../../src/config/serve-options.ts';
+import { EUI, writeTenants, type TestPki } from '../../fixtures/test-pki.ts';
+
+export interface TestServer {
+  server: RunningServer;
+  port: number;
+  dir: string;
+  tenants: string;
+  db: string;
+}
+
+/** A real `cups serve` on a loopback port with the fixture tenants and two registered gateways. */
+export async function startTestServer(pki: TestPki, options: Partial<ServeOptions> = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'cups-test-'));
+  const tenants = join(dir, 'tenants');
+  writeTenants(tenants, pki);
+  const dbFile = join(dir, 'cups.db');
+  const registry = new SqliteRegistry(dbFile);
+  for (const [eui, tenant] of [[EUI.a, 'tenant-a'], [EUI.b, 'tenant-b']] as const) {
+    const lns = buildEndpoint('lns', { uri: `wss://lns-${tenant}.example:8887`, trust: pki.serverCa.pem, token: `secret-${tenant}` });
+    await registry.add({ eui, tenant, name: null, lnsUri: lns.uri, lnsCredentials: lns.credentials, cupsUri: null, cupsCredentials: null });
+  }
+  await registry.close();
+  const certFile = join(dir, 'server.crt');
+  const keyFile = join(dir, 'server.key');
+  writeFileSync(certFile, pki.server.pem);
+  writeFileSync(keyFile, pki.server.keyPem);
+  const server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    tenants,
+    db: `sqlite:${dbFile}`,
+    tlsCert: certFile,
+    tlsKey: keyFile,
+    tlsRejectUnauthorized: false,
+    trustProxy: ['127.0.0.0/8', '::1/128'],
+    logLevel: 'silent',
+    demo: false,
+    ...options,
+  });
+  const port = (server.app.server.address() as { port: number }).port;
+  return { server, port, dir, tenants, db: `sqlite:${dbFile}` };
+}
+
+export interface Answer {
+  status: number;
+  body: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+  json(): { code: string; message: string };
+}
+
+export interface PostOptions {
+  body?: string | Buffer;
+  contentType?: string | null;
+  headers?: Record<string, string | string[]>;
+  tls?: ConnectionOptions;
+  method?: string;
+  path?: string;
+}
+
+/** One request on a fresh connection, over HTTPS when `tls` is given, plain HTTP otherwise. */
+export function post(port: number, options: PostOptions = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const body = options.body ?? '';
+    const headers: Record<string, string | string[] | number> = { ...options.headers, 'content-length': Buffer.byteLength(body) };
+    if (options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json';
+    const common = { host: '127.0.0.1', port, method: options.method ?? 'POST', path: options.path ?? '/update-info', headers, agent: false as const };
+    const onResponse = (res: import('node:http').IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const data = Buffer.concat(chunks);
+        resolve({ status: res.statusCode!, body: data, headers: res.headers, json: () => JSON.parse(data.toString()) });
+      });
+    };
+    const req = options.tls
+      ? httpsRequest({ ...common, servername: 'localhost', ...options.tls }, onResponse)
+      : httpRequest(common, onResponse);
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export const routerBody = (router: string, extra: Record<string, unknown> = {}) => JSON.stringify({ router, ...extra });

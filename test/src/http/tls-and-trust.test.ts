@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type TLSSocket } from 'node:tls';
+import { rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
+import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await createTestPki();
+});
+
+/** Polls until `check` holds, failing after `ms`: the reload promise is 2 seconds. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    if (await check()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not within ${ms} ms`);
+}
+
+describe('trust store hot reload, without a restart', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(pki);
+  });
+  afterAll(() => server.server.close());
+
+  const asStranger = () => post(server.port, { tls: { ca: pki.serverCa.pem, cert: pki.leaves.stranger.pem, key: pki.leaves.stranger.keyPem }, body: routerBody(EUI.a) });
+
+  it('adding a CA file to a tenant takes effect within 2 s, deleting it revokes within 2 s', async () => {
+    expect((await asStranger()).status).toBe(403);
+    const file = join(server.tenants, 'tenant-a', 'stranger.pem');
+    writeFileSync(file, pki.stranger.pem);
+    await within(2000, async () => (await asStranger()).status === 200);
+    rmSync(file);
+    await within(2000, async () => (await asStranger()).status === 403);
+    expect((await asStranger()).json().code).toBe('certificate_untrusted');
+  });
+
+  it('a broken file is skipped and everything else keeps serving', async () => {
+    const file = join(server.tenants, 'tenant-a', 'broken.pem');
+    writeFileSync(file, '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n');
+    mkdirSync(join(server.tenants, 'tenant-c'));
+    writeFileSync(join(server.tenants, 'tenant-c', 'ca.pem'), pki.stranger.pem);
+    await within(2000, async () => server.server.watcher.current.problems.some((p) => p.file === file));
+    const asA = await post(server.port, { tls: { ca: pki.serverCa.pem, cert: pki.leaves.a.pem, key: pki.leaves.a.keyPem }, body: routerBody(EUI.a) });
+    expect(asA.status).toBe(200);
+    // The stranger's CA now belongs to tenant C only: tenant A's gateway is refused for its tenant.
+    expect((await asStranger()).json().code).toBe('tenant_mismatch');
+  });
+});
+
+describe('native TLS', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(pki);
+  });
+  afterAll(() => server.server.close());
+
+  /** One raw request over a given TLS socket, to control sessions. */
+  function requestOver(socket: TLSSocket): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const body = routerBody(EUI.a);
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+      socket.write(`POST /update-info HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    });
+  }
+
+  function open(options: Parameters<typeof connect>[0]): Promise<TLSSocket> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: pki.serverCa.pem, ...options }, () => resolve(socket));
+      socket.on('error', reject);
+    });
+  }
+
+  it.each(['TLSv1.2', 'TLSv1.3'] as const)('speaks %s (real stations speak only TLS 1.2)', async (version) => {
+    const socket = await open({ minVersion: version, maxVersion: version, cert: pki.leaves.a.pem, key: pki.leaves.a.keyPem });
+    expect(socket.getProtocol()).toBe(version);
+    expect(await requestOver(socket)).toMatch(/^HTTP\/1.1 200/);
+  });
+
+  it.each(['TLSv1.2', 'TLSv1.3'] as const)('a %s session resumed without a certificate is never authenticated', async (version) => {
+    const first = await open({ minVersion: version, maxVersion: version });
+    let session: Buffer | undefined;
+    first.on('session', (s: Buffer) => (session = s));
+    expect(await requestOver(first)).toMatch(/^HTTP\/1.1 401/);
+    const resumed = await open({ minVersion: version, maxVersion: version, ...(session ? { session } : {}) });
+    const answer = await requestOver(resumed);
+    expect(answer).toMatch(/^HTTP\/1.1 401/);
+    expect(answer).toContain('no_client_certificate');
+  });
+
+  it('with --tls-reject-unauthorized the handshake itself refuses a missing or unknown certificate', async () => {
+    const strict = await startTestServer(pki, { tlsRejectUnauthorized: true });
+    try {
+      const attempt = (cert?: { pem: string; keyPem: string }) =>
+        post(strict.port, { tls: { ca: pki.serverCa.pem, ...(cert ? { cert: cert.pem, key: cert.keyPem } : {}) }, body: routerBody(EUI.a) });
+      await expect(attempt()).rejects.toThrow();
+      await expect(attempt(pki.leaves.stranger)).rejects.toThrow();
+      expect((await attempt(pki.leaves.a)).status).toBe(200);
+    } finally {
+      await strict.server.close();
+    }
+  });
+});
+
+describe('proxy header mode', () => {
+  const header = (pem: string) => ({ 'X-SSL-Client-Cert': encodeURIComponent(pem) });
+
+  it('ignores the header from a peer outside --trust-proxy and logs it', async () => {
+    const server = await startTestServer(pki, { tlsCert: undefined, tlsKey: undefined, clientCertHeader: 'X-SSL-Client-Cert', trustProxy: ['10.0.0.0/8'] });
+    try {
+      const answer = await post(server.port, { headers: header(pki.leaves.a.pem), body: routerBody(EUI.a) });
+      expect([answer.status, answer.json().code]).toEqual([401, 'no_client_certificate']);
+    } finally {
+      await server.server.close();
+    }
+  });
+
+  it('never reads headers of other names, refuses two copies, and refuses garbage', async () => {
+    const server = await startTestServer(pki, { tlsCert: undefined, tlsKey: undefined, clientCertHeader: 'X-SSL-Client-Cert' });
+    try {
+      const other = await post(server.port, { headers: { 'X-Client-Cert': encodeURIComponent(pki.leaves.a.pem) }, body: routerBody(EUI.a) });
+      expect(other.json().code).toBe('no_client_certificate');
+      const twice = await post(server.port, { headers: { 'X-SSL-Client-Cert': [encodeURIComponent(pki.leaves.a.pem), encodeURIComponent(pki.leaves.b.pem)] }, body: routerBody(EUI.a) });
+      expect([twice.status, twice.json().code]).toEqual([400, 'client_certificate_ambiguous']);
+      const garbage = await post(server.port, { headers: { 'X-SSL-Client-Cert': 'bm90IGEgY2VydA==' }, body: routerBody(EUI.a) });
+      expect([garbage.status, garbage.json().code]).toEqual([400, 'client_certificate_malformed']);
+      const placeholder = await post(server.port, { headers: { 'X-SSL-Client-Cert': '{http.request.tls.client.certificate_der_base64}' }, body: routerBody(EUI.a) });
+      expect(placeholder.json().code).toBe('no_client_certificate');
+    } finally {
+      await server.server.close();
+    }
+  });
+});
