@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type TLSSocket } from 'node:tls';
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
@@ -71,7 +71,7 @@ describe('native TLS', () => {
     });
   }
 
-  function open(options: Parameters<typeof connect>[0]): Promise<TLSSocket> {
+  function open(options: ConnectionOptions): Promise<TLSSocket> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: pki.serverCa.pem, ...options }, () => resolve(socket));
       socket.on('error', reject);
