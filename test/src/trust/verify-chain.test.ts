@@ -1,0 +1,103 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCertificate, OID, type IssuedCertificate } from '../../../src/pki/create-certificate.ts';
+import { generateKeyPair } from '../../../src/pki/keys.ts';
+import { certificateFacts } from '../../../src/trust/certificate-facts.ts';
+import { TrustStore, type StoredCertificate } from '../../../src/trust/trust-store.ts';
+import { MAX_CHAIN_LENGTH, verifyClientChain } from '../../../src/trust/verify-chain.ts';
+
+const EUI = 'B827EBFFFE123456';
+const leafOf = (issuer: IssuedCertificate) => createCertificate({ subject: EUI, issuer, extKeyUsage: [OID.clientAuth] });
+
+function storeOf(entries: [IssuedCertificate, ...string[]][]): TrustStore {
+  return new TrustStore(
+    entries.map(([cert, ...tenants]): StoredCertificate => {
+      const facts = certificateFacts(cert.der);
+      return { ...facts, tenants: new Set(tenants), files: [], anchor: facts.selfIssued && facts.isCa };
+    }),
+  );
+}
+
+const codeOf = (run: () => unknown): string => {
+  try {
+    run();
+    return 'ok';
+  } catch (error) {
+    return (error as { code: string }).code;
+  }
+};
+
+let root: IssuedCertificate;
+beforeAll(async () => {
+  root = await createCertificate({ subject: 'Root', ca: true });
+});
+
+describe('verifyClientChain', () => {
+  it('enforces path length constraints', async () => {
+    const int1 = await createCertificate({ subject: 'Int 1', issuer: root, ca: true, pathLength: 0 });
+    const int2 = await createCertificate({ subject: 'Int 2', issuer: int1, ca: true });
+    const leaf = await leafOf(int2);
+    expect(codeOf(() => verifyClientChain(leaf.der, [int2.der, int1.der], storeOf([[root, 'a']])))).toBe('certificate_untrusted');
+    const direct = await leafOf(int1);
+    expect(codeOf(() => verifyClientChain(direct.der, [int1.der], storeOf([[root, 'a']])))).toBe('ok');
+  });
+
+  it('refuses an intermediate without the CA flag, or without basic constraints', async () => {
+    const notCa = await createCertificate({ subject: 'Not a CA', issuer: root, ca: false, keyUsage: 0x04 });
+    const noConstraints = await createCertificate({ subject: 'No constraints', issuer: root, keyUsage: 0x04 });
+    for (const int of [notCa, noConstraints]) {
+      const leaf = await leafOf(int);
+      expect(codeOf(() => verifyClientChain(leaf.der, [int.der], storeOf([[root, 'a']])))).toBe('certificate_untrusted');
+    }
+  });
+
+  it(`refuses chains longer than ${MAX_CHAIN_LENGTH} certificates, such as 12`, async () => {
+    const chain: IssuedCertificate[] = [];
+    let issuer = root;
+    for (let i = 0; i < 10; i++) chain.unshift((issuer = await createCertificate({ subject: `Int ${i}`, issuer, ca: true })));
+    const leaf = await leafOf(issuer);
+    expect(codeOf(() => verifyClientChain(leaf.der, chain.map((c) => c.der), storeOf([[root, 'a']])))).toBe('certificate_untrusted');
+    // Leaf, six intermediates and the root: exactly the limit.
+    const atLimit = await leafOf(chain[4]!);
+    expect(codeOf(() => verifyClientChain(atLimit.der, chain.slice(4).map((c) => c.der), storeOf([[root, 'a']])))).toBe('ok');
+  });
+
+  it('terminates on a chain loop and on duplicated intermediates', async () => {
+    const keysX = await generateKeyPair();
+    const x0 = await createCertificate({ subject: 'X', ca: true, keyPair: keysX });
+    const y = await createCertificate({ subject: 'Y', issuer: x0, ca: true });
+    const x1 = await createCertificate({ subject: 'X', issuer: y, ca: true, keyPair: keysX });
+    const leaf = await leafOf(x1);
+    expect(codeOf(() => verifyClientChain(leaf.der, [x1.der, y.der, x1.der, y.der], storeOf([[root, 'a']])))).toBe('certificate_untrusted');
+    const int = await createCertificate({ subject: 'Int', issuer: root, ca: true });
+    const good = await leafOf(int);
+    expect(codeOf(() => verifyClientChain(good.der, [int.der, int.der, int.der], storeOf([[root, 'a']])))).toBe('ok');
+  });
+
+  it('reports an expired intermediate as expired', async () => {
+    const now = Date.now();
+    const old = await createCertificate({ subject: 'Old int', issuer: root, ca: true, notBefore: new Date(now - 9e9), notAfter: new Date(now - 1e6) });
+    const leaf = await leafOf(old);
+    expect(codeOf(() => verifyClientChain(leaf.der, [old.der], storeOf([[root, 'a']])))).toBe('certificate_expired');
+  });
+
+  it('a signature by another key with the same issuer name does not count', async () => {
+    const impostor = await createCertificate({ subject: 'Root', ca: true });
+    const leaf = await leafOf(impostor);
+    expect(codeOf(() => verifyClientChain(leaf.der, [], storeOf([[root, 'a']])))).toBe('certificate_untrusted');
+  });
+
+  it('scopes a chain to the tenants whose folders hold its root or stored intermediates', async () => {
+    const int = await createCertificate({ subject: 'Tenant B int', issuer: root, ca: true });
+    const leaf = await leafOf(int);
+    // Root in common, intermediate only in tenant B's folder: only B's gateways.
+    expect(verifyClientChain(leaf.der, [], storeOf([[root, 'common'], [int, 'b']])).scope).toEqual(new Set(['b']));
+    // Presenting the intermediate itself lifts the restriction.
+    expect(verifyClientChain(leaf.der, [int.der], storeOf([[root, 'common'], [int, 'b']])).scope).toBe('all');
+    // A root in two tenants' folders serves both.
+    expect(verifyClientChain(leaf.der, [int.der], storeOf([[root, 'a', 'b']])).scope).toEqual(new Set(['a', 'b']));
+  });
+
+  it('refuses garbage as malformed', () => {
+    expect(codeOf(() => verifyClientChain(Buffer.from('garbage'), [], storeOf([[root, 'a']])))).toBe('client_certificate_malformed');
+  });
+});
