@@ -20,7 +20,7 @@ import {
 } from '../errors.ts';
 import type { GatewayRegistry } from '../registry/gateway.ts';
 import type { TrustStore } from '../trust/trust-store.ts';
-import { scopeAllows, verifyClientChain, type VerifiedChain } from '../trust/verify-chain.ts';
+import { certificateEui, parseClientCertificate, scopeAllows, verifyClientChain, type VerifiedChain } from '../trust/verify-chain.ts';
 import { decideAnswer } from './decide-answer.ts';
 
 declare module 'fastify' {
@@ -36,8 +36,6 @@ export interface UpdateInfoOptions {
   trustStore: () => TrustStore;
   forwarded?: ForwardedCertificateSettings;
 }
-
-const EUI_CN = /^[0-9A-Fa-f]{16}$/;
 
 /**
  * POST /update-info. The checks run in a fixed order: certificate present, chain trusted (in
@@ -62,7 +60,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       request.log.warn({ peer: ignoredHeaderFrom, header: options.forwarded?.header }, 'forwarded certificate header ignored: the peer is not a trusted proxy');
     }
     if (!presented) throw new NoClientCertificate('no client certificate was presented');
-    request.verifiedChain = verifyClientChain(presented.leaf, presented.chain, options.trustStore());
+    const leaf = parseClientCertificate(presented.leaf);
+    // Logged with any refusal below: the EUI the certificate claims, proven or not.
+    request.gatewayEui = certificateEui(leaf) ?? null;
+    request.verifiedChain = verifyClientChain(leaf, presented.chain, options.trustStore());
   };
 
   app.post('/update-info', { onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {
@@ -70,15 +71,14 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     if (!body) throw new InvalidRequest('the body must be a JSON update-info request with Content-Type: application/json');
     const chain = request.verifiedChain!;
     const names = chain.leaf.commonNames;
-    if (names.length !== 1 || !EUI_CN.test(names[0]!)) {
+    const eui = certificateEui(chain.leaf);
+    if (!eui) {
       throw new CnNotEui(
         names.length === 1
           ? `the certificate CN "${names[0]}" is not 16 hex digits`
           : `the certificate has ${names.length} CN attributes; exactly one, of 16 hex digits, is required`,
       );
     }
-    const eui = names[0]!.toUpperCase();
-    request.gatewayEui = eui;
     const router = formatEuiHex(body.router);
     if (router !== eui) {
       throw new CnRouterMismatch(`the certificate is for ${eui} but router names ${router} (${formatId6(body.router)})`);

@@ -30,6 +30,14 @@ interface Candidate {
   presented: boolean;
 }
 
+const EUI_CN = /^[0-9A-Fa-f]{16}$/;
+
+/** The EUI a certificate names: its one CN, exactly 16 hex digits, in uppercase; undefined otherwise. */
+export function certificateEui(cert: CertificateFacts): string | undefined {
+  const names = cert.commonNames;
+  return names.length === 1 && EUI_CN.test(names[0]!) ? names[0]!.toUpperCase() : undefined;
+}
+
 export function scopeAllows(scope: TenantScope, tenant: string): boolean {
   return scope === 'all' || scope.has(tenant);
 }
@@ -40,13 +48,18 @@ export function scopeAllows(scope: TenantScope, tenant: string): boolean {
  * in the store with valid signatures, CA flags, path lengths and dates. Throws the Refusal that
  * names the failed check.
  */
-export function verifyClientChain(leafDer: Uint8Array, presentedDer: readonly Uint8Array[], store: TrustStore, now = new Date()): VerifiedChain {
-  const leaf = parse(leafDer, 'client certificate');
+export function verifyClientChain(
+  leafCertificate: Uint8Array | CertificateFacts,
+  presentedDer: readonly Uint8Array[],
+  store: TrustStore,
+  now = new Date(),
+): VerifiedChain {
+  const leaf = leafCertificate instanceof Uint8Array ? parseClientCertificate(leafCertificate) : leafCertificate;
   if (leaf.isCa) throw new CertificateNotClient('the client certificate is a CA certificate; a gateway needs an end-entity certificate');
   if (leaf.extKeyUsage && !leaf.extKeyUsage.includes(OID.clientAuth)) {
     throw new CertificateNotClient('the client certificate has extended key usage without clientAuth');
   }
-  const presented = presentedDer.slice(0, MAX_CHAIN_LENGTH * 2).map((der) => parse(der, 'presented chain certificate'));
+  const presented = presentedDer.slice(0, MAX_CHAIN_LENGTH * 2).map((der) => parseClientCertificate(der, 'presented chain certificate'));
   const paths = findPaths(leaf, presented, store);
   if (paths.length === 0) {
     throw new CertificateUntrusted(
@@ -69,7 +82,8 @@ export function verifyClientChain(leafDer: Uint8Array, presentedDer: readonly Ui
   return { leaf, path: [leaf, ...firstValid.map((c) => c.facts)], scope: unionScopes(scopes) };
 }
 
-function parse(der: Uint8Array, what: string): CertificateFacts {
+/** Parses the client's certificate, refusing it as malformed when it is not one. */
+export function parseClientCertificate(der: Uint8Array, what = 'client certificate'): CertificateFacts {
   try {
     return certificateFacts(der);
   } catch (error) {

@@ -5,7 +5,7 @@ import { pemBlocks } from '../../../protocol/lib/der.ts';
 import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
 import { CnNotEui, InvalidGateway, TenantMismatch } from '../../errors.ts';
 import { loadTrustStore } from '../../trust/trust-store.ts';
-import { scopeAllows, verifyClientChain } from '../../trust/verify-chain.ts';
+import { certificateEui, scopeAllows, verifyClientChain } from '../../trust/verify-chain.ts';
 import { CliError } from '../fail.ts';
 import { printTable } from './gateway.ts';
 
@@ -52,14 +52,14 @@ export function registerTrust(program: Command): void {
       const chain = [...presented, ...(flags.chain ? certificatesIn(flags.chain) : [])];
       const store = await loadTrustStore(resolve(flags.tenants));
       const verified = verifyClientChain(leaf!, chain, store);
-      const names = verified.leaf.commonNames;
-      if (names.length !== 1 || !/^[0-9A-Fa-f]{16}$/.test(names[0]!)) {
-        throw new CnNotEui(`the certificate's CN must be exactly one value of 16 hex digits, got ${JSON.stringify(names)}`);
+      const eui = certificateEui(verified.leaf);
+      if (!eui) {
+        throw new CnNotEui(`the certificate's CN must be exactly one value of 16 hex digits, got ${JSON.stringify(verified.leaf.commonNames)}`);
       }
       if (!scopeAllows(verified.scope, flags.tenant)) {
         throw new TenantMismatch(`the chain's root is trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${flags.tenant}`);
       }
-      process.stdout.write(`OK: ${names[0]!.toUpperCase()} for tenant ${flags.tenant}\n`);
+      process.stdout.write(`OK: ${eui} for tenant ${flags.tenant}\n`);
       for (const cert of verified.path) process.stdout.write(`  ${cert.x509.subject.replace(/\n/g, ', ')}  (until ${cert.notAfter.toISOString()})\n`);
     });
 }
