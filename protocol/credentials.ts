@@ -1,4 +1,4 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
 import { crc32 } from './crc32.ts';
 import { InvalidCredentialsError } from './errors.ts';
 import { derElementLength, isPem, pemBlocks, stationDerLength } from './lib/der.ts';
@@ -22,20 +22,31 @@ export function certificateDer(input: Uint8Array | string, what = 'certificate')
   return stationReadable(der, what);
 }
 
+/** Loads a private key from PEM or DER in any of the encodings the station accepts (PKCS#8, SEC1, PKCS#1). */
+export function loadPrivateKey(input: Uint8Array | string): KeyObject {
+  if (typeof input === 'string' || isPem(input)) {
+    try {
+      return createPrivateKey({ key: Buffer.from(input as string), format: 'pem' });
+    } catch {
+      throw new InvalidCredentialsError('the private key PEM cannot be read');
+    }
+  }
+  for (const type of ['pkcs8', 'sec1', 'pkcs1'] as const) {
+    try {
+      return createPrivateKey({ key: Buffer.from(input), format: 'der', type });
+    } catch {
+      // try the next encoding
+    }
+  }
+  throw new InvalidCredentialsError('the private key is not a PEM or DER (PKCS#8, SEC1, PKCS#1) key');
+}
+
 /**
  * A private key as DER in the form the station reads: EC keys as SEC1, RSA keys as PKCS#1
  * (a PKCS#8 EC key is 138 bytes, whose one-byte long DER length the station misreads).
  */
-export function privateKeyDer(input: Uint8Array | string): Buffer {
-  const pemInput = typeof input === 'string' || isPem(input);
-  let key;
-  try {
-    key = pemInput
-      ? createPrivateKey({ key: Buffer.from(input as string), format: 'pem' })
-      : createPrivateKey({ key: Buffer.from(input), format: 'der', type: 'pkcs8' });
-  } catch {
-    key = tryDerKey(Buffer.from(input as Uint8Array));
-  }
+export function privateKeyDer(input: Uint8Array | string | KeyObject): Buffer {
+  const key = input instanceof KeyObject ? input : loadPrivateKey(input);
   if (key.asymmetricKeyType === 'ec') {
     return stationReadable(key.export({ format: 'der', type: 'sec1' }), 'private key');
   }
@@ -43,17 +54,6 @@ export function privateKeyDer(input: Uint8Array | string): Buffer {
     return stationReadable(key.export({ format: 'der', type: 'pkcs1' }), 'private key');
   }
   throw new InvalidCredentialsError(`a ${key.asymmetricKeyType} private key cannot be used by the station; use EC or RSA`);
-}
-
-function tryDerKey(der: Buffer) {
-  for (const type of ['sec1', 'pkcs1'] as const) {
-    try {
-      return createPrivateKey({ key: der, format: 'der', type });
-    } catch {
-      // try the next encoding
-    }
-  }
-  throw new InvalidCredentialsError('the private key is not a PEM or DER (PKCS#8, SEC1, PKCS#1) key');
 }
 
 /** Token mode sends HTTP header lines; a bare token becomes `Authorization: <token>`. */

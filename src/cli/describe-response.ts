@@ -1,5 +1,5 @@
-import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { credentialsCrc, splitCredentials, type UpdateInfoResponse } from '../../protocol/index.ts';
+import { createHash, X509Certificate } from 'node:crypto';
+import { credentialsCrc, loadPrivateKey, splitCredentials, type UpdateInfoResponse } from '../../protocol/index.ts';
 
 /** What an operator may see of a certificate: never more than its public facts. */
 export function describeCertificate(der: Uint8Array) {
@@ -13,16 +13,12 @@ export function describeCertificate(der: Uint8Array) {
 }
 
 function describeKey(der: Uint8Array): string {
-  let key: KeyObject | undefined;
-  for (const type of ['sec1', 'pkcs1', 'pkcs8'] as const) {
-    try {
-      key = createPrivateKey({ key: Buffer.from(der), format: 'der', type });
-      break;
-    } catch {
-      // try the next encoding
-    }
+  let key;
+  try {
+    key = loadPrivateKey(der);
+  } catch {
+    return 'unreadable';
   }
-  if (!key) return 'unreadable';
   const details = key.asymmetricKeyDetails ?? {};
   return details.namedCurve ? `${key.asymmetricKeyType} ${details.namedCurve}` : `${key.asymmetricKeyType} ${details.modulusLength ?? ''}`.trim();
 }

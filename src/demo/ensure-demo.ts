@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { createCertificate, OID } from '../pki/create-certificate.ts';
+import { createCertificate, createServerCertificate, OID } from '../pki/create-certificate.ts';
 import { buildEndpoint } from '../provisioning/endpoint-credentials.ts';
 import type { GatewayRegistry } from '../registry/gateway.ts';
 
@@ -36,15 +36,7 @@ export async function ensureDemo(dataDir: string, tenantsDir: string, registry: 
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     mkdirSync(join(tenantsDir, DEMO_TENANT), { recursive: true });
     const serverCa = await createCertificate({ subject: 'CUPS demo server CA', ca: true, days: 3650 });
-    const server = await createCertificate({
-      subject: 'localhost',
-      issuer: serverCa,
-      // mbedTLS matches only CN and DNS names, so 127.0.0.1 is a DNS name too.
-      dnsNames: ['localhost', '127.0.0.1'],
-      ipAddresses: ['127.0.0.1'],
-      extKeyUsage: [OID.serverAuth],
-      days: 825,
-    });
+    const server = await createServerCertificate(serverCa, ['localhost', '127.0.0.1']);
     const tenantCa = await createCertificate({ subject: 'CUPS demo tenant CA', ca: true, days: 3650 });
     const gateway = await createCertificate({ subject: DEMO_EUI, issuer: tenantCa, extKeyUsage: [OID.clientAuth], days: 825 });
     writeFileSync(demo.serverCa, serverCa.pem);

@@ -103,8 +103,7 @@ export async function createCertificate(spec: CertificateSpec): Promise<IssuedCe
   if (altNames.length) extensions.push(extension(OID.subjectAltName, false, new pkijs.GeneralNames({ names: altNames }).toSchema()));
   cert.extensions = extensions;
 
-  const algorithm = issuerKey.algorithm.name === 'ECDSA' ? 'SHA-256' : 'SHA-256';
-  await cert.sign(issuerKey, algorithm);
+  await cert.sign(issuerKey, 'SHA-256');
   const der = Buffer.from(cert.toSchema(true).toBER());
   const ownKeys = keyPair ?? { publicKey, privateKey: undefined as unknown as webcrypto.CryptoKey };
   return {
@@ -139,4 +138,13 @@ function issuerKeyIdentifier(issuer: pkijs.Certificate): ArrayBuffer | undefined
 function ipBytes(ip: string): Uint8Array {
   if (ip.includes(':')) throw new Error('only IPv4 addresses are supported in certificates issued here');
   return new Uint8Array(ip.split('.').map(Number));
+}
+
+/**
+ * A TLS server certificate for the given host names, valid for Basics Station clients too:
+ * mbedTLS matches only the CN and DNS names, so IP addresses are listed as DNS names as well.
+ */
+export function createServerCertificate(issuer: IssuedCertificate, hosts: string[], days = 825): Promise<IssuedCertificate> {
+  const ipAddresses = hosts.filter((host) => /^\d+\.\d+\.\d+\.\d+$/.test(host));
+  return createCertificate({ subject: hosts[0]!, issuer, dnsNames: hosts, ipAddresses, extKeyUsage: [OID.serverAuth], days });
 }

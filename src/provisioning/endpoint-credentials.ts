@@ -1,8 +1,9 @@
-import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import {
   certificateDer,
   CupsProtocolError,
   encodeCredentials,
+  loadPrivateKey,
   privateKeyDer,
   tokenHeaderLines,
 } from '../../protocol/index.ts';
@@ -65,6 +66,5 @@ export function buildEndpoint(kind: 'lns' | 'cups', input: EndpointInput): { uri
 
 function keyMatchesCertificate(key: Buffer, cert: Buffer): boolean {
   const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
-  const type = key[0] === 0x30 && key[2] === 0x02 && key[3] === 0x01 && key[4] === 0x01 ? 'sec1' : 'pkcs1';
-  return spki(createPublicKey(createPrivateKey({ key, format: 'der', type }))).equals(spki(new X509Certificate(cert).publicKey));
+  return spki(createPublicKey(loadPrivateKey(key))).equals(spki(new X509Certificate(cert).publicKey));
 }

@@ -6,6 +6,12 @@ import { certificateFacts, type CertificateFacts } from './certificate-facts.ts'
 /** The folder name whose certificates every tenant trusts. */
 export const COMMON_TENANT = 'common';
 const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const TENANT_ID_RULE = 'letters, digits, ".", "_", "-", at most 64, not starting with a separator';
+
+/** Whether a name can be a tenant id (and so a folder name in the trust store). */
+export function isTenantId(name: string): boolean {
+  return TENANT_ID.test(name);
+}
 
 export interface StoredCertificate extends CertificateFacts {
   /** Tenants whose folders hold this certificate (COMMON_TENANT for all). */
@@ -59,8 +65,8 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     const tenantDir = join(dir, entry.name);
-    if (!TENANT_ID.test(entry.name)) {
-      problems.push({ file: tenantDir, reason: 'not a valid tenant id (letters, digits, ".", "_", "-"; at most 64)' });
+    if (!isTenantId(entry.name)) {
+      problems.push({ file: tenantDir, reason: `not a valid tenant id (${TENANT_ID_RULE})` });
       continue;
     }
     let files: string[];

@@ -5,9 +5,8 @@ import { GatewayNotFound, InvalidGateway } from '../../errors.ts';
 import { buildEndpoint, type EndpointInput } from '../../provisioning/endpoint-credentials.ts';
 import type { Gateway, GatewayChanges, GatewayRegistry } from '../../registry/gateway.ts';
 import { DEFAULT_DB_URL, openRegistry } from '../../registry/open-registry.ts';
+import { isTenantId, TENANT_ID_RULE } from '../../trust/trust-store.ts';
 import { describeCredentials } from '../describe-response.ts';
-
-const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 interface EndpointFlags {
   lnsUri?: string;
@@ -72,9 +71,9 @@ function euiOf(value: string | undefined): string {
   return formatEuiHex(parseEui(value));
 }
 
-function tenantOf(value: string | undefined): string {
+export function tenantOf(value: string | undefined): string {
   if (!value) throw new InvalidGateway('--tenant is required');
-  if (!TENANT_ID.test(value)) throw new InvalidGateway(`--tenant "${value}" is not a tenant id (letters, digits, ".", "_", "-")`);
+  if (!isTenantId(value)) throw new InvalidGateway(`--tenant "${value}" is not a tenant id (${TENANT_ID_RULE})`);
   return value;
 }
 

@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pemBlocks } from '../../../protocol/lib/der.ts';
 import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
-import { CnNotEui, InvalidGateway, TenantMismatch } from '../../errors.ts';
+import { CnNotEui, TenantMismatch } from '../../errors.ts';
 import { loadTrustStore } from '../../trust/trust-store.ts';
 import { certificateEui, scopeAllows, verifyClientChain } from '../../trust/verify-chain.ts';
 import { CliError } from '../fail.ts';
-import { printTable } from './gateway.ts';
+import { printTable, tenantOf } from './gateway.ts';
 
 function certificatesIn(file: string): Buffer[] {
   let text: string;
@@ -47,7 +47,7 @@ export function registerTrust(program: Command): void {
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
     .option('--chain <file>', 'intermediates the gateway presents (PEM)')
     .action(async (file: string, flags: { tenant: string; tenants: string; chain?: string }) => {
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(flags.tenant)) throw new InvalidGateway(`--tenant "${flags.tenant}" is not a tenant id`);
+      tenantOf(flags.tenant);
       const [leaf, ...presented] = certificatesIn(file);
       const chain = [...presented, ...(flags.chain ? certificatesIn(flags.chain) : [])];
       const store = await loadTrustStore(resolve(flags.tenants));
