@@ -17,7 +17,7 @@ export interface RunningServer {
 }
 
 /** Starts `cups serve`: trust store watcher, registry, and the HTTP(S) listener. */
-export async function startServer(options: ServeOptions): Promise<RunningServer> {
+export async function startServer(options: ServeOptions, logDestination?: NodeJS.WritableStream): Promise<RunningServer> {
   const registry = openRegistry(options.db);
   const tls = options.tlsCert && options.tlsKey
     ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) }
@@ -30,7 +30,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     registry,
     trustStore: () => watcher.current,
     isReady: async () => (await registry.get('0000000000000000'), true),
-    logger: { level: options.logLevel },
+    logger: { level: options.logLevel, ...(logDestination ? { stream: logDestination } : {}) },
     ...(tls ? { https: { ...context([]), rejectUnauthorized: options.tlsRejectUnauthorized } } : {}),
     ...(options.clientCertHeader
       ? {

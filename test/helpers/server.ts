@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
@@ -12,6 +13,8 @@ import { EUI, writeTenants, type TestPki } from '../../fixtures/test-pki.ts';
 
 export interface TestServer {
   server: RunningServer;
+  /** Every JSON log line the server wrote. */
+  log: () => Record<string, unknown>[];
   port: number;
   dir: string;
   tenants: string;
@@ -34,6 +37,13 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
   const keyFile = join(dir, 'server.key');
   writeFileSync(certFile, pki.server.pem);
   writeFileSync(keyFile, pki.server.keyPem);
+  const lines: string[] = [];
+  const logDestination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
   const server = await startServer({
     port: 0,
     host: '127.0.0.1',
@@ -43,12 +53,12 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
     tlsKey: keyFile,
     tlsRejectUnauthorized: false,
     trustProxy: ['127.0.0.0/8', '::1/128'],
-    logLevel: 'silent',
+    logLevel: 'info',
     demo: false,
     ...options,
-  });
+  }, logDestination);
   const port = (server.app.server.address() as { port: number }).port;
-  return { server, port, dir, tenants, db: `sqlite:${dbFile}` };
+  return { server, port, dir, tenants, db: `sqlite:${dbFile}`, log: () => lines.map((line) => JSON.parse(line)) };
 }
 
 export interface Answer {

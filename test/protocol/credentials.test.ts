@@ -124,3 +124,25 @@ describe('splitting as the station does', () => {
     );
   });
 });
+
+describe('garbage to the PEM/DER readers', () => {
+  it('raises only the protocol error', () => {
+    const input = fc.oneof(
+      fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+      fc.string().map((s) => `-----BEGIN CERTIFICATE-----\n${s}\n-----END CERTIFICATE-----\n`),
+      fc.string().map((s) => `-----BEGIN PRIVATE KEY-----\n${Buffer.from(s).toString('base64')}\n-----END PRIVATE KEY-----\n`),
+    );
+    fc.assert(
+      fc.property(input, (value) => {
+        for (const reader of [certificateDer, privateKeyDer, tokenHeaderLines] as ((v: unknown) => unknown)[]) {
+          try {
+            reader(reader === tokenHeaderLines ? value.toString() : value);
+          } catch (error) {
+            expect(error).toBeInstanceOf(CupsProtocolError);
+          }
+        }
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});

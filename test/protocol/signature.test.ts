@@ -69,3 +69,20 @@ describe('signing', () => {
     expect(() => signUpdate(update, Buffer.from('garbage'))).toThrow(InvalidSignatureError);
   });
 });
+
+describe('garbage to the signature readers', () => {
+  it('raises only the protocol error, and never verifies', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 80 }), (key, sig) => {
+        try {
+          expect(verifyUpdate(update, sig, key)).toBe(false);
+        } catch (error) {
+          expect(error).toBeInstanceOf(InvalidSignatureError);
+        }
+        expect(() => signUpdate(update, key)).toThrow(InvalidSignatureError);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -89,3 +89,11 @@ describe('cups decode', () => {
     expect(result.stderr).toMatch(/file_unreadable.*cannot read \/nonexistent/);
   });
 });
+
+describe('npx cups', () => {
+  it('runs in a checkout after npm ci', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { REPO_ROOT } = await import('../../helpers/paths.ts');
+    expect(execFileSync('npx', ['--no-install', 'cups', 'id6', '58A0CBFFFE800019'], { cwd: REPO_ROOT }).toString()).toBe('58a0:cbff:fe80:19\n58A0CBFFFE800019\n');
+  });
+});

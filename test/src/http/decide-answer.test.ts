@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { credentialsCrc, type UpdateInfoRequest, type UpdateInfoResponse } from '../../../protocol/index.ts';
+import { decideAnswer } from '../../../src/http/decide-answer.ts';
+import type { Gateway } from '../../../src/registry/gateway.ts';
+
+const lnsCred = Buffer.from('30030102030000000041757468', 'hex');
+const cupsCred = Buffer.from('3003040506000000000000000000', 'hex');
+const gateway: Gateway = {
+  eui: '58A0CBFFFE800019',
+  tenant: 'acme',
+  name: null,
+  lnsUri: 'wss://lns:8887',
+  lnsCredentials: lnsCred,
+  cupsUri: 'https://cups2:443',
+  cupsCredentials: cupsCred,
+  createdAt: '',
+  updatedAt: '',
+  lastContact: null,
+};
+const request = (overrides: Partial<UpdateInfoRequest>): UpdateInfoRequest => ({
+  router: 0x58a0cbfffe800019n,
+  cupsUri: 'https://cups2:443',
+  tcUri: 'wss://lns:8887',
+  cupsCredCrc: credentialsCrc(cupsCred),
+  tcCredCrc: credentialsCrc(lnsCred),
+  station: null,
+  model: null,
+  package: null,
+  keys: [],
+  ...overrides,
+});
+
+describe('decideAnswer', () => {
+  it.each<[string, Partial<UpdateInfoRequest>, Partial<Gateway>, UpdateInfoResponse]>([
+    ['a station that has everything', {}, {}, {}],
+    ['first contact: no tc.uri, no credential files', { tcUri: null, tcCredCrc: 0x7bd5c66f, cupsUri: null, cupsCredCrc: 0x7bd5c66f }, {}, { cupsUri: 'https://cups2:443', cupsCred, tcUri: 'wss://lns:8887', tcCred: lnsCred }],
+    ['a moved LNS', { tcUri: 'wss://old:8887' }, {}, { tcUri: 'wss://lns:8887' }],
+    ['rotated LNS credentials', { tcCredCrc: 1 }, {}, { tcCred: lnsCred }],
+    ['rotated CUPS credentials only', { cupsCredCrc: 1 }, {}, { cupsCred }],
+    ['no CUPS handover configured: the station keeps its own', { cupsUri: 'https://cups1', cupsCredCrc: 7 }, { cupsUri: null, cupsCredentials: null }, {}],
+    ['ws:// LNS without credentials: nothing to send but the URI', { tcUri: null, tcCredCrc: 0 }, { lnsUri: 'ws://lns:8887', lnsCredentials: null }, { tcUri: 'ws://lns:8887' }],
+  ])('%s', (_name, req, gw, expected) => {
+    expect(decideAnswer(request(req), { ...gateway, ...gw })).toEqual(expected);
+  });
+});
