@@ -31,9 +31,18 @@ export class CnNotEui extends refusal(403, 'cn_not_eui') {}
 export class CnRouterMismatch extends refusal(403, 'cn_router_mismatch') {}
 export class GatewayNotFound extends refusal(404, 'gateway_not_found') {}
 export class TenantMismatch extends refusal(403, 'tenant_mismatch') {}
+export class CertificateNotPinned extends refusal(403, 'certificate_not_pinned') {}
+/** The registry cannot be reached or read: the station should try again later. */
+export class RegistryUnavailable extends refusal(503, 'registry_unavailable') {
+  readonly retryAfterSeconds = 5;
+}
+/** Stored secrets cannot be opened with the configured master keys: never send anything else instead. */
+export class SecretKeyMismatch extends refusal(500, 'secret_key_mismatch') {}
 export class RouteNotFound extends refusal(404, 'not_found') {}
 export class MethodNotAllowed extends refusal(405, 'method_not_allowed') {}
 
 /** Registry and provisioning failures (CLI and admin paths), also with stable codes. */
 export class GatewayExists extends refusal(409, 'gateway_exists') {}
 export class InvalidGateway extends refusal(400, 'invalid_gateway') {}
+/** A bulk import row that cannot be taken; the line number is the file's, counting the header. */
+export class InvalidImportRow extends refusal(400, 'invalid_import_row') {}

@@ -1,5 +1,6 @@
 import { DEFAULT_TRUSTED_PROXIES } from '../client-cert/trusted-proxies.ts';
 import { DEFAULT_DB_URL } from '../registry/open-registry.ts';
+import { DEFAULT_SECRET_KEY_FILE } from '../secrets/load-keyring.ts';
 
 /** Everything `cups serve` can be told; each also comes from an environment variable (see the CLI). */
 export interface ServeOptions {
@@ -7,6 +8,8 @@ export interface ServeOptions {
   host: string;
   tenants: string;
   db: string;
+  /** Master keys sealing stored secrets (CUPS_SECRET_KEY, when set, is used instead). */
+  secretKeyFile: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsRejectUnauthorized: boolean;
@@ -23,6 +26,7 @@ export const SERVE_DEFAULTS = {
   host: '0.0.0.0',
   tenants: './tenants',
   db: DEFAULT_DB_URL,
+  secretKeyFile: DEFAULT_SECRET_KEY_FILE,
   trustProxy: DEFAULT_TRUSTED_PROXIES,
   logLevel: 'info',
 } as const;

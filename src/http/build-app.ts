@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
-import { InvalidRequest, Refusal, RequestTooLarge, RouteNotFound, UnsupportedMediaType } from '../errors.ts';
+import { InvalidRequest, Refusal, RegistryUnavailable, RequestTooLarge, RouteNotFound, UnsupportedMediaType } from '../errors.ts';
 import { updateInfoRoute, type UpdateInfoOptions } from './update-info-route.ts';
 
 export interface AppOptions extends UpdateInfoOptions {
@@ -44,7 +44,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       request.log.error({ err: error, peer: request.ip }, 'request failed');
       return reply.code(500).send({ code: 'internal_error', message: 'the server failed to answer; see its log' });
     }
-    request.log.warn({ eui: request.gatewayEui ?? undefined, reason: refusal.code, peer: request.ip }, refusal.message);
+    const line = { eui: request.gatewayEui ?? undefined, reason: refusal.code, peer: request.ip };
+    if (refusal.status >= 500) request.log.error(line, refusal.message);
+    else request.log.warn(line, refusal.message);
+    if (refusal instanceof RegistryUnavailable) reply.header('retry-after', String(refusal.retryAfterSeconds));
     return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
   });
   app.setNotFoundHandler((request, reply) => {

@@ -10,6 +10,7 @@ import {
 } from '../../protocol/index.ts';
 import { resolvePresentedCertificate, type ForwardedCertificateSettings } from '../client-cert/resolve-presented.ts';
 import {
+  CertificateNotPinned,
   CnNotEui,
   CnRouterMismatch,
   GatewayNotFound,
@@ -32,7 +33,8 @@ declare module 'fastify' {
 }
 
 export interface UpdateInfoOptions {
-  registry: GatewayRegistry;
+  /** Only what answering needs; the registry may be opened after the app is built. */
+  registry: Pick<GatewayRegistry, 'get' | 'recordContact'>;
   trustStore: () => TrustStore;
   forwarded?: ForwardedCertificateSettings;
 }
@@ -87,6 +89,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     if (!gateway) throw new GatewayNotFound(`gateway ${eui} is not registered`);
     if (!scopeAllows(chain.scope, gateway.tenant)) {
       throw new TenantMismatch(`the certificate's CA is not trusted for tenant ${gateway.tenant}`);
+    }
+    // Pinned certificates ("dynamic mTLS"): only after every chain check has passed.
+    if (gateway.pinnedCertificates.length > 0 && !gateway.pinnedCertificates.includes(chain.leaf.fingerprint)) {
+      throw new CertificateNotPinned(`gateway ${eui} accepts only its pinned certificates; this one is ${chain.leaf.fingerprint}`);
     }
     const answer = decideAnswer(body, gateway);
     const bytes = encodeUpdateInfoResponse(answer);

@@ -9,6 +9,8 @@ export interface Gateway {
   lnsCredentials: Buffer | null;
   cupsUri: string | null;
   cupsCredentials: Buffer | null;
+  /** SHA-256 fingerprints (lowercase hex) of the only client certificates accepted; empty: any. */
+  pinnedCertificates: string[];
   createdAt: string;
   updatedAt: string;
   lastContact: LastContact | null;
@@ -23,7 +25,9 @@ export interface LastContact {
   peer: string | null;
 }
 
-export type NewGateway = Pick<Gateway, 'eui' | 'tenant' | 'name' | 'lnsUri' | 'lnsCredentials' | 'cupsUri' | 'cupsCredentials'>;
+export type NewGateway = Pick<Gateway, 'eui' | 'tenant' | 'name' | 'lnsUri' | 'lnsCredentials' | 'cupsUri' | 'cupsCredentials'> & {
+  pinnedCertificates?: string[];
+};
 export type GatewayChanges = Partial<Omit<NewGateway, 'eui'>>;
 
 /** The registry every backend implements; all methods may be called concurrently. */
@@ -32,10 +36,28 @@ export interface GatewayRegistry {
   list(filter?: { tenant?: string }): Promise<Gateway[]>;
   /** Throws GatewayExists when the EUI is taken. */
   add(gateway: NewGateway): Promise<Gateway>;
+  /** Adds all or none, in one transaction; GatewayExists names the index of the first taken EUI. */
+  addMany(gateways: NewGateway[], onProgress?: (written: number) => void): Promise<void>;
   /** Throws GatewayNotFound when there is no such gateway. */
   update(eui: string, changes: GatewayChanges): Promise<Gateway>;
   /** Returns whether a gateway was removed. */
   remove(eui: string): Promise<boolean>;
   recordContact(eui: string, contact: LastContact): Promise<void>;
+  /** Resolves when the registry answers; throws RegistryUnavailable otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Which credentials column a stored secret is in. */
+export type CredentialsField = 'lnsCredentials' | 'cupsCredentials';
+
+/** A storage backend: credentials are opaque bytes to it (the SealedRegistry encrypts them). */
+export interface GatewayStore extends GatewayRegistry {
+  getSetting(name: string): Promise<Buffer | undefined>;
+  setSetting(name: string, value: Buffer): Promise<void>;
+  /**
+   * Rewrites stored credentials in one transaction: `rewrite` returns the new bytes, or undefined
+   * to leave a value as it is. Returns how many values changed.
+   */
+  rewriteCredentials(rewrite: (eui: string, field: CredentialsField, stored: Buffer) => Buffer | undefined): Promise<number>;
 }

@@ -1,18 +1,24 @@
 import { resolve } from 'node:path';
-import type { GatewayRegistry } from './gateway.ts';
+import type { SecretKeyring } from '../secrets/keyring.ts';
+import type { GatewayStore } from './gateway.ts';
+import { PgRegistry } from './pg-registry.ts';
+import { SealedRegistry } from './sealed-registry.ts';
 import { SqliteRegistry } from './sqlite-registry.ts';
 
 export const DEFAULT_DB_URL = 'sqlite:./data/cups.db';
 
-/** Opens the registry a `--db` URL names: `sqlite:PATH` (relative to the working folder) or `sqlite::memory:`. */
-export function openRegistry(url: string): GatewayRegistry {
+/** The storage backend a `--db` URL names: `sqlite:PATH` (relative to the working folder) or `postgres://…`. */
+export function openStore(url: string, onError?: (error: Error) => void): GatewayStore {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (!path) throw new Error('the sqlite: URL needs a file path, e.g. sqlite:./data/cups.db');
     return new SqliteRegistry(path === ':memory:' ? path : resolve(path));
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new Error('the PostgreSQL registry is not available in this version; use sqlite:PATH');
-  }
-  throw new Error(`unsupported --db URL "${url}": use sqlite:PATH`);
+  if (/^postgres(ql)?:\/\//.test(url)) return new PgRegistry(url, onError);
+  throw new Error(`unsupported --db URL "${url}": use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE`);
+}
+
+/** The registry with its secrets sealed under `keyring`. */
+export function openRegistry(url: string, keyring: SecretKeyring, onError?: (error: Error) => void): SealedRegistry {
+  return new SealedRegistry(openStore(url, onError), keyring);
 }

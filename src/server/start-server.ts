@@ -6,7 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import { trustedProxyMatcher } from '../client-cert/trusted-proxies.ts';
 import type { ServeOptions } from '../config/serve-options.ts';
 import { buildApp } from '../http/build-app.ts';
+import { RegistryUnavailable } from '../errors.ts';
 import { openRegistry } from '../registry/open-registry.ts';
+import type { SealedRegistry } from '../registry/sealed-registry.ts';
+import { loadKeyring } from '../secrets/load-keyring.ts';
 import { TrustStoreWatcher } from '../trust/watch-trust-store.ts';
 
 export interface RunningServer {
@@ -18,7 +21,8 @@ export interface RunningServer {
 
 /** Starts `cups serve`: trust store watcher, registry, and the HTTP(S) listener. */
 export async function startServer(options: ServeOptions, logDestination?: NodeJS.WritableStream): Promise<RunningServer> {
-  const registry = openRegistry(options.db);
+  const { keyring, created } = loadKeyring({ env: process.env.CUPS_SECRET_KEY, file: options.secretKeyFile, createIfMissing: true });
+  let registry!: SealedRegistry;
   const tls = options.tlsCert && options.tlsKey
     ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) }
     : undefined;
@@ -26,10 +30,24 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
   // No session tickets: a resumed session carries no chain, and none may stand in for a certificate.
   const context = (ca: string[]): SecureContextOptions => ({ ...tls, ca, minVersion: 'TLSv1.2', secureOptions: constants.SSL_OP_NO_TICKET });
   let watcher!: TrustStoreWatcher;
+  let keysChecked = false;
+  /** Proves the master key fits the registry once it can be reached; a wrong key is fatal. */
+  const checkKeys = async () => {
+    if (keysChecked) return;
+    await registry.checkKeys();
+    keysChecked = true;
+  };
   const app = await buildApp({
-    registry,
+    registry: {
+      get: (eui) => registry.get(eui),
+      recordContact: (eui, contact) => registry.recordContact(eui, contact),
+    },
     trustStore: () => watcher.current,
-    isReady: async () => (await registry.get('0000000000000000'), true),
+    isReady: async () => {
+      await registry.ping();
+      await checkKeys();
+      return true;
+    },
     logger: { level: options.logLevel, ...(logDestination ? { stream: logDestination } : {}) },
     ...(tls ? { https: { ...context([]), rejectUnauthorized: options.tlsRejectUnauthorized } } : {}),
     ...(options.clientCertHeader
@@ -42,6 +60,18 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
         }
       : {}),
   });
+  registry = openRegistry(options.db, keyring, (error) => app.log.warn({ err: error }, 'registry connection lost'));
+  if (created) app.log.warn({ file: created }, 'created a new master key for stored secrets: back it up');
+  try {
+    await checkKeys();
+  } catch (error) {
+    // An unreachable database is waited for (readiness says so); a key that does not fit is fatal.
+    if (!(error instanceof RegistryUnavailable)) {
+      await registry.close();
+      throw error;
+    }
+    app.log.error({ err: error }, 'registry unavailable at start-up; serving 503 until it returns');
+  }
   watcher = new TrustStoreWatcher(resolve(options.tenants), app.log);
   if (tls) {
     // The CA list asks clients for certificates of known CAs and, with --tls-reject-unauthorized,

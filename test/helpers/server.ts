@@ -6,7 +6,8 @@ import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { ConnectionOptions } from 'node:tls';
 import { buildEndpoint } from '../../src/provisioning/endpoint-credentials.ts';
-import { SqliteRegistry } from '../../src/registry/sqlite-registry.ts';
+import { openRegistry } from '../../src/registry/open-registry.ts';
+import { loadKeyring } from '../../src/secrets/load-keyring.ts';
 import { startServer, type RunningServer } from '../../src/server/start-server.ts';
 import type { ServeOptions } from '../../src/config/serve-options.ts';
 import { EUI, writeTenants, type TestPki } from '../../fixtures/test-pki.ts';
@@ -19,6 +20,7 @@ export interface TestServer {
   dir: string;
   tenants: string;
   db: string;
+  secretKeyFile: string;
 }
 
 /** A real `cups serve` on a loopback port with the fixture tenants and two registered gateways. */
@@ -26,8 +28,10 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
   const dir = mkdtempSync(join(tmpdir(), 'cups-test-'));
   const tenants = join(dir, 'tenants');
   writeTenants(tenants, pki);
-  const dbFile = join(dir, 'cups.db');
-  const registry = new SqliteRegistry(dbFile);
+  const db = options.db ?? `sqlite:${join(dir, 'cups.db')}`;
+  const secretKeyFile = options.secretKeyFile ?? join(dir, 'secret.key');
+  const registry = openRegistry(db, loadKeyring({ file: secretKeyFile, createIfMissing: true }).keyring);
+  await registry.checkKeys();
   for (const [eui, tenant] of [[EUI.a, 'tenant-a'], [EUI.b, 'tenant-b']] as const) {
     const lns = buildEndpoint('lns', { uri: `wss://lns-${tenant}.example:8887`, trust: pki.serverCa.pem, token: `secret-${tenant}` });
     await registry.add({ eui, tenant, name: null, lnsUri: lns.uri, lnsCredentials: lns.credentials, cupsUri: null, cupsCredentials: null });
@@ -48,7 +52,8 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
     port: 0,
     host: '127.0.0.1',
     tenants,
-    db: `sqlite:${dbFile}`,
+    db,
+    secretKeyFile,
     tlsCert: certFile,
     tlsKey: keyFile,
     tlsRejectUnauthorized: false,
@@ -58,7 +63,7 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
     ...options,
   }, logDestination);
   const port = (server.app.server.address() as { port: number }).port;
-  return { server, port, dir, tenants, db: `sqlite:${dbFile}`, log: () => lines.map((line) => JSON.parse(line)) };
+  return { server, port, dir, tenants, db, secretKeyFile, log: () => lines.map((line) => JSON.parse(line)) };
 }
 
 export interface Answer {

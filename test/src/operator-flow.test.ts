@@ -40,12 +40,12 @@ beforeAll(async () => {
   writeFileSync(at('tenants/acme/acme-root.pem'), readFileSync(at('ca.crt')));
 
   const added = await runCli(['gateway', 'add', '--tenant', 'acme', '--eui', '58-A0-CB-FF-FE-80-00-19', '--lns-uri', 'wss://lns.acme.example:8887',
-    '--lns-trust', at('server.crt'), '--lns-token', TOKEN, '--db', db]);
+    '--lns-trust', at('server.crt'), '--lns-token', TOKEN, '--db', db, '--secret-key-file', at('secret.key')]);
   expect(added.status, added.stderr).toBe(0);
   expect(added.stdout).not.toContain('OPERATOR-SECRET');
   port = await freePort();
   server = await spawnServe(['--port', String(port), '--host', '127.0.0.1', '--tls-cert', at('server.crt'), '--tls-key', at('server.key'),
-    '--tenants', at('tenants'), '--db', db]);
+    '--tenants', at('tenants'), '--db', db, '--secret-key-file', at('secret.key')]);
 }, 60_000);
 
 afterAll(async () => {

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { formatEuiHex, parseEui } from '../../../protocol/index.ts';
 import { GatewayNotFound, InvalidGateway } from '../../errors.ts';
 import { buildEndpoint, type EndpointInput } from '../../provisioning/endpoint-credentials.ts';
-import type { Gateway, GatewayChanges, GatewayRegistry } from '../../registry/gateway.ts';
-import { DEFAULT_DB_URL, openRegistry } from '../../registry/open-registry.ts';
+import type { Gateway, GatewayChanges } from '../../registry/gateway.ts';
 import { isTenantId, TENANT_ID_RULE } from '../../trust/trust-store.ts';
 import { describeCredentials } from '../describe-response.ts';
+import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
 
 interface EndpointFlags {
   lnsUri?: string;
@@ -21,15 +21,12 @@ interface EndpointFlags {
   cupsToken?: string;
 }
 
-interface GatewayFlags extends EndpointFlags {
-  db: string;
+interface GatewayFlags extends EndpointFlags, RegistryFlags {
   tenant?: string;
   eui?: string;
   name?: string;
   json?: boolean;
 }
-
-const dbOption = () => new Option('--db <url>', 'gateway registry').default(DEFAULT_DB_URL).env('CUPS_DB');
 
 function withEndpointOptions(command: Command): Command {
   for (const kind of ['lns', 'cups'] as const) {
@@ -90,15 +87,6 @@ function describeGateway(gateway: Gateway) {
   };
 }
 
-async function withRegistry<T>(url: string, work: (registry: GatewayRegistry) => Promise<T>): Promise<T> {
-  const registry = openRegistry(url);
-  try {
-    return await work(registry);
-  } finally {
-    await registry.close();
-  }
-}
-
 function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -113,7 +101,8 @@ export function registerGateway(program: Command): void {
       .requiredOption('--tenant <id>', 'tenant the gateway belongs to')
       .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
       .option('--name <name>', 'a label for operators')
-      .addOption(dbOption()),
+      .addOption(dbOption())
+      .addOption(secretKeyFileOption()),
   ).action(async (flags: GatewayFlags) => {
     const eui = euiOf(flags.eui);
     const tenant = tenantOf(flags.tenant);
@@ -121,7 +110,7 @@ export function registerGateway(program: Command): void {
     const lns = buildEndpoint('lns', endpointInput('lns', flags, flags.lnsUri));
     if (!flags.cupsUri && touchesEndpoint('cups', flags)) throw new InvalidGateway('--cups-trust/--cups-cert/--cups-token need --cups-uri');
     const cups = flags.cupsUri ? buildEndpoint('cups', endpointInput('cups', flags, flags.cupsUri)) : undefined;
-    const added = await withRegistry(flags.db, (registry) =>
+    const added = await withRegistry(flags, (registry) =>
       registry.add({
         eui,
         tenant,
@@ -142,13 +131,14 @@ export function registerGateway(program: Command): void {
       .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
       .option('--tenant <id>', 'move it to another tenant')
       .option('--name <name>', 'a label for operators')
-      .addOption(dbOption()),
+      .addOption(dbOption())
+      .addOption(secretKeyFileOption()),
   ).action(async (flags: GatewayFlags) => {
     const eui = euiOf(flags.eui);
     const changes: GatewayChanges = {};
     if (flags.tenant !== undefined) changes.tenant = tenantOf(flags.tenant);
     if (flags.name !== undefined) changes.name = flags.name;
-    await withRegistry(flags.db, async (registry) => {
+    await withRegistry(flags, async (registry) => {
       const current = await registry.get(eui);
       if (!current) throw new GatewayNotFound(`gateway ${eui} is not registered`);
       if (touchesEndpoint('lns', flags)) {
@@ -173,8 +163,9 @@ export function registerGateway(program: Command): void {
     .option('--tenant <id>', 'only this tenant')
     .option('--json', 'print JSON instead of a table')
     .addOption(dbOption())
+      .addOption(secretKeyFileOption())
     .action(async (flags: GatewayFlags) => {
-      const gateways = await withRegistry(flags.db, (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
+      const gateways = await withRegistry(flags, (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
       if (flags.json) {
         print(gateways.map(describeGateway));
         return;
@@ -188,9 +179,10 @@ export function registerGateway(program: Command): void {
     .description('show one gateway, credentials described (never key or token bytes)')
     .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
     .addOption(dbOption())
+      .addOption(secretKeyFileOption())
     .action(async (flags: GatewayFlags) => {
       const eui = euiOf(flags.eui);
-      const found = await withRegistry(flags.db, (registry) => registry.get(eui));
+      const found = await withRegistry(flags, (registry) => registry.get(eui));
       if (!found) throw new GatewayNotFound(`gateway ${eui} is not registered`);
       print(describeGateway(found));
     });
@@ -200,9 +192,10 @@ export function registerGateway(program: Command): void {
     .description('remove a gateway')
     .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
     .addOption(dbOption())
+      .addOption(secretKeyFileOption())
     .action(async (flags: GatewayFlags) => {
       const eui = euiOf(flags.eui);
-      const removed = await withRegistry(flags.db, (registry) => registry.remove(eui));
+      const removed = await withRegistry(flags, (registry) => registry.remove(eui));
       if (!removed) throw new GatewayNotFound(`gateway ${eui} is not registered`);
       process.stdout.write(`removed ${eui}\n`);
     });

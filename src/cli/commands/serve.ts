@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SERVE_DEFAULTS, type ServeOptions } from '../../config/serve-options.ts';
 import { demoCurlCommand, ensureDemo } from '../../demo/ensure-demo.ts';
-import { openRegistry } from '../../registry/open-registry.ts';
+import { secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 import { startServer } from '../../server/start-server.ts';
 
 const env = (option: Option, name: string) => option.env(`CUPS_${name}`);
@@ -15,6 +15,7 @@ export function registerServe(program: Command): void {
     .addOption(env(new Option('--host <host>', 'address to listen on').default(SERVE_DEFAULTS.host), 'HOST'))
     .addOption(env(new Option('--tenants <dir>', 'trust store: DIR/common/*.pem and DIR/<tenant>/*.pem').default(SERVE_DEFAULTS.tenants), 'TENANTS'))
     .addOption(env(new Option('--db <url>', 'gateway registry').default(SERVE_DEFAULTS.db), 'DB'))
+    .addOption(secretKeyFileOption())
     .addOption(env(new Option('--tls-cert <file>', 'server certificate (PEM, chain after it) for native TLS'), 'TLS_CERT'))
     .addOption(env(new Option('--tls-key <file>', 'server private key (PEM)'), 'TLS_KEY'))
     .addOption(env(new Option('--tls-reject-unauthorized', 'refuse unknown or missing client certificates in the handshake itself').default(false), 'TLS_REJECT_UNAUTHORIZED'))
@@ -27,13 +28,8 @@ export function registerServe(program: Command): void {
       const options: ServeOptions = { ...raw, trustProxy: raw.trustProxy.split(',').filter(Boolean) };
       let demo;
       if (options.demo && !options.tlsCert && !options.clientCertHeader) {
-        const registry = openRegistry(options.db);
-        try {
-          const dataDir = options.db.startsWith('sqlite:') ? dirname(resolve(options.db.slice(7))) : resolve('data');
-          demo = await ensureDemo(dataDir, resolve(options.tenants), registry);
-        } finally {
-          await registry.close();
-        }
+        const dataDir = options.db.startsWith('sqlite:') ? dirname(resolve(options.db.slice(7))) : resolve('data');
+        demo = await withRegistry(options, (registry) => ensureDemo(dataDir, resolve(options.tenants), registry));
         options.tlsCert = demo.serverCert;
         options.tlsKey = demo.serverKey;
       }

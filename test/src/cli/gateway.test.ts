@@ -20,7 +20,7 @@ beforeAll(async () => {
   writeFileSync(at('other.key'), other.keyPem);
 });
 
-const gatewayCli = (...args: string[]) => runCli(['gateway', ...args, '--db', db]);
+const gatewayCli = (...args: string[]) => runCli(['gateway', ...args, '--db', db, '--secret-key-file', at('secret.key')]);
 const registered = async () => JSON.parse((await gatewayCli('list', '--json')).stdout) as { eui: string }[];
 
 describe('cups gateway add refuses bad input and writes nothing', () => {
@@ -45,7 +45,7 @@ describe('cups gateway add refuses bad input and writes nothing', () => {
     ['a malformed EUI', ['--eui', '1:2:3'], /invalid_eui/],
     ['a bad tenant id', ['--eui', EUI, '--tenant', '../etc'], /not a tenant id/],
   ])('%s', async (_name, args, reason) => {
-    const result = await runCli(['gateway', 'add', '--tenant', 'acme', '--lns-uri', 'ws://lns:1', ...args, '--db', db]);
+    const result = await gatewayCli('add', '--tenant', 'acme', '--lns-uri', 'ws://lns:1', ...args);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(reason);
     expect(await registered()).toEqual([]);

@@ -13,6 +13,7 @@ const gateway: Gateway = {
   lnsCredentials: lnsCred,
   cupsUri: 'https://cups2:443',
   cupsCredentials: cupsCred,
+  pinnedCertificates: [],
   createdAt: '',
   updatedAt: '',
   lastContact: null,

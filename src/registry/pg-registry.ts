@@ -1,0 +1,204 @@
+import pg from 'pg';
+import { GatewayExists, GatewayNotFound, RegistryUnavailable } from '../errors.ts';
+import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway } from './gateway.ts';
+import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
+
+/** Any key shared by the instances that migrate one database: they take turns. */
+const MIGRATION_LOCK = 0x43555053; // "CUPS"
+const UNIQUE_VIOLATION = '23505';
+
+const INSERT = `INSERT INTO gateways (eui, tenant, name, lns_uri, lns_credentials, cups_uri, cups_credentials, pinned_certificates, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`;
+
+function insertValues(gateway: NewGateway, now: string): unknown[] {
+  return [
+    gateway.eui,
+    gateway.tenant,
+    gateway.name,
+    gateway.lnsUri,
+    gateway.lnsCredentials,
+    gateway.cupsUri,
+    gateway.cupsCredentials,
+    columnValue('pinnedCertificates', gateway.pinnedCertificates ?? []),
+    now,
+  ];
+}
+
+/**
+ * The registry for several stateless instances on one PostgreSQL. Every request reads the database,
+ * so a change made anywhere is served everywhere at once. When the database cannot be reached,
+ * calls fail fast with RegistryUnavailable and the pool reconnects by itself when it returns;
+ * migrations run on first use and are retried until they succeed.
+ */
+export class PgRegistry implements GatewayStore {
+  private readonly pool: pg.Pool;
+  private migrated: Promise<void> | undefined;
+
+  constructor(url: string, onError: (error: Error) => void = () => {}) {
+    this.pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000, query_timeout: 5000 });
+    // An idle client losing its connection (database restarted) must not crash the process.
+    this.pool.on('error', onError);
+  }
+
+  private ready(): Promise<void> {
+    this.migrated ??= this.migrate().catch((error: unknown) => {
+      this.migrated = undefined;
+      throw error;
+    });
+    return this.migrated;
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+      const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const [index, migration] of MIGRATIONS.entries()) {
+        if (applied.has(index + 1)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(migration({ blob: 'BYTEA' }));
+          await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [index + 1, new Date().toISOString()]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+      client.release();
+    }
+  }
+
+  /** Runs database work, turning connection failures into RegistryUnavailable. */
+  private async run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      await this.ready();
+      return await work();
+    } catch (error) {
+      if (error instanceof GatewayExists || error instanceof GatewayNotFound || error instanceof RegistryUnavailable) throw error;
+      const code = (error as { code?: string }).code;
+      // SQLSTATE classes 08 (connection), 53 (resources), 57 (shutdown) and socket errors: try later.
+      if (!code || /^(08|53|57)/.test(code) || /^E[A-Z]+$/.test(code)) {
+        throw new RegistryUnavailable(`the PostgreSQL registry cannot be reached: ${(error as Error).message}`);
+      }
+      throw error;
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return this.run(() => this.pool.query<R>(text, values));
+  }
+
+  /** Runs `work` in one transaction on one connection. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.run(async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    });
+  }
+
+  async get(eui: string): Promise<Gateway | undefined> {
+    const { rows } = await this.query<GatewayRow>('SELECT * FROM gateways WHERE eui = $1', [eui]);
+    return rows[0] && toGateway(rows[0]);
+  }
+
+  async list(filter: { tenant?: string } = {}): Promise<Gateway[]> {
+    const { rows } = filter.tenant
+      ? await this.query<GatewayRow>('SELECT * FROM gateways WHERE tenant = $1 ORDER BY eui', [filter.tenant])
+      : await this.query<GatewayRow>('SELECT * FROM gateways ORDER BY tenant, eui');
+    return rows.map(toGateway);
+  }
+
+  private static taken(error: unknown, gateway: NewGateway, index?: number): unknown {
+    return (error as { code?: string }).code === UNIQUE_VIOLATION
+      ? Object.assign(new GatewayExists(`gateway ${gateway.eui} is already registered`), { index })
+      : error;
+  }
+
+  async add(gateway: NewGateway): Promise<Gateway> {
+    await this.run(() => this.pool.query(INSERT, insertValues(gateway, new Date().toISOString()))).catch((error: unknown) => {
+      throw PgRegistry.taken(error, gateway);
+    });
+    return (await this.get(gateway.eui))!;
+  }
+
+  async addMany(gateways: NewGateway[], onProgress?: (written: number) => void): Promise<void> {
+    const now = new Date().toISOString();
+    await this.transaction(async (client) => {
+      for (const [index, gateway] of gateways.entries()) {
+        // A savepoint-free insert: the first failure aborts the whole transaction, as wanted.
+        await client.query(INSERT, insertValues(gateway, now)).catch((error: unknown) => {
+          throw PgRegistry.taken(error, gateway, index);
+        });
+        if (onProgress && (index + 1) % 250 === 0) onProgress(index + 1);
+      }
+    });
+    onProgress?.(gateways.length);
+  }
+
+  async update(eui: string, changes: GatewayChanges): Promise<Gateway> {
+    const fields = (Object.keys(changes) as (keyof GatewayChanges)[]).filter((key) => changes[key] !== undefined);
+    const values = fields.map((key) => columnValue(key, changes[key]));
+    const assignments = [...fields.map((key, i) => `${CHANGE_COLUMNS[key]} = $${i + 1}`), `updated_at = $${fields.length + 1}`].join(', ');
+    const result = await this.query(`UPDATE gateways SET ${assignments} WHERE eui = $${fields.length + 2}`, [...values, new Date().toISOString(), eui]);
+    if (result.rowCount === 0) throw new GatewayNotFound(`gateway ${eui} is not registered`);
+    return (await this.get(eui))!;
+  }
+
+  async remove(eui: string): Promise<boolean> {
+    return ((await this.query('DELETE FROM gateways WHERE eui = $1', [eui])).rowCount ?? 0) > 0;
+  }
+
+  async recordContact(eui: string, contact: LastContact): Promise<void> {
+    await this.query(
+      'UPDATE gateways SET last_contact_at = $1, last_station = $2, last_model = $3, last_package = $4, last_peer = $5 WHERE eui = $6',
+      [contact.at, contact.station, contact.model, contact.package, contact.peer, eui],
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async getSetting(name: string): Promise<Buffer | undefined> {
+    return (await this.query<{ value: Buffer }>('SELECT value FROM settings WHERE name = $1', [name])).rows[0]?.value;
+  }
+
+  async setSetting(name: string, value: Buffer): Promise<void> {
+    await this.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]);
+  }
+
+  async rewriteCredentials(rewrite: (eui: string, field: CredentialsField, stored: Buffer) => Buffer | undefined): Promise<number> {
+    return this.transaction(async (client) => {
+      let changed = 0;
+      const { rows } = await client.query<GatewayRow>('SELECT * FROM gateways ORDER BY eui FOR UPDATE');
+      for (const row of rows) {
+        for (const [field, column] of Object.entries(CREDENTIAL_COLUMNS) as [CredentialsField, keyof GatewayRow][]) {
+          const stored = row[column] as Buffer | null;
+          const next = stored && rewrite(row.eui, field, stored);
+          if (!next) continue;
+          await client.query(`UPDATE gateways SET ${column} = $1 WHERE eui = $2`, [next, row.eui]);
+          changed++;
+        }
+      }
+      return changed;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,89 @@
+import { InvalidGateway } from '../errors.ts';
+import type { Gateway, GatewayChanges } from './gateway.ts';
+
+export interface Dialect {
+  blob: string;
+}
+
+/**
+ * The schema migrations both backends apply, in order, once each; never edit one that has been
+ * released. SQL common to SQLite and PostgreSQL, with the binary type per dialect.
+ */
+export const MIGRATIONS: ((dialect: Dialect) => string)[] = [
+  (d) => `CREATE TABLE gateways (
+     eui TEXT PRIMARY KEY CHECK (length(eui) = 16),
+     tenant TEXT NOT NULL,
+     name TEXT,
+     lns_uri TEXT NOT NULL,
+     lns_credentials ${d.blob},
+     cups_uri TEXT,
+     cups_credentials ${d.blob},
+     pinned_certificates TEXT NOT NULL DEFAULT '',
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     last_contact_at TEXT,
+     last_station TEXT,
+     last_model TEXT,
+     last_package TEXT,
+     last_peer TEXT
+   );
+   CREATE INDEX gateways_tenant ON gateways (tenant);
+   CREATE TABLE settings (name TEXT PRIMARY KEY, value ${d.blob} NOT NULL);`,
+];
+
+export interface GatewayRow {
+  eui: string;
+  tenant: string;
+  name: string | null;
+  lns_uri: string;
+  lns_credentials: Buffer | null;
+  cups_uri: string | null;
+  cups_credentials: Buffer | null;
+  pinned_certificates: string;
+  created_at: string;
+  updated_at: string;
+  last_contact_at: string | null;
+  last_station: string | null;
+  last_model: string | null;
+  last_package: string | null;
+  last_peer: string | null;
+}
+
+/** Columns of the fields a GatewayChanges may hold. */
+export const CHANGE_COLUMNS: Record<keyof GatewayChanges, keyof GatewayRow> = {
+  tenant: 'tenant',
+  name: 'name',
+  lnsUri: 'lns_uri',
+  lnsCredentials: 'lns_credentials',
+  cupsUri: 'cups_uri',
+  cupsCredentials: 'cups_credentials',
+  pinnedCertificates: 'pinned_certificates',
+};
+
+export const CREDENTIAL_COLUMNS = { lnsCredentials: 'lns_credentials', cupsCredentials: 'cups_credentials' } as const;
+
+/** A change's values as stored (pins as one comma-separated text). */
+export function columnValue(key: keyof GatewayChanges, value: GatewayChanges[keyof GatewayChanges]): unknown {
+  if (key !== 'pinnedCertificates') return value;
+  const pins = value as string[];
+  if (pins.some((pin) => !/^[0-9a-f]{64}$/.test(pin))) throw new InvalidGateway('a pinned certificate must be a SHA-256 fingerprint, 64 lowercase hex digits');
+  return pins.join(',');
+}
+
+export function toGateway(row: GatewayRow): Gateway {
+  return {
+    eui: row.eui,
+    tenant: row.tenant,
+    name: row.name,
+    lnsUri: row.lns_uri,
+    lnsCredentials: row.lns_credentials,
+    cupsUri: row.cups_uri,
+    cupsCredentials: row.cups_credentials,
+    pinnedCertificates: row.pinned_certificates ? row.pinned_certificates.split(',') : [],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastContact: row.last_contact_at
+      ? { at: row.last_contact_at, station: row.last_station, model: row.last_model, package: row.last_package, peer: row.last_peer }
+      : null,
+  };
+}

@@ -1,0 +1,93 @@
+import { SecretKeyring } from '../secrets/keyring.ts';
+import type { CredentialsField, Gateway, GatewayChanges, GatewayRegistry, GatewayStore, LastContact, NewGateway } from './gateway.ts';
+
+const KEY_CHECK = 'secret_key_check';
+const FIELD_OWNER: Record<CredentialsField, string> = { lnsCredentials: 'lns', cupsCredentials: 'cups' };
+const owner = (eui: string, field: CredentialsField) => `${eui}/${FIELD_OWNER[field]}`;
+
+/**
+ * The registry as the service sees it: credentials blobs (which hold private keys and tokens) are
+ * sealed with AES-256-GCM before they reach the store, and opened when read. A value that does
+ * not open raises SecretKeyMismatch: never garbage on the wire.
+ */
+export class SealedRegistry implements GatewayRegistry {
+  constructor(
+    readonly store: GatewayStore,
+    private readonly keyring: SecretKeyring,
+  ) {}
+
+  /**
+   * Proves the configured keys open what the registry holds, sealing a check value on first use.
+   * Run at start-up so that a wrong key fails at once, with a clear message.
+   */
+  async checkKeys(): Promise<void> {
+    const check = await this.store.getSetting(KEY_CHECK);
+    if (check) this.keyring.open(check, `settings/${KEY_CHECK}`);
+    else await this.store.setSetting(KEY_CHECK, this.keyring.seal(Buffer.from('cups'), `settings/${KEY_CHECK}`));
+  }
+
+  /** Re-seals every value not sealed under the first key; returns how many were re-sealed. */
+  async rotate(): Promise<number> {
+    const check = await this.store.getSetting(KEY_CHECK);
+    const reseal = (sealed: Buffer, who: string) =>
+      SecretKeyring.sealedWith(sealed) === this.keyring.currentId ? undefined : this.keyring.seal(this.keyring.open(sealed, who), who);
+    const changed = await this.store.rewriteCredentials((eui, field, stored) => reseal(stored, owner(eui, field)));
+    const newCheck = check && reseal(check, `settings/${KEY_CHECK}`);
+    if (newCheck) await this.store.setSetting(KEY_CHECK, newCheck);
+    return changed;
+  }
+
+  private opened(gateway: Gateway): Gateway {
+    return {
+      ...gateway,
+      lnsCredentials: gateway.lnsCredentials && this.keyring.open(gateway.lnsCredentials, owner(gateway.eui, 'lnsCredentials')),
+      cupsCredentials: gateway.cupsCredentials && this.keyring.open(gateway.cupsCredentials, owner(gateway.eui, 'cupsCredentials')),
+    };
+  }
+
+  private sealed<T extends GatewayChanges>(eui: string, gateway: T): T {
+    const result = { ...gateway };
+    for (const field of ['lnsCredentials', 'cupsCredentials'] as const) {
+      const value = gateway[field];
+      if (value) result[field] = this.keyring.seal(value, owner(eui, field));
+    }
+    return result;
+  }
+
+  async get(eui: string): Promise<Gateway | undefined> {
+    const gateway = await this.store.get(eui);
+    return gateway && this.opened(gateway);
+  }
+
+  async list(filter?: { tenant?: string }): Promise<Gateway[]> {
+    return (await this.store.list(filter)).map((g) => this.opened(g));
+  }
+
+  async add(gateway: NewGateway): Promise<Gateway> {
+    return this.opened(await this.store.add(this.sealed(gateway.eui, gateway)));
+  }
+
+  async addMany(gateways: NewGateway[], onProgress?: (written: number) => void): Promise<void> {
+    await this.store.addMany(gateways.map((g) => this.sealed(g.eui, g)), onProgress);
+  }
+
+  async update(eui: string, changes: GatewayChanges): Promise<Gateway> {
+    return this.opened(await this.store.update(eui, this.sealed(eui, changes)));
+  }
+
+  remove(eui: string): Promise<boolean> {
+    return this.store.remove(eui);
+  }
+
+  recordContact(eui: string, contact: LastContact): Promise<void> {
+    return this.store.recordContact(eui, contact);
+  }
+
+  ping(): Promise<void> {
+    return this.store.ping();
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
