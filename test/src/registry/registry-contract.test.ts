@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GatewayExists, GatewayNotFound, InvalidGateway, SecretKeyMismatch } from '../../../src/errors.ts';
+import type { GatewayStore, NewGateway } from '../../../src/registry/gateway.ts';
+import { openStore } from '../../../src/registry/open-registry.ts';
+import { SealedRegistry } from '../../../src/registry/sealed-registry.ts';
+import { newMasterKeyText, parseMasterKey, SecretKeyring } from '../../../src/secrets/keyring.ts';
+import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
+
+const TOKEN = 'Authorization: Bearer NNSXS.CONTRACT-SECRET\r\n';
+const blob = (eui: string) => Buffer.concat([Buffer.from([0x30, 0x03, 1, 2, 3, 0, 0, 0, 0]), Buffer.from(`${TOKEN}#${eui}`)]);
+const gateway = (eui: string, tenant = 'acme'): NewGateway => ({
+  eui,
+  tenant,
+  name: null,
+  lnsUri: 'wss://lns.example:8887',
+  lnsCredentials: blob(eui),
+  cupsUri: null,
+  cupsCredentials: null,
+});
+const keyring = (...keys: string[]) => new SecretKeyring(keys.map((k, i) => parseMasterKey(k, `key ${i}`)));
+const OLD = newMasterKeyText();
+const NEW = newMasterKeyText();
+
+let postgres: PostgresServer;
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+afterAll(() => postgres?.destroy());
+
+/** Each backend, with a way to see what its storage holds in clear (file bytes, pg_dump). */
+const BACKENDS = {
+  sqlite: async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cups-contract-')), 'cups.db');
+    return { url: `sqlite:${file}`, dump: () => readFileSync(file).toString('latin1') + readFileSync(`${file}-wal`).toString('latin1') };
+  },
+  postgres: async () => {
+    const name = `contract_${Math.random().toString(36).slice(2, 8)}`;
+    return { url: await postgres.createDatabase(name), dump: () => postgres.dump(name) };
+  },
+};
+
+describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBackend) => {
+  let url: string;
+  let dump: () => string;
+  let store: GatewayStore;
+  let registry: SealedRegistry;
+
+  beforeAll(async () => {
+    ({ url, dump } = await makeBackend());
+    store = openStore(url);
+    registry = new SealedRegistry(store, keyring(OLD));
+    await registry.checkKeys();
+  });
+  afterAll(() => registry.close());
+
+  it('adds, reads, lists by tenant, updates, records contact and removes', async () => {
+    const added = await registry.add({ ...gateway('0000000000000001'), pinnedCertificates: ['ab'.repeat(32)] });
+    expect(added).toMatchObject({ eui: '0000000000000001', tenant: 'acme', lastContact: null, pinnedCertificates: ['ab'.repeat(32)] });
+    expect(added.lnsCredentials).toEqual(blob('0000000000000001'));
+    await registry.add(gateway('0000000000000002', 'other'));
+    expect((await registry.list({ tenant: 'other' })).map((g) => g.eui)).toEqual(['0000000000000002']);
+    expect((await registry.list()).length).toBe(2);
+    const updated = await registry.update('0000000000000001', { name: 'roof', lnsUri: 'wss://lns2.example:8887', pinnedCertificates: [] });
+    expect(updated).toMatchObject({ name: 'roof', lnsUri: 'wss://lns2.example:8887', tenant: 'acme', pinnedCertificates: [] });
+    expect(updated.lnsCredentials).toEqual(blob('0000000000000001'));
+    const contact = { at: new Date().toISOString(), station: '2.0.6', model: 'linux', package: null, peer: '127.0.0.1' };
+    await registry.recordContact('0000000000000001', contact);
+    expect((await registry.get('0000000000000001'))!.lastContact).toEqual(contact);
+    expect(await registry.remove('0000000000000002')).toBe(true);
+    expect(await registry.remove('0000000000000002')).toBe(false);
+    expect(await registry.get('0000000000000002')).toBeUndefined();
+  });
+
+  it('refuses a taken EUI, an update of a missing gateway and a malformed pin', async () => {
+    await expect(registry.add(gateway('0000000000000001'))).rejects.toBeInstanceOf(GatewayExists);
+    await expect(registry.update('00000000000000FF', { name: 'x' })).rejects.toBeInstanceOf(GatewayNotFound);
+    await expect(registry.update('0000000000000001', { pinnedCertificates: ['not-a-fingerprint'] })).rejects.toBeInstanceOf(InvalidGateway);
+  });
+
+  it('adds many in one transaction, all or nothing, naming the first taken EUI', async () => {
+    const batch = Array.from({ length: 300 }, (_, i) => gateway((0x1000 + i).toString(16).toUpperCase().padStart(16, '0')));
+    const progress: number[] = [];
+    await registry.addMany(batch, (n) => progress.push(n));
+    expect(progress.at(-1)).toBe(300);
+    expect((await registry.list()).length).toBe(301);
+    const clash = [gateway('0000000000009999'), gateway('0000000000001005'), gateway('000000000000999A')];
+    const error = await registry.addMany(clash).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayExists);
+    expect((error as { index: number }).index).toBe(1);
+    expect(await registry.get('0000000000009999')).toBeUndefined();
+  });
+
+  it('stores no key or token in clear: the storage dump shows none', () => {
+    const text = dump();
+    expect(text).toContain('0000000000000001');
+    expect(text).not.toContain('NNSXS.CONTRACT-SECRET');
+    expect(text).not.toContain(Buffer.from('NNSXS.CONTRACT-SECRET').toString('hex'));
+  });
+
+  it('a wrong master key is a clear error, never garbage', async () => {
+    const wrong = new SealedRegistry(openStore(url), keyring(NEW));
+    await expect(wrong.checkKeys()).rejects.toThrow(SecretKeyMismatch);
+    await expect(wrong.get('0000000000000001')).rejects.toThrow(/sealed under master key [0-9a-f]{8}, which is not configured/);
+    await wrong.close();
+  });
+
+  it('a sealed value moved to another gateway does not open', async () => {
+    const stolen = (await store.get('0000000000000001'))!.lnsCredentials!;
+    await store.update('0000000000001000', { lnsCredentials: stolen });
+    await expect(registry.get('0000000000001000')).rejects.toThrow(/fails authentication/);
+    await registry.update('0000000000001000', { lnsCredentials: blob('0000000000001000') });
+  });
+
+  it('rotates to a new key while servers hold both, without downtime', async () => {
+    const during = new SealedRegistry(openStore(url), keyring(NEW, OLD));
+    const before = await during.get('0000000000000001');
+    expect(await during.rotate()).toBe(301);
+    expect(await during.rotate()).toBe(0);
+    expect(await during.get('0000000000000001')).toEqual({ ...before, lastContact: before!.lastContact });
+    const after = new SealedRegistry(openStore(url), keyring(NEW));
+    await after.checkKeys();
+    expect((await after.get('0000000000000001'))!.lnsCredentials).toEqual(blob('0000000000000001'));
+    await expect(registry.checkKeys()).rejects.toThrow(SecretKeyMismatch);
+    await Promise.all([during.close(), after.close()]);
+  });
+
+  it('migrates once: reopening keeps the data', async () => {
+    const reopened = openStore(url);
+    expect((await reopened.get('0000000000000001'))!.name).toBe('roof');
+    await reopened.close();
+  });
+});
