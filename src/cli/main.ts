@@ -3,6 +3,7 @@ import { reportError } from './fail.ts';
 import { registerDecode } from './commands/decode.ts';
 import { registerGateway } from './commands/gateway.ts';
 import { registerId6 } from './commands/id6.ts';
+import { registerSecrets } from './commands/secrets.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerTrust } from './commands/trust.ts';
 
@@ -16,6 +17,7 @@ registerId6(program);
 registerServe(program);
 registerGateway(program);
 registerTrust(program);
+registerSecrets(program);
 
 try {
   await program.parseAsync(process.argv);

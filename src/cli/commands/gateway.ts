@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatEuiHex, parseEui } from '../../../protocol/index.ts';
+import { X509Certificate } from 'node:crypto';
+import { certificateDer, formatEuiHex, parseEui } from '../../../protocol/index.ts';
 import { GatewayNotFound, InvalidGateway } from '../../errors.ts';
 import { buildEndpoint, type EndpointInput } from '../../provisioning/endpoint-credentials.ts';
 import type { Gateway, GatewayChanges } from '../../registry/gateway.ts';
 import { isTenantId, TENANT_ID_RULE } from '../../trust/trust-store.ts';
 import { describeCredentials } from '../describe-response.ts';
+import { registerGatewayBulk } from './gateway-bulk.ts';
 import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
 
 interface EndpointFlags {
@@ -22,6 +24,8 @@ interface EndpointFlags {
 }
 
 interface GatewayFlags extends EndpointFlags, RegistryFlags {
+  pinCert: string[];
+  unpin?: boolean;
   tenant?: string;
   eui?: string;
   name?: string;
@@ -63,6 +67,14 @@ function endpointInput(kind: 'lns' | 'cups', flags: EndpointFlags, uri: string):
   return input;
 }
 
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The SHA-256 fingerprint of a certificate file, as pins are stored. */
+function pinOf(file: string): string {
+  const der = certificateDer(readFile(file, '--pin-cert')!, 'pinned certificate');
+  return new X509Certificate(der).fingerprint256.replace(/:/g, '').toLowerCase();
+}
+
 function euiOf(value: string | undefined): string {
   if (!value) throw new InvalidGateway('--eui is required');
   return formatEuiHex(parseEui(value));
@@ -93,6 +105,7 @@ function print(value: unknown): void {
 
 export function registerGateway(program: Command): void {
   const gateway = program.command('gateway').description('manage the gateway registry');
+  registerGatewayBulk(gateway);
 
   withEndpointOptions(
     gateway
@@ -101,11 +114,13 @@ export function registerGateway(program: Command): void {
       .requiredOption('--tenant <id>', 'tenant the gateway belongs to')
       .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
       .option('--name <name>', 'a label for operators')
+      .option('--pin-cert <pem>', 'accept only this client certificate for the gateway (repeatable)', collect, [])
       .addOption(dbOption())
       .addOption(secretKeyFileOption()),
   ).action(async (flags: GatewayFlags) => {
     const eui = euiOf(flags.eui);
     const tenant = tenantOf(flags.tenant);
+    const pins = flags.pinCert.map(pinOf);
     if (!flags.lnsUri) throw new InvalidGateway('--lns-uri is required');
     const lns = buildEndpoint('lns', endpointInput('lns', flags, flags.lnsUri));
     if (!flags.cupsUri && touchesEndpoint('cups', flags)) throw new InvalidGateway('--cups-trust/--cups-cert/--cups-token need --cups-uri');
@@ -119,6 +134,7 @@ export function registerGateway(program: Command): void {
         lnsCredentials: lns.credentials,
         cupsUri: cups?.uri ?? null,
         cupsCredentials: cups?.credentials ?? null,
+        pinnedCertificates: pins,
       }),
     );
     print(describeGateway(added));
@@ -131,16 +147,22 @@ export function registerGateway(program: Command): void {
       .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
       .option('--tenant <id>', 'move it to another tenant')
       .option('--name <name>', 'a label for operators')
+      .option('--pin-cert <pem>', 'also accept only this client certificate (repeatable; adds to the pins)', collect, [])
+      .option('--unpin', 'remove every pin: any certificate that passes the checks is accepted again')
       .addOption(dbOption())
       .addOption(secretKeyFileOption()),
   ).action(async (flags: GatewayFlags) => {
     const eui = euiOf(flags.eui);
     const changes: GatewayChanges = {};
+    if (flags.unpin && flags.pinCert.length) throw new InvalidGateway('give --pin-cert or --unpin, not both');
+    const pins = flags.pinCert.map(pinOf);
     if (flags.tenant !== undefined) changes.tenant = tenantOf(flags.tenant);
     if (flags.name !== undefined) changes.name = flags.name;
     await withRegistry(flags, async (registry) => {
       const current = await registry.get(eui);
       if (!current) throw new GatewayNotFound(`gateway ${eui} is not registered`);
+      if (flags.unpin) changes.pinnedCertificates = [];
+      if (pins.length) changes.pinnedCertificates = [...new Set([...current.pinnedCertificates, ...pins])];
       if (touchesEndpoint('lns', flags)) {
         const lns = buildEndpoint('lns', endpointInput('lns', flags, flags.lnsUri ?? current.lnsUri));
         changes.lnsUri = lns.uri;

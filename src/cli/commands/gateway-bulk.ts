@@ -1,0 +1,75 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { GatewayExists, InvalidImportRow } from '../../errors.ts';
+import { formatOf, formatRecords, gatewayToRecord, parseRecords, recordToGateway } from '../../provisioning/gateway-records.ts';
+import type { NewGateway } from '../../registry/gateway.ts';
+import { progressBar } from '../progress.ts';
+import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
+
+const formatOption = () => new Option('--format <format>', 'csv or jsonl (default: from the file name)').choices(['csv', 'jsonl']);
+
+export function registerGatewayBulk(gateway: Command): void {
+  gateway
+    .command('import')
+    .description('register a fleet from CSV or JSON lines, all or nothing, in one transaction')
+    .argument('<file>', 'columns: eui, tenant, name, lns_uri, lns_trust, lns_cert, lns_key, lns_token, cups_*, pinned_sha256 (PEM inline)')
+    .addOption(formatOption())
+    .addOption(dbOption())
+    .addOption(secretKeyFileOption())
+    .action(async (file: string, flags: RegistryFlags & { format?: string }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new InvalidImportRow(`cannot read ${file}: ${(error as Error).message}`);
+      }
+      const records = parseRecords(text, formatOf(file, flags.format));
+      const checking = progressBar('checking', records.length);
+      const gateways: NewGateway[] = [];
+      const firstLine = new Map<string, number>();
+      try {
+        for (const [index, numbered] of records.entries()) {
+          const gateway = recordToGateway(numbered);
+          const earlier = firstLine.get(gateway.eui);
+          if (earlier) throw new InvalidImportRow(`line ${numbered.line}: gateway ${gateway.eui} is already on line ${earlier}`);
+          firstLine.set(gateway.eui, numbered.line);
+          gateways.push(gateway);
+          if (index % 100 === 0) checking.update(index);
+        }
+        checking.update(records.length);
+      } finally {
+        checking.stop();
+      }
+      await withRegistry(flags, async (registry) => {
+        const writing = progressBar('writing', gateways.length);
+        try {
+          await registry.addMany(gateways, (written) => writing.update(written));
+        } catch (error) {
+          if (error instanceof GatewayExists) {
+            const index = (error as GatewayExists & { index?: number }).index;
+            throw new InvalidImportRow(`line ${index === undefined ? '?' : records[index]!.line}: ${error.message}; nothing was imported`);
+          }
+          throw error;
+        } finally {
+          writing.stop();
+        }
+      });
+      process.stdout.write(`imported ${gateways.length} gateways from ${file}\n`);
+    });
+
+  gateway
+    .command('export')
+    .description('write every gateway in the import format; private keys and tokens only with --with-secrets')
+    .option('--out <file>', 'write here instead of standard output')
+    .option('--tenant <id>', 'only this tenant')
+    .option('--with-secrets', 'include private keys and tokens in clear', false)
+    .addOption(formatOption().default('csv'))
+    .addOption(dbOption())
+    .addOption(secretKeyFileOption())
+    .action(async (flags: RegistryFlags & { out?: string; tenant?: string; withSecrets: boolean; format: 'csv' | 'jsonl' }) => {
+      const gateways = await withRegistry(flags, (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
+      const output = formatRecords(gateways.map((g) => gatewayToRecord(g, flags.withSecrets)), flags.format);
+      if (flags.out) writeFileSync(flags.out, output, { mode: flags.withSecrets ? 0o600 : 0o644 });
+      else process.stdout.write(output);
+    });
+}

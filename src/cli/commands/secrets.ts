@@ -1,0 +1,19 @@
+import type { Command } from 'commander';
+import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
+
+export function registerSecrets(program: Command): void {
+  program
+    .command('secrets')
+    .description('manage the master keys that seal stored private keys and tokens')
+    .command('rotate')
+    .description(
+      're-seal every stored secret under the first configured key. Without downtime: give every server ' +
+        'the new key first and the old one second, rotate, then drop the old key',
+    )
+    .addOption(dbOption())
+    .addOption(secretKeyFileOption())
+    .action(async (flags: RegistryFlags) => {
+      const changed = await withRegistry(flags, (registry) => registry.rotate());
+      process.stdout.write(`re-sealed ${changed} stored secrets under the first configured key\n`);
+    });
+}

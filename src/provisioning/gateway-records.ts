@@ -1,0 +1,134 @@
+import { X509Certificate } from 'node:crypto';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
+import { CupsProtocolError, formatEuiHex, loadPrivateKey, parseEui, splitCredentials } from '../../protocol/index.ts';
+import { InvalidImportRow, Refusal } from '../errors.ts';
+import { toPem } from '../pki/keys.ts';
+import type { Gateway, NewGateway } from '../registry/gateway.ts';
+import { isTenantId, TENANT_ID_RULE } from '../trust/trust-store.ts';
+import { buildEndpoint, type EndpointInput } from './endpoint-credentials.ts';
+
+/** The columns of an import or export file, CSV or JSON lines alike; PEM goes inline. */
+export const RECORD_FIELDS = [
+  'eui', 'tenant', 'name',
+  'lns_uri', 'lns_trust', 'lns_cert', 'lns_key', 'lns_token',
+  'cups_uri', 'cups_trust', 'cups_cert', 'cups_key', 'cups_token',
+  'pinned_sha256',
+] as const;
+export type GatewayRecord = Partial<Record<(typeof RECORD_FIELDS)[number], string>>;
+export type RecordFormat = 'csv' | 'jsonl';
+
+/** A record and the line of the file it starts on, for error messages. */
+export interface NumberedRecord {
+  line: number;
+  record: GatewayRecord;
+}
+
+export function formatOf(file: string, explicit?: string): RecordFormat {
+  const format = explicit ?? (/\.(jsonl|ndjson|json)$/i.test(file) ? 'jsonl' : /\.csv$/i.test(file) ? 'csv' : undefined);
+  if (format !== 'csv' && format !== 'jsonl') {
+    throw new InvalidImportRow(`cannot tell the format of ${file}: name it .csv or .jsonl, or pass --format csv|jsonl`);
+  }
+  return format;
+}
+
+export function parseRecords(text: string, format: RecordFormat): NumberedRecord[] {
+  if (format === 'jsonl') {
+    return text.split('\n').flatMap((raw, index) => {
+      if (!raw.trim()) return [];
+      try {
+        const record = JSON.parse(raw) as unknown;
+        if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new Error('not a JSON object');
+        return [{ line: index + 1, record: record as GatewayRecord }];
+      } catch (error) {
+        throw new InvalidImportRow(`line ${index + 1}: ${(error as Error).message}`);
+      }
+    });
+  }
+  let parsed: { record: GatewayRecord; info: { lines: number } }[];
+  try {
+    parsed = parseCsv(text, { columns: true, info: true, skip_empty_lines: true, trim: false });
+  } catch (error) {
+    throw new InvalidImportRow(`CSV: ${(error as Error).message}`);
+  }
+  let previousEnd = 1;
+  return parsed.map(({ record, info }) => {
+    const line = previousEnd + 1;
+    previousEnd = info.lines;
+    return { line, record };
+  });
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+
+function endpoint(record: GatewayRecord, kind: 'lns' | 'cups', uri: string): EndpointInput {
+  const input: EndpointInput = { uri };
+  for (const part of ['trust', 'cert', 'key', 'token'] as const) {
+    const value = text(record[`${kind}_${part}`]);
+    if (value) input[part] = value;
+  }
+  return input;
+}
+
+/** Checks one record as `gateway add` checks its flags; InvalidImportRow names the line. */
+export function recordToGateway({ line, record }: NumberedRecord): NewGateway {
+  try {
+    const unknown = Object.keys(record).filter((key) => !(RECORD_FIELDS as readonly string[]).includes(key));
+    if (unknown.length) throw new InvalidImportRow(`unknown field ${unknown.join(', ')}; the fields are ${RECORD_FIELDS.join(', ')}`);
+    const eui = formatEuiHex(parseEui(text(record.eui) ?? ''));
+    const tenant = text(record.tenant);
+    if (!tenant || !isTenantId(tenant)) throw new InvalidImportRow(`tenant "${tenant ?? ''}" is not a tenant id (${TENANT_ID_RULE})`);
+    const lnsUri = text(record.lns_uri);
+    if (!lnsUri) throw new InvalidImportRow('lns_uri is required');
+    const lns = buildEndpoint('lns', endpoint(record, 'lns', lnsUri));
+    const cupsUri = text(record.cups_uri);
+    if (!cupsUri && ['cups_trust', 'cups_cert', 'cups_key', 'cups_token'].some((k) => text(record[k as keyof GatewayRecord]))) {
+      throw new InvalidImportRow('cups_trust/cups_cert/cups_key/cups_token need cups_uri');
+    }
+    const cups = cupsUri ? buildEndpoint('cups', endpoint(record, 'cups', cupsUri)) : undefined;
+    const pins = (text(record.pinned_sha256) ?? '').split(/[\s,;]+/).filter(Boolean).map((pin) => pin.replace(/:/g, '').toLowerCase());
+    if (pins.some((pin) => !/^[0-9a-f]{64}$/.test(pin))) throw new InvalidImportRow('pinned_sha256 must list SHA-256 fingerprints');
+    return {
+      eui,
+      tenant,
+      name: text(record.name) ?? null,
+      lnsUri: lns.uri,
+      lnsCredentials: lns.credentials,
+      cupsUri: cups?.uri ?? null,
+      cupsCredentials: cups?.credentials ?? null,
+      pinnedCertificates: pins,
+    };
+  } catch (error) {
+    if (error instanceof Refusal || error instanceof CupsProtocolError) throw new InvalidImportRow(`line ${line}: ${error.message.replace(/^line \d+: /, '')}`);
+    throw error;
+  }
+}
+
+/** The record of a gateway; private keys and tokens only when `withSecrets`. */
+export function gatewayToRecord(gateway: Gateway, withSecrets: boolean): GatewayRecord {
+  const record: GatewayRecord = {
+    eui: gateway.eui,
+    tenant: gateway.tenant,
+    name: gateway.name ?? '',
+    lns_uri: gateway.lnsUri,
+    cups_uri: gateway.cupsUri ?? '',
+    pinned_sha256: gateway.pinnedCertificates.join(' '),
+  };
+  for (const [kind, blob] of [['lns', gateway.lnsCredentials], ['cups', gateway.cupsCredentials]] as const) {
+    if (!blob) continue;
+    const parts = splitCredentials(blob);
+    record[`${kind}_trust`] = new X509Certificate(parts.trust).toString();
+    if (parts.cert) record[`${kind}_cert`] = new X509Certificate(parts.cert).toString();
+    if (withSecrets && parts.key) record[`${kind}_key`] = toPem('PRIVATE KEY', loadPrivateKey(parts.key).export({ type: 'pkcs8', format: 'der' }));
+    if (withSecrets && parts.token !== null) {
+      const lines = parts.token.split('\r\n').filter(Boolean);
+      record[`${kind}_token`] = lines.length === 1 && lines[0]!.startsWith('Authorization: ') ? lines[0]!.slice('Authorization: '.length) : lines.join('\n');
+    }
+  }
+  return record;
+}
+
+export function formatRecords(records: GatewayRecord[], format: RecordFormat): string {
+  if (format === 'jsonl') return records.map((r) => `${JSON.stringify(Object.fromEntries(Object.entries(r).filter(([, v]) => v !== '')))}\n`).join('');
+  return stringifyCsv(records, { header: true, columns: [...RECORD_FIELDS] });
+}
