@@ -8,6 +8,26 @@ import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, MIGRATIONS, toGateway,
 /** SQLite failures that mean "the file cannot be used now", not a bug: answered as 503. */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|NOTADB|CORRUPT|READONLY|FULL|PERM)/;
 
+function unavailable(error: unknown, context: string): Error {
+  const code = (error as { code?: string }).code ?? '';
+  if (UNAVAILABLE.test(code) || !code) return new RegistryUnavailable(`${context}: ${(error as Error).message}`);
+  return error as Error;
+}
+
+/** Applies the schema migrations not yet applied, each in its own transaction. */
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
+  MIGRATIONS.forEach((migration, index) => {
+    const version = index + 1;
+    if (applied.has(version)) return;
+    db.transaction(() => {
+      db.exec(migration({ blob: 'BLOB' }));
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, new Date().toISOString());
+    })();
+  });
+}
+
 function newRow(gateway: NewGateway, now: string): Record<string, unknown> {
   return {
     eui: gateway.eui,
@@ -22,81 +42,98 @@ function newRow(gateway: NewGateway, now: string): Record<string, unknown> {
   };
 }
 
-/** The embedded registry: one SQLite file, WAL mode so the CLI and the server share it safely. */
+function prepareStatements(db: Database.Database) {
+  return {
+    get: db.prepare<[string], GatewayRow>('SELECT * FROM gateways WHERE eui = ?'),
+    list: db.prepare<[], GatewayRow>('SELECT * FROM gateways ORDER BY tenant, eui'),
+    listTenant: db.prepare<[string], GatewayRow>('SELECT * FROM gateways WHERE tenant = ? ORDER BY eui'),
+    insert: db.prepare(
+      `INSERT INTO gateways (eui, tenant, name, lns_uri, lns_credentials, cups_uri, cups_credentials, pinned_certificates, created_at, updated_at)
+       VALUES (@eui, @tenant, @name, @lnsUri, @lnsCredentials, @cupsUri, @cupsCredentials, @pinned, @now, @now)`,
+    ),
+    remove: db.prepare<[string]>('DELETE FROM gateways WHERE eui = ?'),
+    contact: db.prepare(
+      `UPDATE gateways SET last_contact_at = @at, last_station = @station, last_model = @model, last_package = @package, last_peer = @peer
+       WHERE eui = @eui`,
+    ),
+    getSetting: db.prepare<[string], { value: Buffer }>('SELECT value FROM settings WHERE name = ?'),
+    setSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+    ping: db.prepare('SELECT count(*) FROM settings'),
+  };
+}
+
+interface Connection {
+  db: Database.Database;
+  statements: ReturnType<typeof prepareStatements>;
+}
+
+/**
+ * The embedded registry: one SQLite file, WAL mode so the CLI and the server share it safely
+ * (readers never wait for a writer). A connection that finds the file unreadable is dropped and
+ * reopened on the next call, so the service recovers by itself once the file is good again.
+ */
 export class SqliteRegistry implements GatewayStore {
-  private readonly db: Database.Database;
-  private readonly statements;
+  private connection: Connection | undefined;
 
-  constructor(file: string, options: { busyTimeoutMs?: number } = {}) {
+  constructor(
+    private readonly file: string,
+    private readonly options: { busyTimeoutMs?: number } = {},
+  ) {
+    this.connect();
+  }
+
+  private connect(): Connection {
+    if (this.connection) return this.connection;
+    let db: Database.Database | undefined;
     try {
-      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-      this.db = new Database(file);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 2000}`);
-      this.migrate();
+      if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
+      db = new Database(this.file);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`busy_timeout = ${this.options.busyTimeoutMs ?? 2000}`);
+      migrate(db);
+      this.connection = { db, statements: prepareStatements(db) };
+      return this.connection;
     } catch (error) {
-      throw this.unavailable(error, `cannot open the SQLite registry ${file}`);
+      db?.close();
+      throw unavailable(error, `cannot open the SQLite registry ${this.file}`);
     }
-    this.statements = {
-      get: this.db.prepare<[string], GatewayRow>('SELECT * FROM gateways WHERE eui = ?'),
-      list: this.db.prepare<[], GatewayRow>('SELECT * FROM gateways ORDER BY tenant, eui'),
-      listTenant: this.db.prepare<[string], GatewayRow>('SELECT * FROM gateways WHERE tenant = ? ORDER BY eui'),
-      insert: this.db.prepare(
-        `INSERT INTO gateways (eui, tenant, name, lns_uri, lns_credentials, cups_uri, cups_credentials, pinned_certificates, created_at, updated_at)
-         VALUES (@eui, @tenant, @name, @lnsUri, @lnsCredentials, @cupsUri, @cupsCredentials, @pinned, @now, @now)`,
-      ),
-      remove: this.db.prepare<[string]>('DELETE FROM gateways WHERE eui = ?'),
-      contact: this.db.prepare(
-        `UPDATE gateways SET last_contact_at = @at, last_station = @station, last_model = @model, last_package = @package, last_peer = @peer
-         WHERE eui = @eui`,
-      ),
-      getSetting: this.db.prepare<[string], { value: Buffer }>('SELECT value FROM settings WHERE name = ?'),
-      setSetting: this.db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
-      ping: this.db.prepare('SELECT count(*) FROM settings'),
-    };
   }
 
-  private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-    const applied = new Set(this.db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
-    MIGRATIONS.forEach((migration, index) => {
-      const version = index + 1;
-      if (applied.has(version)) return;
-      this.db.transaction(() => {
-        this.db.exec(migration({ blob: 'BLOB' }));
-        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, new Date().toISOString());
-      })();
-    });
-  }
-
-  private unavailable(error: unknown, context: string): Error {
-    const code = (error as { code?: string }).code ?? '';
-    if (UNAVAILABLE.test(code) || !code) return new RegistryUnavailable(`${context}: ${(error as Error).message}`);
-    return error as Error;
-  }
-
-  /** Runs a statement, turning "file busy, locked or unreadable" into RegistryUnavailable. */
-  private run<T>(work: () => T): T {
+  /** Runs work on the connection, turning "file busy, locked or unreadable" into RegistryUnavailable. */
+  private run<T>(work: (connection: Connection) => T): T {
+    const connection = this.connect();
     try {
-      return work();
+      return work(connection);
     } catch (error) {
       if (error instanceof GatewayExists || error instanceof GatewayNotFound) throw error;
-      throw this.unavailable(error, 'the SQLite registry cannot be used');
+      const code = (error as { code?: string }).code ?? '';
+      // A busy or locked file clears by itself; anything else may need a fresh connection.
+      if (UNAVAILABLE.test(code) && !/^SQLITE_(BUSY|LOCKED)/.test(code)) this.disconnect();
+      throw unavailable(error, 'the SQLite registry cannot be used');
     }
+  }
+
+  private disconnect(): void {
+    try {
+      this.connection?.db.close();
+    } catch {
+      // already unusable
+    }
+    this.connection = undefined;
   }
 
   async get(eui: string): Promise<Gateway | undefined> {
-    const row = this.run(() => this.statements.get.get(eui));
+    const row = this.run(({ statements }) => statements.get.get(eui));
     return row && toGateway(row);
   }
 
   async list(filter: { tenant?: string } = {}): Promise<Gateway[]> {
-    return this.run(() => (filter.tenant ? this.statements.listTenant.all(filter.tenant) : this.statements.list.all())).map(toGateway);
+    return this.run(({ statements }) => (filter.tenant ? statements.listTenant.all(filter.tenant) : statements.list.all())).map(toGateway);
   }
 
-  private insert(gateway: NewGateway, now: string, index?: number): void {
+  private static insert(connection: Connection, gateway: NewGateway, now: string, index?: number): void {
     try {
-      this.statements.insert.run(newRow(gateway, now));
+      connection.statements.insert.run(newRow(gateway, now));
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw Object.assign(new GatewayExists(`gateway ${gateway.eui} is already registered`), { index });
@@ -106,16 +143,16 @@ export class SqliteRegistry implements GatewayStore {
   }
 
   async add(gateway: NewGateway): Promise<Gateway> {
-    this.run(() => this.insert(gateway, new Date().toISOString()));
+    this.run((connection) => SqliteRegistry.insert(connection, gateway, new Date().toISOString()));
     return (await this.get(gateway.eui))!;
   }
 
   async addMany(gateways: NewGateway[], onProgress?: (written: number) => void): Promise<void> {
     const now = new Date().toISOString();
-    this.run(() =>
-      this.db.transaction(() => {
+    this.run((connection) =>
+      connection.db.transaction(() => {
         gateways.forEach((gateway, index) => {
-          this.insert(gateway, now, index);
+          SqliteRegistry.insert(connection, gateway, now, index);
           if (onProgress && (index + 1) % 250 === 0) onProgress(index + 1);
         });
       })(),
@@ -127,41 +164,41 @@ export class SqliteRegistry implements GatewayStore {
     const fields = (Object.keys(changes) as (keyof GatewayChanges)[]).filter((key) => changes[key] !== undefined);
     const assignments = [...fields.map((key) => `${CHANGE_COLUMNS[key]} = @${key}`), 'updated_at = @now'].join(', ');
     const values = Object.fromEntries(fields.map((key) => [key, columnValue(key, changes[key])]));
-    const result = this.run(() => this.db.prepare(`UPDATE gateways SET ${assignments} WHERE eui = @eui`).run({ ...values, eui, now: new Date().toISOString() }));
+    const result = this.run(({ db }) => db.prepare(`UPDATE gateways SET ${assignments} WHERE eui = @eui`).run({ ...values, eui, now: new Date().toISOString() }));
     if (result.changes === 0) throw new GatewayNotFound(`gateway ${eui} is not registered`);
     return (await this.get(eui))!;
   }
 
   async remove(eui: string): Promise<boolean> {
-    return this.run(() => this.statements.remove.run(eui).changes > 0);
+    return this.run(({ statements }) => statements.remove.run(eui).changes > 0);
   }
 
   async recordContact(eui: string, contact: LastContact): Promise<void> {
-    this.run(() => this.statements.contact.run({ eui, ...contact }));
+    this.run(({ statements }) => statements.contact.run({ eui, ...contact }));
   }
 
   async ping(): Promise<void> {
-    this.run(() => this.statements.ping.get());
+    this.run(({ statements }) => statements.ping.get());
   }
 
   async getSetting(name: string): Promise<Buffer | undefined> {
-    return this.run(() => this.statements.getSetting.get(name))?.value;
+    return this.run(({ statements }) => statements.getSetting.get(name))?.value;
   }
 
   async setSetting(name: string, value: Buffer): Promise<void> {
-    this.run(() => this.statements.setSetting.run(name, value));
+    this.run(({ statements }) => statements.setSetting.run(name, value));
   }
 
   async rewriteCredentials(rewrite: (eui: string, field: CredentialsField, stored: Buffer) => Buffer | undefined): Promise<number> {
-    return this.run(() =>
-      this.db.transaction(() => {
+    return this.run(({ db, statements }) =>
+      db.transaction(() => {
         let changed = 0;
-        for (const row of this.statements.list.all()) {
+        for (const row of statements.list.all()) {
           for (const [field, column] of Object.entries(CREDENTIAL_COLUMNS) as [CredentialsField, keyof GatewayRow][]) {
             const stored = row[column] as Buffer | null;
             const next = stored && rewrite(row.eui, field, stored);
             if (!next) continue;
-            this.db.prepare(`UPDATE gateways SET ${column} = ? WHERE eui = ?`).run(next, row.eui);
+            db.prepare(`UPDATE gateways SET ${column} = ? WHERE eui = ?`).run(next, row.eui);
             changed++;
           }
         }
@@ -171,6 +208,6 @@ export class SqliteRegistry implements GatewayStore {
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    this.disconnect();
   }
 }

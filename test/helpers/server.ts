@@ -24,7 +24,7 @@ export interface TestServer {
 }
 
 /** A real `cups serve` on a loopback port with the fixture tenants and two registered gateways. */
-export async function startTestServer(pki: TestPki, options: Partial<ServeOptions> = {}): Promise<TestServer> {
+export async function startTestServer(pki: TestPki, options: Partial<ServeOptions> & { registerGateways?: boolean } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'cups-test-'));
   const tenants = join(dir, 'tenants');
   writeTenants(tenants, pki);
@@ -32,7 +32,8 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
   const secretKeyFile = options.secretKeyFile ?? join(dir, 'secret.key');
   const registry = openRegistry(db, loadKeyring({ file: secretKeyFile, createIfMissing: true }).keyring);
   await registry.checkKeys();
-  for (const [eui, tenant] of [[EUI.a, 'tenant-a'], [EUI.b, 'tenant-b']] as const) {
+  const { registerGateways = true, ...serveOptions } = options;
+  for (const [eui, tenant] of registerGateways ? ([[EUI.a, 'tenant-a'], [EUI.b, 'tenant-b']] as const) : []) {
     const lns = buildEndpoint('lns', { uri: `wss://lns-${tenant}.example:8887`, trust: pki.serverCa.pem, token: `secret-${tenant}` });
     await registry.add({ eui, tenant, name: null, lnsUri: lns.uri, lnsCredentials: lns.credentials, cupsUri: null, cupsCredentials: null });
   }
@@ -60,7 +61,7 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
     trustProxy: ['127.0.0.0/8', '::1/128'],
     logLevel: 'info',
     demo: false,
-    ...options,
+    ...serveOptions,
   }, logDestination);
   const port = (server.app.server.address() as { port: number }).port;
   return { server, port, dir, tenants, db, secretKeyFile, log: () => lines.map((line) => JSON.parse(line)) };

@@ -26,6 +26,8 @@ describe('first run on embedded defaults (npm start)', () => {
     expect(decoded.tcUri).toBe('wss://lns.example.com:8887');
     expect(decoded.tcCred!.length).toBeGreaterThan(500);
     expect(statSync(join(cwd, 'data/demo/gateway.key')).mode & 0o777).toBe(0o600);
+    // The demo makes its own master key for the secrets it stores.
+    expect(statSync(join(cwd, 'data/secret.key')).mode & 0o777).toBe(0o600);
     expect(existsSync(join(cwd, 'tenants/demo/demo-ca.pem'))).toBe(true);
     expect(existsSync(join(cwd, 'data/cups.db'))).toBe(true);
     const ready = execSync(`curl -s --cacert data/demo/server-ca.crt https://localhost:${port}/readyz`, { cwd }).toString();

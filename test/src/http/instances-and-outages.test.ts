@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { closeSync, copyFileSync, openSync, readSync, writeSync } from 'node:fs';
+import { decodeUpdateInfoResponse } from '../../../protocol/index.ts';
+import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
+import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
+import { runCli } from '../../helpers/run-cli.ts';
+import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
+
+let pki: TestPki;
+let postgres: PostgresServer;
+beforeAll(async () => {
+  [pki, postgres] = await Promise.all([createTestPki(), startPostgres()]);
+}, 60_000);
+afterAll(() => postgres?.destroy());
+
+const asGateway = (server: TestServer, leaf = pki.leaves.a, router: string = EUI.a) =>
+  post(server.port, { tls: { ca: pki.serverCa.pem, cert: leaf.pem, key: leaf.keyPem }, body: routerBody(router) });
+
+async function within(ms: number, check: () => Promise<boolean>): Promise<void> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not within ${ms} ms`);
+}
+
+describe('two instances on one PostgreSQL', () => {
+  let one: TestServer;
+  let two: TestServer;
+  beforeAll(async () => {
+    const db = await postgres.createDatabase('two_instances');
+    one = await startTestServer(pki, { db });
+    two = await startTestServer(pki, { db, secretKeyFile: one.secretKeyFile, registerGateways: false });
+  });
+  afterAll(() => Promise.all([one.server.close(), two.server.close()]));
+
+  const cli = (...args: string[]) => runCli(['gateway', ...args, '--db', one.db, '--secret-key-file', one.secretKeyFile]);
+  const both = async (check: (answers: Awaited<ReturnType<typeof asGateway>>[]) => boolean, leaf = pki.leaves.unregistered, router: string = EUI.unregistered) =>
+    within(1000, async () => check(await Promise.all([asGateway(one, leaf, router), asGateway(two, leaf, router)])));
+
+  it('a gateway added, changed or removed with the CLI is served accordingly by every instance within 1 second', async () => {
+    expect((await asGateway(two)).status).toBe(200);
+    const added = await cli('add', '--tenant', 'tenant-a', '--eui', EUI.unregistered, '--lns-uri', 'ws://first:8887');
+    expect(added.status, added.stderr).toBe(0);
+    await both((answers) => answers.every((a) => a.status === 200 && decodeUpdateInfoResponse(a.body).tcUri === 'ws://first:8887'));
+    expect((await cli('update', '--eui', EUI.unregistered, '--lns-uri', 'ws://second:8887')).status).toBe(0);
+    await both((answers) => answers.every((a) => a.status === 200 && decodeUpdateInfoResponse(a.body).tcUri === 'ws://second:8887'));
+    expect((await cli('remove', '--eui', EUI.unregistered)).status).toBe(0);
+    await both((answers) => answers.every((a) => a.status === 404));
+  });
+
+  it('pins: only the pinned certificates are accepted, after the chain checks', async () => {
+    const pinFile = `${one.dir}/pinned.pem`;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(pinFile, pki.leaves.aLowercase.pem);
+    expect((await cli('update', '--eui', EUI.a, '--pin-cert', pinFile)).status).toBe(0);
+    await within(1000, async () => (await asGateway(two)).status === 403);
+    expect((await asGateway(one)).json()).toMatchObject({ code: 'certificate_not_pinned' });
+    expect((await asGateway(two, pki.leaves.aLowercase)).status).toBe(200);
+    // The chain checks still come first: a pinned fingerprint does not excuse an untrusted chain.
+    expect((await asGateway(one, pki.leaves.stranger)).json().code).toBe('certificate_untrusted');
+    expect((await cli('update', '--eui', EUI.a, '--unpin')).status).toBe(0);
+    expect((await asGateway(two)).status).toBe(200);
+  });
+});
+
+describe('outages', () => {
+  it('PostgreSQL stopped under requests: 503 registry_unavailable with Retry-After, not ready, and back within 5 s of its return', async () => {
+    const db = await postgres.createDatabase('outage');
+    const server = await startTestServer(pki, { db });
+    const ready = () => post(server.port, { tls: { ca: pki.serverCa.pem }, method: 'GET', path: '/readyz', contentType: null });
+    try {
+      expect((await asGateway(server)).status).toBe(200);
+      // Requests keep coming while the database goes away and comes back.
+      let stop = false;
+      const statuses: number[] = [];
+      const load = (async () => {
+        while (!stop) statuses.push((await asGateway(server)).status);
+      })();
+      postgres.stop();
+      const down = await asGateway(server);
+      expect([down.status, down.json().code, down.headers['retry-after']]).toEqual([503, 'registry_unavailable', '5']);
+      expect((await ready()).status).toBe(503);
+      postgres.start();
+      await within(5000, async () => (await asGateway(server)).status === 200);
+      expect((await ready()).status).toBe(200);
+      stop = true;
+      await load;
+      expect(new Set(statuses)).toEqual(new Set([200, 503]));
+      expect(server.server.app.server.listening).toBe(true);
+    } finally {
+      await server.server.close();
+    }
+  }, 60_000);
+
+  it('a write-locked SQLite file keeps serving (reads need no lock); what cannot be recorded is logged', async () => {
+    const server = await startTestServer(pki);
+    try {
+      const locker = new Database(server.db.slice('sqlite:'.length));
+      locker.exec('BEGIN EXCLUSIVE');
+      locker.exec("UPDATE settings SET value = value WHERE name = 'secret_key_check'");
+      expect((await asGateway(server)).status).toBe(200);
+      const add = await runCli(['gateway', 'add', '--tenant', 'tenant-a', '--eui', EUI.unregistered, '--lns-uri', 'ws://lns:1', '--db', server.db, '--secret-key-file', server.secretKeyFile]);
+      expect([add.status, add.stderr]).toEqual([1, expect.stringMatching(/^error \[registry_unavailable\]: .*locked/)]);
+      locker.exec('COMMIT');
+      locker.close();
+      expect(server.log()).toContainEqual(expect.objectContaining({ level: 50, eui: EUI.a, msg: 'could not record the gateway contact' }));
+      expect((await asGateway(server, pki.leaves.unregistered, EUI.unregistered)).status).toBe(404);
+    } finally {
+      await server.server.close();
+    }
+  }, 30_000);
+
+  it('an unreadable SQLite file: 503 registry_unavailable and not ready, served again within 5 s once it is restored', async () => {
+    const server = await startTestServer(pki);
+    const file = server.db.slice('sqlite:'.length);
+    const ready = () => post(server.port, { tls: { ca: pki.serverCa.pem }, method: 'GET', path: '/readyz', contentType: null });
+    try {
+      expect((await asGateway(server)).status).toBe(200);
+      const checkpoint = new Database(file);
+      checkpoint.pragma('wal_checkpoint(TRUNCATE)');
+      checkpoint.close();
+      const fd = openSync(file, 'r+');
+      const header = Buffer.alloc(4096);
+      readSync(fd, header, 0, 4096, 0);
+      writeSync(fd, Buffer.alloc(4096, 0xab), 0, 4096, 0);
+      const broken = await asGateway(server);
+      expect([broken.status, broken.json().code, broken.headers['retry-after']]).toEqual([503, 'registry_unavailable', '5']);
+      expect((await ready()).status).toBe(503);
+      writeSync(fd, header, 0, 4096, 0);
+      closeSync(fd);
+      await within(5000, async () => (await asGateway(server)).status === 200);
+      expect((await ready()).status).toBe(200);
+    } finally {
+      await server.server.close();
+    }
+  }, 30_000);
+});
+
+describe('cups secrets rotate', () => {
+  it('re-seals under the new key while the server holds both; the old key alone then fails clearly', async () => {
+    const server = await startTestServer(pki);
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    try {
+      const oldKey = readFileSync(server.secretKeyFile, 'utf8').trim();
+      const newKey = Buffer.alloc(32, 7).toString('base64');
+      const both = `${server.dir}/both.key`;
+      writeFileSync(both, `${newKey}\n${oldKey}\n`);
+      const rotated = await runCli(['secrets', 'rotate', '--db', server.db, '--secret-key-file', both]);
+      expect([rotated.status, rotated.stdout]).toEqual([0, 're-sealed 2 stored secrets under the first configured key\n']);
+      const onlyNew = `${server.dir}/new.key`;
+      writeFileSync(onlyNew, `${newKey}\n`);
+      const shown = await runCli(['gateway', 'show', '--eui', EUI.a, '--db', server.db, '--secret-key-file', onlyNew]);
+      expect(shown.status, shown.stderr).toBe(0);
+      const stale = await runCli(['gateway', 'show', '--eui', EUI.a, '--db', server.db, '--secret-key-file', server.secretKeyFile]);
+      expect([stale.status, stale.stderr]).toEqual([1, expect.stringMatching(/^error \[secret_key_mismatch\]: .*not configured/)]);
+      // The running server holds only the old key: it refuses clearly, never sending garbage.
+      const answer = await asGateway(server);
+      expect([answer.status, answer.json().code]).toEqual([500, 'secret_key_mismatch']);
+      copyFileSync(both, server.secretKeyFile);
+    } finally {
+      await server.server.close();
+    }
+  });
+});
