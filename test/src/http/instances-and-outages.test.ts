@@ -165,3 +165,21 @@ describe('cups secrets rotate', () => {
     }
   });
 });
+
+describe('start-up with a master key that does not fit the registry', () => {
+  it('cups serve stops at once with a clear error', async () => {
+    const server = await startTestServer(pki);
+    await server.server.close();
+    const { writeFileSync } = await import('node:fs');
+    const { spawnSync } = await import('node:child_process');
+    const { CUPS_BIN } = await import('../../helpers/paths.ts');
+    const wrongKey = `${server.dir}/wrong.key`;
+    writeFileSync(wrongKey, `${Buffer.alloc(32, 9).toString('base64')}\n`);
+    const result = spawnSync(process.execPath, [CUPS_BIN, 'serve', '--port', '0', '--db', server.db, '--secret-key-file', wrongKey, '--tenants', server.tenants], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^error \[secret_key_mismatch\]: the stored secret of settings\/secret_key_check is sealed under master key [0-9a-f]{8}, which is not configured/m);
+  });
+});
