@@ -46,3 +46,14 @@ export class GatewayExists extends refusal(409, 'gateway_exists') {}
 export class InvalidGateway extends refusal(400, 'invalid_gateway') {}
 /** A bulk import row that cannot be taken; the line number is the file's, counting the header. */
 export class InvalidImportRow extends refusal(400, 'invalid_import_row') {}
+
+/** Vendor PKI failures (`cups pki`). */
+export class CaExists extends refusal(409, 'ca_exists') {}
+export class CaUnreadable extends refusal(400, 'ca_unreadable') {}
+export class InvalidEuiList extends refusal(400, 'invalid_eui_list') {}
+export class InvalidCsr extends refusal(400, 'invalid_csr') {}
+export class OutputExists extends refusal(409, 'output_exists') {}
+
+/** Station emulator failures (`cups update-info`). */
+export class InvalidStationHome extends refusal(400, 'invalid_station_home') {}
+export class CupsRefused extends refusal(502, 'cups_refused') {}

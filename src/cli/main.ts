@@ -3,6 +3,8 @@ import { reportError } from './fail.ts';
 import { registerDecode } from './commands/decode.ts';
 import { registerGateway } from './commands/gateway.ts';
 import { registerId6 } from './commands/id6.ts';
+import { registerPki } from './commands/pki.ts';
+import { registerUpdateInfo } from './commands/update-info.ts';
 import { registerSecrets } from './commands/secrets.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerTrust } from './commands/trust.ts';
@@ -18,6 +20,8 @@ registerServe(program);
 registerGateway(program);
 registerTrust(program);
 registerSecrets(program);
+registerPki(program);
+registerUpdateInfo(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { decodeUpdateInfoResponse } from '../../../protocol/index.ts';
+import { CupsRefused } from '../../errors.ts';
+import { applyAnswer, updateVerdict } from '../../station/apply-answer.ts';
+import { callUpdateInfo } from '../../station/call-update-info.ts';
+import { readStationHome, routerOf, stationRequestBody } from '../../station/station-home.ts';
+
+export function registerUpdateInfo(program: Command): void {
+  program
+    .command('update-info')
+    .description('act as a Basics Station: read its folder, ask CUPS for updates, and write what the answer carries')
+    .requiredOption('--home <dir>', 'the station folder (cups.uri, cups.trust, cups.crt, cups.key, tc.*, sig-N.key, version.txt)')
+    .option('--router <eui>', "the router id, instead of the certificate's CN")
+    .option('--dry-run', 'only print what would be written', false)
+    .action(async (flags: { home: string; router?: string; dryRun: boolean }) => {
+      const home = readStationHome(flags.home);
+      const router = routerOf(home, flags.router);
+      const body = stationRequestBody(home, router);
+      const reply = await callUpdateInfo(home, body);
+      if (reply.status !== 200) {
+        let detail = reply.body.toString().slice(0, 500);
+        try {
+          const refusal = JSON.parse(detail) as { code: string; message: string };
+          detail = `${refusal.code}: ${refusal.message}`;
+        } catch {
+          // not a JSON refusal: show it as it is
+        }
+        throw new CupsRefused(`CUPS answered ${reply.status} (${detail}); the station would fall back to its next credential set`);
+      }
+      const answer = decodeUpdateInfoResponse(reply.body);
+      const written = applyAnswer(home.dir, answer, !flags.dryRun);
+      const out = process.stdout;
+      out.write(`router ${router} asked ${home.cupsUri}: 200, ${reply.body.length} bytes\n`);
+      if (written.length === 0) out.write('nothing to change\n');
+      for (const file of written) out.write(`${flags.dryRun ? 'would write' : 'wrote'} ${file.name} (${file.bytes} bytes)\n`);
+      if (answer.tcUri) out.write(`LNS: ${answer.tcUri}\n`);
+      if (answer.cupsUri) out.write(`CUPS: ${answer.cupsUri}\n`);
+      const verdict = updateVerdict(answer, home.sigKeys);
+      if (verdict) out.write(`update: ${verdict}\n`);
+    });
+}
