@@ -26,6 +26,8 @@ beforeAll(async () => {
   expect((await runCli(['pki', 'init-ca', '--out', at('ca'), '--cn', 'Acme Gateways', '--intermediate'])).status).toBe(0);
   mkdirSync(at('tenants', 'acme'), { recursive: true });
   writeFileSync(at('tenants', 'acme', 'root.pem'), readFileSync(at('ca', 'root.pem')));
+  // The issuing intermediate too, for stations whose cups.crt holds only their own certificate.
+  writeFileSync(at('tenants', 'acme', 'intermediate.pem'), readFileSync(at('ca', 'intermediate.pem')));
   server = await spawnServe(['--port', String(port), '--host', '127.0.0.1', '--tls-cert', at('server.crt'), '--tls-key', at('server.key'), '--tenants', at('tenants'), ...registry]);
 }, 60_000);
 afterAll(() => server?.stop());
@@ -78,6 +80,21 @@ describe('cups pki issue --register, then stations asking CUPS', () => {
     expect(openssl('x509', '-inform', 'DER', '-in', join(home, 'tc.crt'), '-noout', '-subject').trim()).toBe(`subject=CN = ${euiAt(i)}`);
     const second = await runCli(['update-info', '--home', home]);
     expect(second.stdout).toMatch(/: 200, 14 bytes\nnothing to change\n$/);
+  });
+
+  it('new CUPS credentials are stored as DER, used on the next call, and then not sent again', async () => {
+    const home = at('fleet', euiAt(13));
+    const leafPem = readFileSync(join(home, 'cups.crt'), 'utf8').split(/(?<=-----END CERTIFICATE-----\n)/)[0]!;
+    writeFileSync(at('leaf13.pem'), leafPem);
+    const updated = await runCli(['gateway', 'update', '--eui', euiAt(13), '--cups-uri', `https://localhost:${port}`, '--cups-trust', at('server-ca.pem'),
+      '--cups-cert', at('leaf13.pem'), '--cups-key', join(home, 'cups.key'), ...registry]);
+    expect(updated.status, updated.stderr).toBe(0);
+    const handover = await runCli(['update-info', '--home', home]);
+    expect(handover.stdout).toMatch(/wrote cups\.trust[\s\S]*wrote cups\.crt[\s\S]*wrote cups\.key/);
+    expect(handover.stdout).not.toContain('cups.uri');
+    expect(readFileSync(join(home, 'cups.crt'))[0]).toBe(0x30);
+    // The station now presents the DER files it stored; the CRC over them matches: nothing to send.
+    expect((await runCli(['update-info', '--home', home])).stdout).toMatch(/: 200, 14 bytes\nnothing to change\n$/);
   });
 
   it('--dry-run writes nothing', async () => {
