@@ -57,3 +57,7 @@ export class OutputExists extends refusal(409, 'output_exists') {}
 /** Station emulator failures (`cups update-info`). */
 export class InvalidStationHome extends refusal(400, 'invalid_station_home') {}
 export class CupsRefused extends refusal(502, 'cups_refused') {}
+
+/** Firmware failures (`cups firmware`). */
+export class InvalidFirmware extends refusal(400, 'invalid_firmware') {}
+export class FirmwareNotFound extends refusal(404, 'firmware_not_found') {}

@@ -3,6 +3,7 @@ import { reportError } from './fail.ts';
 import { registerDecode } from './commands/decode.ts';
 import { registerGateway } from './commands/gateway.ts';
 import { registerId6 } from './commands/id6.ts';
+import { registerFirmware } from './commands/firmware.ts';
 import { registerPki } from './commands/pki.ts';
 import { registerUpdateInfo } from './commands/update-info.ts';
 import { registerSecrets } from './commands/secrets.ts';
@@ -22,6 +23,7 @@ registerTrust(program);
 registerSecrets(program);
 registerPki(program);
 registerUpdateInfo(program);
+registerFirmware(program);
 
 try {
   await program.parseAsync(process.argv);

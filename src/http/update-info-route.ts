@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import {
   CupsProtocolError,
   encodeUpdateInfoResponse,
+  encodeUpdateInfoResponseHead,
   formatEuiHex,
   formatId6,
   MAX_REQUEST_BYTES,
@@ -19,7 +20,13 @@ import {
   NoClientCertificate,
   TenantMismatch,
 } from '../errors.ts';
-import type { GatewayRegistry } from '../registry/gateway.ts';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { DEFAULT_CHANNEL, type FirmwareCatalog } from '../firmware/catalog.ts';
+import { decideUpdate } from '../firmware/decide-update.ts';
+import { imagePath } from '../firmware/image-store.ts';
+import type { Gateway, GatewayRegistry } from '../registry/gateway.ts';
 import type { TrustStore } from '../trust/trust-store.ts';
 import { certificateEui, parseClientCertificate, scopeAllows, verifyClientChain, type VerifiedChain } from '../trust/verify-chain.ts';
 import { decideAnswer } from './decide-answer.ts';
@@ -35,6 +42,8 @@ declare module 'fastify' {
 export interface UpdateInfoOptions {
   /** Only what answering needs; the registry may be opened after the app is built. */
   registry: Pick<GatewayRegistry, 'get' | 'recordContact'>;
+  /** Firmware updates: the catalog (in the registry database) and the folder holding the images. */
+  firmware?: { catalog: () => FirmwareCatalog; dir: string };
   trustStore: () => TrustStore;
   forwarded?: ForwardedCertificateSettings;
 }
@@ -95,13 +104,47 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       throw new CertificateNotPinned(`gateway ${eui} accepts only its pinned certificates; this one is ${chain.leaf.fingerprint}`);
     }
     const answer = decideAnswer(body, gateway);
-    const bytes = encodeUpdateInfoResponse(answer);
+    const update = await offerUpdate(body, gateway, request);
     await options.registry
       .recordContact(eui, { at: new Date().toISOString(), station: body.station, model: body.model, package: body.package, peer: request.ip })
       .catch((error: unknown) => request.log.error({ eui, err: error }, 'could not record the gateway contact'));
-    request.log.info({ eui, tenant: gateway.tenant, peer: request.ip, sent: Object.keys(answer), bytes: bytes.length }, 'update-info answered');
-    return reply.code(200).type('application/octet-stream').send(bytes);
+    reply.code(200).type('application/octet-stream');
+    if (!update) {
+      const bytes = encodeUpdateInfoResponse(answer);
+      request.log.info({ eui, tenant: gateway.tenant, peer: request.ip, sent: Object.keys(answer), bytes: bytes.length }, 'update-info answered');
+      return reply.send(bytes);
+    }
+    // The image streams from disk after the encoded head: no image is ever held in memory whole.
+    const head = encodeUpdateInfoResponseHead({ ...answer, ...(update.signature ? { signature: update.signature } : {}) }, update.size);
+    request.log.info(
+      { eui, tenant: gateway.tenant, peer: request.ip, sent: [...Object.keys(answer), 'update'], firmware: update.version, keyCrc: update.signature?.keyCrc, bytes: head.length + update.size },
+      'update-info answered with a firmware update',
+    );
+    reply.header('content-length', head.length + update.size);
+    return reply.send(Readable.from(concatStreams(head, update.path)));
   });
+
+  /** The firmware a station should get now, if any; the reason when none is logged. */
+  async function offerUpdate(body: UpdateInfoRequest, gateway: Gateway, request: FastifyRequest) {
+    if (!options.firmware || !body.model) return undefined;
+    const catalog = options.firmware.catalog();
+    const channel = await catalog.channel(body.model, gateway.firmwareChannel ?? DEFAULT_CHANNEL);
+    const target = gateway.firmwarePin ?? channel?.targetVersion;
+    const image = target ? await catalog.image(body.model, target) : undefined;
+    const decision = decideUpdate(body, gateway, channel, image);
+    if (!decision.send) {
+      if (target) request.log.info({ eui: gateway.eui, firmware: target }, `no firmware update: ${decision.reason}`);
+      return undefined;
+    }
+    const path = imagePath(options.firmware.dir, decision.image.sha256);
+    const size = await stat(path).then((s) => s.size, () => -1);
+    if (size !== decision.image.size) {
+      request.log.error({ eui: gateway.eui, firmware: decision.image.version, path }, 'firmware image missing or altered on disk: no update sent');
+      return undefined;
+    }
+    return { path, size, version: decision.image.version, signature: decision.signature && { keyCrc: decision.signature.keyCrc, der: decision.signature.signature } };
+  }
+
 
   app.route({
     method: ['GET', 'PUT', 'DELETE', 'PATCH'],
@@ -111,3 +154,8 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     },
   });
 };
+
+async function* concatStreams(head: Buffer, path: string): AsyncGenerator<Buffer> {
+  yield head;
+  for await (const chunk of createReadStream(path)) yield chunk as Buffer;
+}

@@ -11,6 +11,10 @@ export interface Gateway {
   cupsCredentials: Buffer | null;
   /** SHA-256 fingerprints (lowercase hex) of the only client certificates accepted; empty: any. */
   pinnedCertificates: string[];
+  /** The firmware channel the gateway follows (null: the default channel of its model). */
+  firmwareChannel: string | null;
+  /** A firmware version the gateway is held at, whatever its channel says. */
+  firmwarePin: string | null;
   createdAt: string;
   updatedAt: string;
   lastContact: LastContact | null;
@@ -28,7 +32,7 @@ export interface LastContact {
 export type NewGateway = Pick<Gateway, 'eui' | 'tenant' | 'name' | 'lnsUri' | 'lnsCredentials' | 'cupsUri' | 'cupsCredentials'> & {
   pinnedCertificates?: string[];
 };
-export type GatewayChanges = Partial<Omit<NewGateway, 'eui'>>;
+export type GatewayChanges = Partial<Omit<NewGateway, 'eui'> & Pick<Gateway, 'firmwareChannel' | 'firmwarePin'>>;
 
 /** The registry every backend implements; all methods may be called concurrently. */
 export interface GatewayRegistry {
@@ -51,8 +55,19 @@ export interface GatewayRegistry {
 /** Which credentials column a stored secret is in. */
 export type CredentialsField = 'lnsCredentials' | 'cupsCredentials';
 
+/** Portable SQL over either backend: `?` placeholders, results as plain rows. */
+export interface SqlExecutor {
+  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Returns the number of rows changed. */
+  run(sql: string, params?: unknown[]): Promise<number>;
+  /** Runs `work` in one transaction: everything or nothing. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+}
+
 /** A storage backend: credentials are opaque bytes to it (the SealedRegistry encrypts them). */
 export interface GatewayStore extends GatewayRegistry {
+  /** The same database for other tables (the firmware catalog). */
+  readonly sql: SqlExecutor;
   getSetting(name: string): Promise<Buffer | undefined>;
   setSetting(name: string, value: Buffer): Promise<void>;
   /**

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { GatewayExists, GatewayNotFound, RegistryUnavailable } from '../errors.ts';
-import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway } from './gateway.ts';
+import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway, SqlExecutor } from './gateway.ts';
 import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
 
 /** Any key shared by the instances that migrate one database: they take turns. */
@@ -197,6 +197,22 @@ export class PgRegistry implements GatewayStore {
       return changed;
     });
   }
+
+  private executor(query: (text: string, values: unknown[]) => Promise<pg.QueryResult>): SqlExecutor {
+    // Portable `?` placeholders become PostgreSQL's $1, $2, …
+    const numbered = (sql: string) => {
+      let n = 0;
+      return sql.replace(/\?/g, () => `$${++n}`);
+    };
+    return {
+      all: async <T>(sql: string, params: unknown[] = []) => (await query(numbered(sql), params)).rows as T[],
+      run: async (sql: string, params: unknown[] = []) => (await query(numbered(sql), params)).rowCount ?? 0,
+      transaction: <T>(work: (tx: SqlExecutor) => Promise<T>) =>
+        this.transaction((client) => work(this.executor((text, values) => client.query(text, values)))),
+    };
+  }
+
+  readonly sql: SqlExecutor = this.executor((text, values) => this.run(() => this.pool.query(text, values)));
 
   async close(): Promise<void> {
     await this.pool.end();

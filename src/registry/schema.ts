@@ -29,6 +29,33 @@ export const MIGRATIONS: ((dialect: Dialect) => string)[] = [
    );
    CREATE INDEX gateways_tenant ON gateways (tenant);
    CREATE TABLE settings (name TEXT PRIMARY KEY, value ${d.blob} NOT NULL);`,
+  (d) => `ALTER TABLE gateways ADD COLUMN firmware_channel TEXT;
+   ALTER TABLE gateways ADD COLUMN firmware_pin TEXT;
+   CREATE TABLE firmware_images (
+     sha256 TEXT PRIMARY KEY,
+     model TEXT NOT NULL,
+     version TEXT NOT NULL,
+     size BIGINT NOT NULL,
+     created_at TEXT NOT NULL,
+     UNIQUE (model, version)
+   );
+   CREATE TABLE firmware_signatures (
+     sha256 TEXT NOT NULL REFERENCES firmware_images (sha256),
+     key_crc BIGINT NOT NULL,
+     signature ${d.blob} NOT NULL,
+     PRIMARY KEY (sha256, key_crc)
+   );
+   CREATE TABLE firmware_channels (
+     model TEXT NOT NULL,
+     channel TEXT NOT NULL,
+     target_version TEXT,
+     previous_version TEXT,
+     rollout_percent INTEGER NOT NULL DEFAULT 100,
+     paused INTEGER NOT NULL DEFAULT 0,
+     allow_unsigned INTEGER NOT NULL DEFAULT 0,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (model, channel)
+   );`,
 ];
 
 export interface GatewayRow {
@@ -40,6 +67,8 @@ export interface GatewayRow {
   cups_uri: string | null;
   cups_credentials: Buffer | null;
   pinned_certificates: string;
+  firmware_channel: string | null;
+  firmware_pin: string | null;
   created_at: string;
   updated_at: string;
   last_contact_at: string | null;
@@ -58,6 +87,8 @@ export const CHANGE_COLUMNS: Record<keyof GatewayChanges, keyof GatewayRow> = {
   cupsUri: 'cups_uri',
   cupsCredentials: 'cups_credentials',
   pinnedCertificates: 'pinned_certificates',
+  firmwareChannel: 'firmware_channel',
+  firmwarePin: 'firmware_pin',
 };
 
 export const CREDENTIAL_COLUMNS = { lnsCredentials: 'lns_credentials', cupsCredentials: 'cups_credentials' } as const;
@@ -80,6 +111,8 @@ export function toGateway(row: GatewayRow): Gateway {
     cupsUri: row.cups_uri,
     cupsCredentials: row.cups_credentials,
     pinnedCertificates: row.pinned_certificates ? row.pinned_certificates.split(',') : [],
+    firmwareChannel: row.firmware_channel,
+    firmwarePin: row.firmware_pin,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastContact: row.last_contact_at

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GatewayExists, GatewayNotFound, RegistryUnavailable } from '../errors.ts';
-import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway } from './gateway.ts';
+import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway, SqlExecutor } from './gateway.ts';
 import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
 
 /** SQLite failures that mean "the file cannot be used now", not a bug: answered as 503. */
@@ -206,6 +206,23 @@ export class SqliteRegistry implements GatewayStore {
       })(),
     );
   }
+
+  readonly sql: SqlExecutor = {
+    all: async <T>(sql: string, params: unknown[] = []) => this.run(({ db }) => db.prepare(sql).all(...params) as T[]),
+    run: async (sql: string, params: unknown[] = []) => this.run(({ db }) => db.prepare(sql).run(...params).changes),
+    // The CLI is the only writer of these tables; an async transaction holds the write lock throughout.
+    transaction: async <T>(work: (tx: SqlExecutor) => Promise<T>) => {
+      this.run(({ db }) => db.exec('BEGIN IMMEDIATE'));
+      try {
+        const result = await work(this.sql);
+        this.run(({ db }) => db.exec('COMMIT'));
+        return result;
+      } catch (error) {
+        this.run(({ db }) => db.inTransaction && db.exec('ROLLBACK'));
+        throw error;
+      }
+    },
+  };
 
   async close(): Promise<void> {
     this.disconnect();

@@ -7,6 +7,7 @@ import { trustedProxyMatcher } from '../client-cert/trusted-proxies.ts';
 import type { ServeOptions } from '../config/serve-options.ts';
 import { buildApp } from '../http/build-app.ts';
 import { RegistryUnavailable } from '../errors.ts';
+import { FirmwareCatalog } from '../firmware/catalog.ts';
 import { openRegistry } from '../registry/open-registry.ts';
 import type { SealedRegistry } from '../registry/sealed-registry.ts';
 import { loadKeyring } from '../secrets/load-keyring.ts';
@@ -23,6 +24,7 @@ export interface RunningServer {
 export async function startServer(options: ServeOptions, logDestination?: NodeJS.WritableStream): Promise<RunningServer> {
   const { keyring, created } = loadKeyring({ env: process.env.CUPS_SECRET_KEY, file: options.secretKeyFile, createIfMissing: true });
   let registry!: SealedRegistry;
+  let catalog!: FirmwareCatalog;
   const tls = options.tlsCert && options.tlsKey
     ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) }
     : undefined;
@@ -42,6 +44,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
       get: (eui) => registry.get(eui),
       recordContact: (eui, contact) => registry.recordContact(eui, contact),
     },
+    firmware: { catalog: () => catalog, dir: resolve(options.firmwareDir) },
     trustStore: () => watcher.current,
     isReady: async () => {
       await registry.ping();
@@ -61,6 +64,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
       : {}),
   });
   registry = openRegistry(options.db, keyring, (error) => app.log.warn({ err: error }, 'registry connection lost'));
+  catalog = new FirmwareCatalog(registry.store.sql);
   if (created) app.log.warn({ file: created }, 'created a new master key for stored secrets: back it up');
   try {
     await checkKeys();

@@ -55,6 +55,7 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
     tenants,
     db,
     secretKeyFile,
+    firmwareDir: join(dir, 'firmware'),
     tlsCert: certFile,
     tlsKey: keyFile,
     tlsRejectUnauthorized: false,

@@ -26,6 +26,9 @@ interface EndpointFlags {
 interface GatewayFlags extends EndpointFlags, RegistryFlags {
   pinCert: string[];
   unpin?: boolean;
+  firmwareChannel?: string;
+  firmwarePin?: string;
+  firmwareUnpin?: boolean;
   tenant?: string;
   eui?: string;
   name?: string;
@@ -149,6 +152,9 @@ export function registerGateway(program: Command): void {
       .option('--name <name>', 'a label for operators')
       .option('--pin-cert <pem>', 'also accept only this client certificate (repeatable; adds to the pins)', collect, [])
       .option('--unpin', 'remove every pin: any certificate that passes the checks is accepted again')
+      .option('--firmware-channel <name>', "follow this firmware channel of the gateway's model (default: stable)")
+      .option('--firmware-pin <version>', 'hold the gateway at this firmware version, whatever its channel says')
+      .option('--firmware-unpin', 'follow the channel again')
       .addOption(dbOption())
       .addOption(secretKeyFileOption()),
   ).action(async (flags: GatewayFlags) => {
@@ -162,6 +168,9 @@ export function registerGateway(program: Command): void {
       const current = await registry.get(eui);
       if (!current) throw new GatewayNotFound(`gateway ${eui} is not registered`);
       if (flags.unpin) changes.pinnedCertificates = [];
+      if (flags.firmwareChannel !== undefined) changes.firmwareChannel = flags.firmwareChannel;
+      if (flags.firmwarePin !== undefined) changes.firmwarePin = flags.firmwarePin;
+      if (flags.firmwareUnpin) changes.firmwarePin = null;
       if (pins.length) changes.pinnedCertificates = [...new Set([...current.pinnedCertificates, ...pins])];
       if (touchesEndpoint('lns', flags)) {
         const lns = buildEndpoint('lns', endpointInput('lns', flags, flags.lnsUri ?? current.lnsUri));

@@ -16,6 +16,7 @@ export function registerServe(program: Command): void {
     .addOption(env(new Option('--tenants <dir>', 'trust store: DIR/common/*.pem and DIR/<tenant>/*.pem').default(SERVE_DEFAULTS.tenants), 'TENANTS'))
     .addOption(env(new Option('--db <url>', 'gateway registry').default(SERVE_DEFAULTS.db), 'DB'))
     .addOption(secretKeyFileOption())
+    .addOption(env(new Option('--firmware-dir <dir>', 'firmware images, by hash (shared between instances)').default(SERVE_DEFAULTS.firmwareDir), 'FIRMWARE_DIR'))
     .addOption(env(new Option('--tls-cert <file>', 'server certificate (PEM, chain after it) for native TLS'), 'TLS_CERT'))
     .addOption(env(new Option('--tls-key <file>', 'server private key (PEM)'), 'TLS_KEY'))
     .addOption(env(new Option('--tls-reject-unauthorized', 'refuse unknown or missing client certificates in the handshake itself').default(false), 'TLS_REJECT_UNAUTHORIZED'))

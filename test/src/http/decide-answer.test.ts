@@ -14,6 +14,8 @@ const gateway: Gateway = {
   cupsUri: 'https://cups2:443',
   cupsCredentials: cupsCred,
   pinnedCertificates: [],
+  firmwareChannel: null,
+  firmwarePin: null,
   createdAt: '',
   updatedAt: '',
   lastContact: null,
