@@ -66,8 +66,9 @@ export class FirmwareCatalog {
   }
 
   /**
-   * Records an image (already stored under its hash) and its signatures. Adding the same bytes
-   * again only adds signatures; another image under a taken model and version is refused.
+   * Records an image (already stored under its hash) and its signatures, which belong to the
+   * bytes. Adding the same image again only adds signatures; other bytes under a taken model and
+   * version are refused: a version never changes.
    */
   async addImage(image: FirmwareImage): Promise<void> {
     await this.sql.transaction(async (tx) => {
@@ -76,8 +77,6 @@ export class FirmwareCatalog {
         throw new InvalidFirmware(`${image.model} ${image.version} is already another image (${existing.sha256}); versions are immutable`);
       }
       if (!existing) {
-        const [sameBytes] = await tx.all<{ model: string; version: string }>('SELECT model, version FROM firmware_images WHERE sha256 = ?', [image.sha256]);
-        if (sameBytes) throw new InvalidFirmware(`these bytes are already ${sameBytes.model} ${sameBytes.version}`);
         await tx.run('INSERT INTO firmware_images (sha256, model, version, size, created_at) VALUES (?, ?, ?, ?, ?)', [
           image.sha256, image.model, image.version, image.size, new Date().toISOString(),
         ]);

@@ -32,15 +32,15 @@ export const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   (d) => `ALTER TABLE gateways ADD COLUMN firmware_channel TEXT;
    ALTER TABLE gateways ADD COLUMN firmware_pin TEXT;
    CREATE TABLE firmware_images (
-     sha256 TEXT PRIMARY KEY,
      model TEXT NOT NULL,
      version TEXT NOT NULL,
+     sha256 TEXT NOT NULL,
      size BIGINT NOT NULL,
      created_at TEXT NOT NULL,
-     UNIQUE (model, version)
+     PRIMARY KEY (model, version)
    );
    CREATE TABLE firmware_signatures (
-     sha256 TEXT NOT NULL REFERENCES firmware_images (sha256),
+     sha256 TEXT NOT NULL,
      key_crc BIGINT NOT NULL,
      signature ${d.blob} NOT NULL,
      PRIMARY KEY (sha256, key_crc)

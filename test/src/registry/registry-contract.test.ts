@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GatewayExists, GatewayNotFound, InvalidGateway, SecretKeyMismatch } from '../../../src/errors.ts';
+import { FirmwareNotFound, GatewayExists, GatewayNotFound, InvalidFirmware, InvalidGateway, SecretKeyMismatch } from '../../../src/errors.ts';
+import { FirmwareCatalog } from '../../../src/firmware/catalog.ts';
 import type { GatewayStore, NewGateway } from '../../../src/registry/gateway.ts';
 import { openStore } from '../../../src/registry/open-registry.ts';
 import { SealedRegistry } from '../../../src/registry/sealed-registry.ts';
@@ -125,6 +126,29 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
     expect((await after.get('0000000000000001'))!.lnsCredentials).toEqual(blob('0000000000000001'));
     await expect(registry.checkKeys()).rejects.toThrow(SecretKeyMismatch);
     await Promise.all([during.close(), after.close()]);
+  });
+
+  it('keeps the firmware catalog: images, signatures by the bytes, channels, rollout, rollback', async () => {
+    const catalog = new FirmwareCatalog(store.sql);
+    const image = { sha256: 'cd'.repeat(32), model: 'linux', version: '2.0.7', size: 136, signatures: [{ keyCrc: 0xffffffff, signature: Buffer.from([1, 2]) }] };
+    await catalog.addImage(image);
+    await catalog.addImage({ ...image, signatures: [{ keyCrc: 0x1d1e9f14, signature: Buffer.from([3]) }] });
+    await catalog.addImage({ ...image, model: 'rpi', signatures: [] });
+    expect(await catalog.image('linux', '2.0.7')).toEqual({ ...image, signatures: [{ keyCrc: 0x1d1e9f14, signature: Buffer.from([3]) }, { keyCrc: 0xffffffff, signature: Buffer.from([1, 2]) }] });
+    expect((await catalog.image('rpi', '2.0.7'))!.signatures).toHaveLength(2);
+    await expect(catalog.addImage({ ...image, sha256: 'ef'.repeat(32) })).rejects.toThrow(InvalidFirmware);
+    await expect(catalog.rollOut('linux', 'stable', '9.9', 100)).rejects.toThrow(/no image linux 9\.9/);
+    await catalog.addImage({ ...image, version: '2.0.8', sha256: '12'.repeat(32) });
+    await catalog.rollOut('linux', 'stable', '2.0.7', 100, true);
+    expect(await catalog.rollOut('linux', 'stable', '2.0.8', 25)).toEqual({
+      model: 'linux', channel: 'stable', targetVersion: '2.0.8', previousVersion: '2.0.7', rolloutPercent: 25, paused: false, allowUnsigned: true,
+    });
+    await catalog.setPaused('linux', 'stable', true);
+    expect((await catalog.channel('linux', 'stable'))!.paused).toBe(true);
+    expect(await catalog.rollBack('linux', 'stable')).toMatchObject({ targetVersion: '2.0.7', previousVersion: null, rolloutPercent: 100, paused: false });
+    await expect(catalog.setPaused('linux', 'nightly', true)).rejects.toThrow(FirmwareNotFound);
+    await registry.recordContact('0000000000000001', { at: new Date().toISOString(), station: null, model: 'linux', package: '2.0.7', peer: null });
+    expect(await catalog.reportedVersions()).toContainEqual({ model: 'linux', version: '2.0.7', gateways: 1 });
   });
 
   it('migrates once: reopening keeps the data', async () => {
