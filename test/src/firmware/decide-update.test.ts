@@ -26,7 +26,7 @@ describe('decideUpdate', () => {
     ['a pin without any channel', {}, { firmwarePin: '2.0.7' }, null, image, 'signed'],
     ['a pin to the version it runs', { package: '2.0.7' }, { firmwarePin: '2.0.7' }, {}, image, 'already runs'],
   ])('%s', (_name, report, gw, channelChanges, img, expected) => {
-    const decision = decideUpdate({ ...station, ...report }, { ...gateway, ...gw }, channelChanges && { ...channel, ...channelChanges }, img);
+    const decision = decideUpdate({ ...station, ...report }, { ...gateway, ...gw }, channelChanges ? { ...channel, ...channelChanges } : undefined, img);
     if (expected === 'signed') expect(decision).toEqual({ send: true, image: img, signature: img!.signatures[0] });
     else if (expected === 'unsigned') expect(decision).toEqual({ send: true, image: img });
     else expect(decision.send === false && decision.reason).toContain(expected);

@@ -120,7 +120,7 @@ describe('signing keys, a 16 MiB image, staged rollout', () => {
   });
 
   it('rollout share, pause, resume, pin and rollback, as the CLI sets them', async () => {
-    const gets = async (eui = EUI.a, leaf = pki.leaves.a) => decodeUpdateInfoResponse((await ask({ model: 'gw16', keys: [crc], package: '1.0' }, leaf, eui)).body).update !== undefined;
+    const gets = async (eui: string = EUI.a, leaf = pki.leaves.a) => decodeUpdateInfoResponse((await ask({ model: 'gw16', keys: [crc], package: '1.0' }, leaf, eui)).body).update !== undefined;
     expect((await cli('firmware', 'rollout', '--model', 'gw16', '--version', '3.0', '--percent', '0')).status).toBe(0);
     expect(await gets()).toBe(false);
     await cli('firmware', 'rollout', '--model', 'gw16', '--version', '3.0', '--percent', '100');

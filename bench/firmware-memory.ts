@@ -1,0 +1,94 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCertificate, OID } from '../src/pki/create-certificate.ts';
+import { rawSigningPublicKey, signingKeyCrc, signUpdate } from '../protocol/index.ts';
+import { generateKeyPairSync } from 'node:crypto';
+
+const CUPS = fileURLToPath(new URL('../bin/cups.js', import.meta.url));
+const IMAGE_BYTES = 16 * 1024 * 1024;
+const CONCURRENT = 50;
+const LIMIT_MB = 300;
+
+export interface MemoryBenchRow {
+  name: string;
+  idleMb: number;
+  peakMb: number;
+  limitMb: number;
+  bytesServed: number;
+  met: boolean;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+
+const statusMb = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+/** 50 gateways at once fetching a 16 MiB signed image: the server's peak RSS against the limit. */
+export async function benchFirmwareMemory(): Promise<MemoryBenchRow> {
+  const dir = mkdtempSync(join(tmpdir(), 'cups-bench-fw-'));
+  const flags = ['--db', `sqlite:${join(dir, 'cups.db')}`, '--secret-key-file', join(dir, 'secret.key')];
+  const cups = (...args: string[]) => {
+    const result = spawnSync(process.execPath, [CUPS, ...args, ...flags], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(result.stderr);
+  };
+  try {
+    const root = await createCertificate({ subject: 'Bench root', ca: true });
+    const leaf = await createCertificate({ subject: 'B827EBFFFE000001', issuer: root, extKeyUsage: [OID.clientAuth] });
+    mkdirSync(join(dir, 'tenants', 'bench'), { recursive: true });
+    writeFileSync(join(dir, 'tenants', 'bench', 'root.pem'), root.pem);
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const image = randomBytes(IMAGE_BYTES);
+    writeFileSync(join(dir, 'image.bin'), image);
+    writeFileSync(join(dir, 'image.sig'), signUpdate(image, privateKey));
+    writeFileSync(join(dir, 'sig-0.key'), rawSigningPublicKey(publicKey));
+    cups('gateway', 'add', '--tenant', 'bench', '--eui', 'B827EBFFFE000001', '--lns-uri', 'ws://lns:1');
+    cups('firmware', 'add', '--model', 'bench', '--version', '2', '--file', join(dir, 'image.bin'), '--sig', join(dir, 'image.sig'), '--pubkey', join(dir, 'sig-0.key'),
+      '--channel', 'stable', '--firmware-dir', join(dir, 'firmware'));
+    const port = await freePort();
+    const server = spawn(process.execPath, [CUPS, 'serve', '--port', String(port), '--host', '127.0.0.1', '--tenants', join(dir, 'tenants'), '--client-cert-header', 'X-SSL-Client-Cert',
+      '--firmware-dir', join(dir, 'firmware'), '--log-level', 'warn', ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
+    try {
+      const body = JSON.stringify({ router: 'B827EBFFFE000001', tcUri: 'ws://lns:1', model: 'bench', package: '1', keys: [signingKeyCrc(publicKey)] });
+      const ask = () =>
+        new Promise<number>((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/update-info', agent: false, headers: { 'content-type': 'application/json', 'x-ssl-client-cert': encodeURIComponent(leaf.pem) } }, (res) => {
+            let bytes = 0;
+            res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+            res.on('end', () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`status ${res.statusCode}`))));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      for (let tries = 0; ; tries++) {
+        try {
+          await ask();
+          break;
+        } catch (error) {
+          if (tries > 100) throw error;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      const idleMb = statusMb(server.pid!, 'VmRSS');
+      const served = await Promise.all(Array.from({ length: CONCURRENT }, ask));
+      const peakMb = statusMb(server.pid!, 'VmHWM');
+      const bytesServed = served.reduce((a, b) => a + b, 0);
+      if (served.some((bytes) => bytes < IMAGE_BYTES)) throw new Error('an answer was shorter than the image');
+      return { name: `${CONCURRENT} concurrent requests for a 16 MiB image`, idleMb, peakMb, limitMb: LIMIT_MB, bytesServed, met: peakMb < LIMIT_MB };
+    } finally {
+      server.kill('SIGTERM');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
