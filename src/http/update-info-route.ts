@@ -28,6 +28,9 @@ import { decideUpdate } from '../firmware/decide-update.ts';
 import { imagePath } from '../firmware/image-store.ts';
 import type { Gateway, GatewayRegistry } from '../registry/gateway.ts';
 import type { TrustStore } from '../trust/trust-store.ts';
+import type { VerificationCache } from '../trust/verification-cache.ts';
+import { ContactThrottle } from '../registry/contact-recorder.ts';
+import { createHash } from 'node:crypto';
 import { certificateEui, parseClientCertificate, scopeAllows, verifyClientChain, type VerifiedChain } from '../trust/verify-chain.ts';
 import { decideAnswer } from './decide-answer.ts';
 
@@ -45,6 +48,8 @@ export interface UpdateInfoOptions {
   /** Firmware updates: the catalog (in the registry database) and the folder holding the images. */
   firmware?: { catalog: () => FirmwareCatalog; dir: string };
   trustStore: () => TrustStore;
+  /** Verified chains by what was presented; the owner clears it when the trust store changes. */
+  verificationCache?: VerificationCache;
   forwarded?: ForwardedCertificateSettings;
 }
 
@@ -65,17 +70,46 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     }
   });
 
+  const contacts = new ContactThrottle();
+
   const authenticate = async (request: FastifyRequest): Promise<void> => {
+    // A gateway calling again with the same forwarded header: no PEM parsing, no chain walk.
+    const headerKey = forwardedCacheKey(request);
+    const cached = headerKey && options.verificationCache?.get(headerKey);
+    if (cached) {
+      request.gatewayEui = certificateEui(cached.leaf) ?? null;
+      request.verifiedChain = cached;
+      return;
+    }
     const { presented, ignoredHeaderFrom } = resolvePresentedCertificate(request.raw, options.forwarded);
     if (ignoredHeaderFrom) {
       request.log.warn({ peer: ignoredHeaderFrom, header: options.forwarded?.header }, 'forwarded certificate header ignored: the peer is not a trusted proxy');
     }
     if (!presented) throw new NoClientCertificate('no client certificate was presented');
+    const key = headerKey ?? (presented.source === 'tls' ? `tls:${createHash('sha256').update(presented.leaf).update(Buffer.concat(presented.chain)).digest('base64')}` : undefined);
+    const known = key && options.verificationCache?.get(key);
+    if (known) {
+      request.gatewayEui = certificateEui(known.leaf) ?? null;
+      request.verifiedChain = known;
+      return;
+    }
     const leaf = parseClientCertificate(presented.leaf);
     // Logged with any refusal below: the EUI the certificate claims, proven or not.
     request.gatewayEui = certificateEui(leaf) ?? null;
     request.verifiedChain = verifyClientChain(leaf, presented.chain, options.trustStore());
+    if (key) options.verificationCache?.set(key, request.verifiedChain);
   };
+
+  /** The cache key of a forwarded certificate, when one is in play and its sender is trusted. */
+  function forwardedCacheKey(request: FastifyRequest): string | undefined {
+    const forwarded = options.forwarded;
+    if (!forwarded || !options.verificationCache) return undefined;
+    const value = request.headers[forwarded.header.toLowerCase()];
+    if (typeof value !== 'string' || !forwarded.isTrustedProxy(request.raw.socket.remoteAddress)) return undefined;
+    const chain = forwarded.chainHeader ? request.headers[forwarded.chainHeader.toLowerCase()] : undefined;
+    if (Array.isArray(chain) || request.raw.rawHeaders.filter((h) => h.toLowerCase() === forwarded.header.toLowerCase()).length !== 1) return undefined;
+    return `header:${value}\n${chain ?? ''}`;
+  }
 
   app.post('/update-info', { onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as UpdateInfoRequest | undefined;
@@ -105,9 +139,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     }
     const answer = decideAnswer(body, gateway);
     const update = await offerUpdate(body, gateway, request);
-    await options.registry
-      .recordContact(eui, { at: new Date().toISOString(), station: body.station, model: body.model, package: body.package, peer: request.ip })
-      .catch((error: unknown) => request.log.error({ eui, err: error }, 'could not record the gateway contact'));
+    const contact = { at: new Date().toISOString(), station: body.station, model: body.model, package: body.package, peer: request.ip };
+    if (contacts.shouldRecord(eui, contact)) {
+      await options.registry.recordContact(eui, contact).catch((error: unknown) => request.log.error({ eui, err: error }, 'could not record the gateway contact'));
+    }
     reply.code(200).type('application/octet-stream');
     if (!update) {
       const bytes = encodeUpdateInfoResponse(answer);

@@ -11,6 +11,7 @@ import { FirmwareCatalog } from '../firmware/catalog.ts';
 import { openRegistry } from '../registry/open-registry.ts';
 import type { SealedRegistry } from '../registry/sealed-registry.ts';
 import { loadKeyring } from '../secrets/load-keyring.ts';
+import { VerificationCache } from '../trust/verification-cache.ts';
 import { TrustStoreWatcher } from '../trust/watch-trust-store.ts';
 
 export interface RunningServer {
@@ -32,6 +33,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
   // No session tickets: a resumed session carries no chain, and none may stand in for a certificate.
   const context = (ca: string[]): SecureContextOptions => ({ ...tls, ca, minVersion: 'TLSv1.2', secureOptions: constants.SSL_OP_NO_TICKET });
   let watcher!: TrustStoreWatcher;
+  const verificationCache = new VerificationCache();
   let keysChecked = false;
   /** Proves the master key fits the registry once it can be reached; a wrong key is fatal. */
   const checkKeys = async () => {
@@ -46,6 +48,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     },
     firmware: { catalog: () => catalog, dir: resolve(options.firmwareDir) },
     trustStore: () => watcher.current,
+    verificationCache,
     isReady: async () => {
       await registry.ping();
       await checkKeys();
@@ -77,6 +80,8 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     app.log.error({ err: error }, 'registry unavailable at start-up; serving 503 until it returns');
   }
   watcher = new TrustStoreWatcher(resolve(options.tenants), app.log);
+  // A changed trust store may revoke what was verified before.
+  watcher.onChange(() => verificationCache.clear());
   if (tls) {
     // The CA list asks clients for certificates of known CAs and, with --tls-reject-unauthorized,
     // lets the handshake refuse the others; new connections see a changed store without a restart.
