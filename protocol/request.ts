@@ -47,14 +47,19 @@ export interface UpdateInfoRequest {
 const validate = new Ajv({ allErrors: false, allowUnionTypes: true, strict: true }).compile(updateInfoRequestSchema);
 
 /**
- * Parses and validates a request body. Numbers are read from their exact text, so a router sent
- * as a JSON integer above 2^53 keeps every digit; duplicate keys are refused.
+ * Parses and validates a request body. A router sent as a JSON integer above 2^53 keeps every
+ * digit, and a router named twice is refused.
  */
 export function parseUpdateInfoRequest(body: string | Uint8Array): UpdateInfoRequest {
   const textBody = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
   let raw: unknown;
+  let parsedFast: unknown;
   try {
-    raw = parseJsonLossless(textBody, null, exactNumber);
+    raw = parsedFast = JSON.parse(textBody);
+    // The exact reader only where it matters: a router written as a number (digits beyond 2^53)
+    // or named twice (which value would count?). It refuses duplicate keys.
+    const routerTwice = textBody.indexOf('"router"') !== textBody.lastIndexOf('"router"');
+    if (routerTwice || typeof (raw as { router?: unknown } | null)?.router === 'number') raw = parseJsonLossless(textBody, null, exactNumber);
   } catch (error) {
     throw new InvalidRequestError(`the body is not valid JSON: ${(error as Error).message}`);
   }
@@ -64,9 +69,10 @@ export function parseUpdateInfoRequest(body: string | Uint8Array): UpdateInfoReq
   const fields = raw as Record<string, unknown>;
   // Unsafe integers arrive as bigint; the schema sees them as (rounded) numbers, which are far
   // outside every u32 range, while `router` is read from the exact value below.
-  const forSchema = Object.fromEntries(
-    Object.entries(fields).map(([k, v]) => [k, Array.isArray(v) ? v.map(asNumber) : asNumber(v)]),
-  );
+  const exact = raw !== parsedFast;
+  const forSchema = exact
+    ? Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Array.isArray(v) ? v.map(asNumber) : asNumber(v)]))
+    : fields;
   if (!validate(forSchema)) {
     const error = validate.errors![0]!;
     const where = error.instancePath ? error.instancePath.slice(1).replace(/\//g, '.') : 'body';

@@ -146,7 +146,9 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     reply.code(200).type('application/octet-stream');
     if (!update) {
       const bytes = encodeUpdateInfoResponse(answer);
-      request.log.info({ eui, tenant: gateway.tenant, peer: request.ip, sent: Object.keys(answer), bytes: bytes.length }, 'update-info answered');
+      // An answer that changes something is worth a line; "nothing changes" is the steady state of a fleet.
+      const level = bytes.length > 14 ? 'info' : 'debug';
+      request.log[level]({ eui, tenant: gateway.tenant, peer: request.ip, sent: Object.keys(answer), bytes: bytes.length }, 'update-info answered');
       return reply.send(bytes);
     }
     // The image streams from disk after the encoded head: no image is ever held in memory whole.

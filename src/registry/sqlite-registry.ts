@@ -5,6 +5,10 @@ import { GatewayExists, GatewayNotFound, RegistryUnavailable } from '../errors.t
 import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway, SqlExecutor } from './gateway.ts';
 import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
 
+/** How stale a read may be after another process commits: far inside the promised second. */
+const CHANGE_CHECK_MS = 200;
+const MAX_CACHED_READS = 200_000;
+
 /** SQLite failures that mean "the file cannot be used now", not a bug: answered as 503. */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|NOTADB|CORRUPT|READONLY|FULL|PERM)/;
 
@@ -65,6 +69,14 @@ function prepareStatements(db: Database.Database) {
 interface Connection {
   db: Database.Database;
   statements: ReturnType<typeof prepareStatements>;
+  /** Statements of the portable SQL executor, prepared once per connection. */
+  prepared: Map<string, Database.Statement>;
+}
+
+function prepared(connection: Connection, sql: string): Database.Statement {
+  let statement = connection.prepared.get(sql);
+  if (!statement) connection.prepared.set(sql, (statement = connection.db.prepare(sql)));
+  return statement;
 }
 
 /**
@@ -74,6 +86,11 @@ interface Connection {
  */
 export class SqliteRegistry implements GatewayStore {
   private connection: Connection | undefined;
+  /** Reads served from memory until this connection writes or another one commits: gateways by EUI, and portable SQL reads. */
+  private readonly gatewayReads = new Map<string, unknown>();
+  private readonly sqlReads = new Map<string, unknown>();
+  private dataVersion = -1;
+  private checkedAt = 0;
 
   constructor(
     private readonly file: string,
@@ -93,7 +110,7 @@ export class SqliteRegistry implements GatewayStore {
       db.pragma('synchronous = NORMAL');
       db.pragma(`busy_timeout = ${this.options.busyTimeoutMs ?? 2000}`);
       migrate(db);
-      this.connection = { db, statements: prepareStatements(db) };
+      this.connection = { db, statements: prepareStatements(db), prepared: new Map() };
       return this.connection;
     } catch (error) {
       db?.close();
@@ -115,7 +132,46 @@ export class SqliteRegistry implements GatewayStore {
     }
   }
 
+  /**
+   * A read served from memory when nothing changed: writes through this connection clear the
+   * cache, and commits by other processes (the CLI) are seen through `PRAGMA data_version`,
+   * checked at most every CHANGE_CHECK_MS.
+   */
+  private cachedRead<T>(reads: Map<string, unknown>, key: string, load: (connection: Connection) => T): T {
+    return this.run((connection) => {
+      const now = Date.now();
+      if (now - this.checkedAt >= CHANGE_CHECK_MS) {
+        this.checkedAt = now;
+        const version = connection.db.pragma('data_version', { simple: true }) as number;
+        if (version !== this.dataVersion) {
+          this.forgetReads();
+          this.dataVersion = version;
+        }
+      }
+      if (reads.has(key)) return reads.get(key) as T;
+      const value = load(connection);
+      if (reads.size >= MAX_CACHED_READS) reads.clear();
+      if (!connection.db.inTransaction) reads.set(key, value);
+      return value;
+    });
+  }
+
+  /** Runs a write and forgets every cached read. */
+  private write<T>(work: (connection: Connection) => T): T {
+    try {
+      return this.run(work);
+    } finally {
+      this.forgetReads();
+    }
+  }
+
+  private forgetReads(): void {
+    this.gatewayReads.clear();
+    this.sqlReads.clear();
+  }
+
   private disconnect(): void {
+    this.forgetReads();
     try {
       this.connection?.db.close();
     } catch {
@@ -125,8 +181,10 @@ export class SqliteRegistry implements GatewayStore {
   }
 
   async get(eui: string): Promise<Gateway | undefined> {
-    const row = this.run(({ statements }) => statements.get.get(eui));
-    return row && toGateway(row);
+    return this.cachedRead(this.gatewayReads, eui, ({ statements }) => {
+      const row = statements.get.get(eui);
+      return row && toGateway(row);
+    });
   }
 
   async list(filter: { tenant?: string } = {}): Promise<Gateway[]> {
@@ -145,13 +203,13 @@ export class SqliteRegistry implements GatewayStore {
   }
 
   async add(gateway: NewGateway): Promise<Gateway> {
-    this.run((connection) => SqliteRegistry.insert(connection, gateway, new Date().toISOString()));
+    this.write((connection) => SqliteRegistry.insert(connection, gateway, new Date().toISOString()));
     return (await this.get(gateway.eui))!;
   }
 
   async addMany(gateways: NewGateway[], onProgress?: (written: number) => void): Promise<void> {
     const now = new Date().toISOString();
-    this.run((connection) =>
+    this.write((connection) =>
       connection.db.transaction(() => {
         gateways.forEach((gateway, index) => {
           SqliteRegistry.insert(connection, gateway, now, index);
@@ -166,17 +224,20 @@ export class SqliteRegistry implements GatewayStore {
     const fields = (Object.keys(changes) as (keyof GatewayChanges)[]).filter((key) => changes[key] !== undefined);
     const assignments = [...fields.map((key) => `${CHANGE_COLUMNS[key]} = @${key}`), 'updated_at = @now'].join(', ');
     const values = Object.fromEntries(fields.map((key) => [key, columnValue(key, changes[key])]));
-    const result = this.run(({ db }) => db.prepare(`UPDATE gateways SET ${assignments} WHERE eui = @eui`).run({ ...values, eui, now: new Date().toISOString() }));
+    const result = this.write(({ db }) => db.prepare(`UPDATE gateways SET ${assignments} WHERE eui = @eui`).run({ ...values, eui, now: new Date().toISOString() }));
     if (result.changes === 0) throw new GatewayNotFound(`gateway ${eui} is not registered`);
     return (await this.get(eui))!;
   }
 
   async remove(eui: string): Promise<boolean> {
-    return this.run(({ statements }) => statements.remove.run(eui).changes > 0);
+    return this.write(({ statements }) => statements.remove.run(eui).changes > 0);
   }
 
   async recordContact(eui: string, contact: LastContact): Promise<void> {
     this.run(({ statements }) => statements.contact.run({ eui, ...contact }));
+    // Only this gateway's row and the (few) catalog reads can have changed.
+    this.gatewayReads.delete(eui);
+    this.sqlReads.clear();
   }
 
   async ping(): Promise<void> {
@@ -188,11 +249,11 @@ export class SqliteRegistry implements GatewayStore {
   }
 
   async setSetting(name: string, value: Buffer): Promise<void> {
-    this.run(({ statements }) => statements.setSetting.run(name, value));
+    this.write(({ statements }) => statements.setSetting.run(name, value));
   }
 
   async rewriteCredentials(rewrite: (eui: string, field: CredentialsField, stored: Buffer) => Buffer | undefined): Promise<number> {
-    return this.run(({ db, statements }) =>
+    return this.write(({ db, statements }) =>
       db.transaction(() => {
         let changed = 0;
         for (const row of statements.list.all()) {
@@ -210,17 +271,17 @@ export class SqliteRegistry implements GatewayStore {
   }
 
   readonly sql: SqlExecutor = {
-    all: async <T>(sql: string, params: unknown[] = []) => this.run(({ db }) => db.prepare(sql).all(...params) as T[]),
-    run: async (sql: string, params: unknown[] = []) => this.run(({ db }) => db.prepare(sql).run(...params).changes),
+    all: async <T>(sql: string, params: unknown[] = []) => this.cachedRead(this.sqlReads, `${sql}\n${JSON.stringify(params)}`, (connection) => prepared(connection, sql).all(...params) as T[]),
+    run: async (sql: string, params: unknown[] = []) => this.write((connection) => prepared(connection, sql).run(...params).changes),
     // The CLI is the only writer of these tables; an async transaction holds the write lock throughout.
     transaction: async <T>(work: (tx: SqlExecutor) => Promise<T>) => {
       this.run(({ db }) => db.exec('BEGIN IMMEDIATE'));
       try {
         const result = await work(this.sql);
-        this.run(({ db }) => db.exec('COMMIT'));
+        this.write(({ db }) => db.exec('COMMIT'));
         return result;
       } catch (error) {
-        this.run(({ db }) => db.inTransaction && db.exec('ROLLBACK'));
+        this.write(({ db }) => db.inTransaction && db.exec('ROLLBACK'));
         throw error;
       }
     },

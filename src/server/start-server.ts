@@ -22,7 +22,12 @@ export interface RunningServer {
 }
 
 /** Starts `cups serve`: trust store watcher, registry, and the HTTP(S) listener. */
-export async function startServer(options: ServeOptions, logDestination?: NodeJS.WritableStream): Promise<RunningServer> {
+export async function startServer(
+  options: ServeOptions,
+  logDestination?: NodeJS.WritableStream,
+  /** Adds routes before listening (the benchmark's baseline route). */
+  configure?: (app: FastifyInstance) => void,
+): Promise<RunningServer> {
   const { keyring, created } = loadKeyring({ env: process.env.CUPS_SECRET_KEY, file: options.secretKeyFile, createIfMissing: true });
   let registry!: SealedRegistry;
   let catalog!: FirmwareCatalog;
@@ -88,6 +93,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     watcher.onChange((store) => (app.server as unknown as TlsServer).setSecureContext(context(store.pem)));
   }
   await watcher.start();
+  configure?.(app);
   const address = await app.listen({ port: options.port, host: options.host });
   return {
     app,

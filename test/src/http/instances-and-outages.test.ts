@@ -126,6 +126,8 @@ describe('outages', () => {
       const header = Buffer.alloc(4096);
       readSync(fd, header, 0, 4096, 0);
       writeSync(fd, Buffer.alloc(4096, 0xab), 0, 4096, 0);
+      // Reads come from memory until the next change check (at most 200 ms): then the damage shows.
+      await within(1000, async () => (await asGateway(server)).status === 503);
       const broken = await asGateway(server);
       expect([broken.status, broken.json().code, broken.headers['retry-after']]).toEqual([503, 'registry_unavailable', '5']);
       expect((await ready()).status).toBe(503);
