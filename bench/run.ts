@@ -1,31 +1,49 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
+import { benchChainVerify } from './chain-verify.ts';
 import { benchFirmwareMemory } from './firmware-memory.ts';
+import { benchHttp } from './http.ts';
 import { benchPkiIssue } from './pki-issue.ts';
 
-/** `npm run bench`: every benchmark, ratios against a baseline measured in the same run. */
+/** `npm run bench [-- http chain firmware pki]`: ratios against baselines measured in the same run. */
 const machine = `${availableParallelism()} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 console.log(`machine: ${machine}\n`);
-
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
+const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'MISSED');
 
+const http = wanted('http') ? await benchHttp() : [];
+const chain = wanted('chain') ? await benchChainVerify() : [];
 const memory = wanted('firmware') ? await benchFirmwareMemory() : undefined;
 const pki = wanted('pki') ? benchPkiIssue() : [];
-const lines = [
-  '| benchmark | cups | openssl per gateway (scaled) | ratio | target | |',
-  '|---|---|---|---|---|---|',
-  ...pki.map(
-    (r) =>
-      `| ${r.name} | ${r.cupsSeconds.toFixed(1)} s${r.gateways === 10_000 ? '' : ` (from ${r.gateways})`} | ${r.opensslSeconds.toFixed(1)} s (from ${r.opensslSample}) | ${r.ratio.toFixed(1)}× | ≥ ${r.target}× | ${r.met ? 'met' : 'MISSED'} |`,
-  ),
-];
+
+const lines: string[] = [];
+if (http.length) {
+  lines.push('| HTTP | req/s | p50 ms | p99 ms | ratio | target | |', '|---|---|---|---|---|---|---|');
+  for (const f of http) {
+    lines.push(`| ${f.name} | ${f.rps.toFixed(0)} | ${f.p50.toFixed(1)} | ${f.p99.toFixed(1)} | ${f.ratio ? `${f.ratio.toFixed(2)}× ${f.baseline}` : ''} | ${f.target ? `≥ ${f.target}×` : ''} | ${verdict(f.met)} |`);
+  }
+  lines.push('');
+}
+if (chain.length) {
+  lines.push('| chain verification, every cache off | verifications/s | target | |', '|---|---|---|---|');
+  for (const f of chain) lines.push(`| ${f.name} | ${f.perSecond.toFixed(0)} | ${f.target ? `≥ ${f.target}/s` : ''} | ${verdict(f.met)} |`);
+  lines.push('');
+}
 if (memory) {
-  lines.push('', '| benchmark | server RSS idle | server peak RSS | limit | |', '|---|---|---|---|---|');
-  lines.push(`| ${memory.name} | ${memory.idleMb.toFixed(0)} MB | ${memory.peakMb.toFixed(0)} MB | < ${memory.limitMb} MB | ${memory.met ? 'met' : 'MISSED'} |`);
+  lines.push('| firmware | server RSS idle | server peak RSS | limit | |', '|---|---|---|---|---|');
+  lines.push(`| ${memory.name} | ${memory.idleMb.toFixed(0)} MB | ${memory.peakMb.toFixed(0)} MB | < ${memory.limitMb} MB | ${verdict(memory.met)} |`, '');
+}
+if (pki.length) {
+  lines.push('| fleet issuance | cups | openssl per gateway (scaled) | ratio | target | |', '|---|---|---|---|---|---|');
+  for (const r of pki) {
+    lines.push(`| ${r.name} | ${r.cupsSeconds.toFixed(1)} s${r.gateways === 10_000 ? '' : ` (from ${r.gateways})`} | ${r.opensslSeconds.toFixed(1)} s (from ${r.opensslSample}) | ${r.ratio.toFixed(1)}× | ≥ ${r.target}× | ${verdict(r.met)} |`);
+  }
 }
 console.log(lines.join('\n'));
+const missed = [...http, ...chain].some((f) => f.met === false) || pki.some((r) => !r.met) || (memory && !memory.met);
+if (missed) console.log('\nSome targets were MISSED: see the rows above.');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine, date: new Date().toISOString(), pki, memory }, null, 2));
+writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine, date: new Date().toISOString(), http, chain, memory, pki }, null, 2));
 writeFileSync(new URL('./results/latest.md', import.meta.url), `${lines.join('\n')}\n\nMachine: ${machine}\n`);
-if (pki.some((r) => !r.met) || (memory && !memory.met)) process.exitCode = 1;
+if (missed) process.exitCode = 1;
