@@ -39,7 +39,7 @@ export function resolvePresentedCertificate(raw: IncomingMessage, forwarded: For
 }
 
 /** The header's one value; two copies are refused rather than guessed between. */
-function singleHeader(raw: IncomingMessage, name: string): string | undefined {
+export function singleHeader(raw: IncomingMessage, name: string): string | undefined {
   const wanted = name.toLowerCase();
   const values: string[] = [];
   for (let i = 0; i < raw.rawHeaders.length; i += 2) {

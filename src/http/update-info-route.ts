@@ -9,7 +9,7 @@ import {
   parseUpdateInfoRequest,
   type UpdateInfoRequest,
 } from '../../protocol/index.ts';
-import { resolvePresentedCertificate, type ForwardedCertificateSettings } from '../client-cert/resolve-presented.ts';
+import { resolvePresentedCertificate, singleHeader, type ForwardedCertificateSettings } from '../client-cert/resolve-presented.ts';
 import {
   CertificateNotPinned,
   CnNotEui,
@@ -73,41 +73,41 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
   const contacts = new ContactThrottle();
 
   const authenticate = async (request: FastifyRequest): Promise<void> => {
+    const cache = options.verificationCache;
+    const accept = (chain: VerifiedChain) => {
+      request.gatewayEui = certificateEui(chain.leaf) ?? null;
+      request.verifiedChain = chain;
+    };
     // A gateway calling again with the same forwarded header: no PEM parsing, no chain walk.
     const headerKey = forwardedCacheKey(request);
-    const cached = headerKey && options.verificationCache?.get(headerKey);
-    if (cached) {
-      request.gatewayEui = certificateEui(cached.leaf) ?? null;
-      request.verifiedChain = cached;
-      return;
-    }
+    const cachedByHeader = headerKey ? cache?.get(headerKey) : undefined;
+    if (cachedByHeader) return accept(cachedByHeader);
     const { presented, ignoredHeaderFrom } = resolvePresentedCertificate(request.raw, options.forwarded);
     if (ignoredHeaderFrom) {
       request.log.warn({ peer: ignoredHeaderFrom, header: options.forwarded?.header }, 'forwarded certificate header ignored: the peer is not a trusted proxy');
     }
     if (!presented) throw new NoClientCertificate('no client certificate was presented');
-    const key = headerKey ?? (presented.source === 'tls' ? `tls:${createHash('sha256').update(presented.leaf).update(Buffer.concat(presented.chain)).digest('base64')}` : undefined);
-    const known = key && options.verificationCache?.get(key);
-    if (known) {
-      request.gatewayEui = certificateEui(known.leaf) ?? null;
-      request.verifiedChain = known;
-      return;
-    }
+    const tlsKey = !headerKey && presented.source === 'tls'
+      ? `tls:${createHash('sha256').update(presented.leaf).update(Buffer.concat(presented.chain)).digest('base64')}`
+      : undefined;
+    const cachedByTls = tlsKey ? cache?.get(tlsKey) : undefined;
+    if (cachedByTls) return accept(cachedByTls);
     const leaf = parseClientCertificate(presented.leaf);
     // Logged with any refusal below: the EUI the certificate claims, proven or not.
     request.gatewayEui = certificateEui(leaf) ?? null;
     request.verifiedChain = verifyClientChain(leaf, presented.chain, options.trustStore());
-    if (key) options.verificationCache?.set(key, request.verifiedChain);
+    const key = headerKey ?? tlsKey;
+    if (key) cache?.set(key, request.verifiedChain);
   };
 
   /** The cache key of a forwarded certificate, when one is in play and its sender is trusted. */
   function forwardedCacheKey(request: FastifyRequest): string | undefined {
     const forwarded = options.forwarded;
     if (!forwarded || !options.verificationCache) return undefined;
-    const value = request.headers[forwarded.header.toLowerCase()];
-    if (typeof value !== 'string' || !forwarded.isTrustedProxy(request.raw.socket.remoteAddress)) return undefined;
-    const chain = forwarded.chainHeader ? request.headers[forwarded.chainHeader.toLowerCase()] : undefined;
-    if (Array.isArray(chain) || request.raw.rawHeaders.filter((h) => h.toLowerCase() === forwarded.header.toLowerCase()).length !== 1) return undefined;
+    // The same header rules as resolvePresentedCertificate: one copy each, or a refusal.
+    const value = singleHeader(request.raw, forwarded.header);
+    if (value === undefined || !forwarded.isTrustedProxy(request.raw.socket.remoteAddress)) return undefined;
+    const chain = forwarded.chainHeader ? singleHeader(request.raw, forwarded.chainHeader) : undefined;
     return `header:${value}\n${chain ?? ''}`;
   }
 
