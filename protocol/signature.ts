@@ -9,7 +9,7 @@ import { InvalidSignatureError } from './errors.ts';
 
 /** The raw 64-byte X || Y form of a P-256 public key (PEM, DER SPKI, raw 64 or 65 bytes, or KeyObject). */
 export function rawSigningPublicKey(key: KeyObject | string | Uint8Array): Buffer {
-  const publicKey = toPublicKey(key);
+  const publicKey = signingPublicKey(key);
   const jwk = publicKey.export({ format: 'jwk' });
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y) {
     throw new InvalidSignatureError('a firmware signing key must be an EC P-256 key');
@@ -34,7 +34,7 @@ export function signUpdate(update: Uint8Array, privateKey: KeyObject | string | 
 
 /** Whether `signature` (DER) is a valid signature of `update` by `publicKey`. */
 export function verifyUpdate(update: Uint8Array, signature: Uint8Array, publicKey: KeyObject | string | Uint8Array): boolean {
-  const key = toPublicKey(publicKey);
+  const key = signingPublicKey(publicKey);
   try {
     return verify('sha512', update, { key, dsaEncoding: 'der' }, signature);
   } catch {
@@ -42,11 +42,12 @@ export function verifyUpdate(update: Uint8Array, signature: Uint8Array, publicKe
   }
 }
 
-function toPublicKey(key: KeyObject | string | Uint8Array): KeyObject {
+/** A public key from a KeyObject (private ones too), PEM, DER SPKI, or the raw 64/65-byte point. */
+export function signingPublicKey(key: KeyObject | string | Uint8Array): KeyObject {
   if (typeof key === 'object' && 'type' in key && !(key instanceof Uint8Array)) {
     return key.type === 'private' ? createPublicKey(key) : key;
   }
-  const bytes = typeof key === 'string' ? Buffer.from(key) : Buffer.from(key);
+  const bytes = Buffer.from(key as string | Uint8Array);
   try {
     if (bytes.length === 64 || (bytes.length === 65 && bytes[0] === 0x04)) {
       const point = bytes.length === 65 ? bytes.subarray(1) : bytes;

@@ -1,8 +1,7 @@
-import { createHash, createVerify, type KeyObject } from 'node:crypto';
+import { createHash, createVerify, randomBytes, type KeyObject } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 
 export const DEFAULT_FIRMWARE_DIR = './data/firmware';
 

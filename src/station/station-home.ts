@@ -1,8 +1,8 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pemBlocks } from '../../protocol/lib/der.ts';
-import { crc32, formatId6, parseEui, stationCredentialsCrc } from '../../protocol/index.ts';
+import { crc32, formatId6, loadPrivateKey, parseEui, stationCredentialsCrc } from '../../protocol/index.ts';
 import { InvalidStationHome } from '../errors.ts';
 
 /** One credential set's files as the station keeps them: `<set>.trust`, `.crt`, `.key`, raw bytes. */
@@ -51,14 +51,11 @@ export function certificatesPem(file: Buffer): string {
 
 /** A private key file (PEM or DER) as PEM, or undefined when it is not a key (a token file). */
 export function keyPem(file: Buffer): string | undefined {
-  for (const attempt of [() => createPrivateKey(file), ...(['pkcs8', 'sec1', 'pkcs1'] as const).map((type) => () => createPrivateKey({ key: file, format: 'der', type }))]) {
-    try {
-      return attempt().export({ type: 'pkcs8', format: 'pem' }) as string;
-    } catch {
-      // try the next encoding
-    }
+  try {
+    return loadPrivateKey(file).export({ type: 'pkcs8', format: 'pem' }) as string;
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /** The router id a station derives from its certificate's CN, unless one is given. */

@@ -2,7 +2,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { CupsProtocolError, rawSigningPublicKey, signingKeyCrc, signUpdate } from '../../../protocol/index.ts';
+import { CupsProtocolError, rawSigningPublicKey, signingKeyCrc, signingPublicKey, signUpdate } from '../../../protocol/index.ts';
 import { InvalidFirmware, OutputExists } from '../../errors.ts';
 import { DEFAULT_CHANNEL, FirmwareCatalog } from '../../firmware/catalog.ts';
 import { DEFAULT_FIRMWARE_DIR, storeImage, verifyFileSignature } from '../../firmware/image-store.ts';
@@ -55,10 +55,11 @@ export function registerFirmware(program: Command): void {
     .option('--out <file>', 'the signature file (default FILE.sig)')
     .argument('<file>', 'the update')
     .action((file: string, flags: { key: string; out?: string }) => {
-      const signature = signUpdate(readFile(file, 'FILE'), readFile(flags.key, '--key'));
+      const key = readFile(flags.key, '--key');
+      const signature = signUpdate(readFile(file, 'FILE'), key);
       const out = flags.out ?? `${file}.sig`;
       writeFileSync(out, signature);
-      const crc = signingKeyCrc(createPublicKey(readFile(flags.key, '--key')));
+      const crc = signingKeyCrc(createPublicKey(key));
       process.stdout.write(`wrote ${out} (${signature.length} bytes), key CRC ${hex32(crc)}\n`);
     });
 
@@ -84,7 +85,7 @@ export function registerFirmware(program: Command): void {
       try {
         const raw = rawSigningPublicKey(readFile(flags.pubkey[i]!, '--pubkey'));
         crc = signingKeyCrc(raw);
-        publicKey = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: raw.subarray(0, 32).toString('base64url'), y: raw.subarray(32).toString('base64url') }, format: 'jwk' });
+        publicKey = signingPublicKey(raw);
       } catch (error) {
         if (error instanceof CupsProtocolError) throw new InvalidFirmware(`--pubkey ${flags.pubkey[i]}: ${error.message}`);
         throw error;
