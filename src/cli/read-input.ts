@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { CliError } from './fail.ts';
 
@@ -14,4 +15,13 @@ export async function readInput(file: string | undefined): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** The file a flag names; a file that cannot be read is refused with `refusal`, naming the flag. */
+export function readFlagFile(path: string, flag: string, refusal: new (message: string) => Error): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new refusal(`${flag}: cannot read ${path}: ${(error as Error).message}`);
+  }
 }

@@ -1,11 +1,12 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { CupsProtocolError, rawSigningPublicKey, signingKeyCrc, signingPublicKey, signUpdate } from '../../../protocol/index.ts';
 import { InvalidFirmware, OutputExists } from '../../errors.ts';
 import { DEFAULT_CHANNEL, FirmwareCatalog } from '../../firmware/catalog.ts';
 import { DEFAULT_FIRMWARE_DIR, storeImage, verifyFileSignature } from '../../firmware/image-store.ts';
+import { readFlagFile } from '../read-input.ts';
 import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
 import { printTable } from './gateway.ts';
 
@@ -13,13 +14,7 @@ const hex32 = (crc: number) => `0x${crc.toString(16).toUpperCase().padStart(8, '
 const collect = (value: string, previous: string[]) => [...previous, value];
 const firmwareDirOption = () => new Option('--firmware-dir <dir>', 'where images are stored, by hash').default(DEFAULT_FIRMWARE_DIR).env('CUPS_FIRMWARE_DIR');
 
-function readFile(path: string, flag: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new InvalidFirmware(`${flag}: cannot read ${path}: ${(error as Error).message}`);
-  }
-}
+const readFile = (path: string, flag: string) => readFlagFile(path, flag, InvalidFirmware);
 
 /** Runs work on the firmware catalog of the registry the flags name. */
 const withCatalog = <T>(flags: RegistryFlags, work: (catalog: FirmwareCatalog) => Promise<T>) =>

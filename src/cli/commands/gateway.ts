@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { X509Certificate } from 'node:crypto';
 import { certificateDer, formatEuiHex, parseEui } from '../../../protocol/index.ts';
@@ -7,6 +6,7 @@ import { buildEndpoint, type EndpointInput } from '../../provisioning/endpoint-c
 import type { Gateway, GatewayChanges } from '../../registry/gateway.ts';
 import { isTenantId, TENANT_ID_RULE } from '../../trust/trust-store.ts';
 import { describeCredentials } from '../describe-response.ts';
+import { readFlagFile } from '../read-input.ts';
 import { registerGatewayBulk } from './gateway-bulk.ts';
 import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
 
@@ -48,12 +48,7 @@ function withEndpointOptions(command: Command): Command {
 }
 
 function readFile(path: string | undefined, flag: string): Buffer | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new InvalidGateway(`${flag}: cannot read ${path}: ${(error as Error).message}`);
-  }
+  return path === undefined ? undefined : readFlagFile(path, flag, InvalidGateway);
 }
 
 function endpointInput(kind: 'lns' | 'cups', flags: EndpointFlags, uri: string): EndpointInput {

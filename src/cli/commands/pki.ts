@@ -12,6 +12,7 @@ import { euiList } from '../../pki/eui-list.ts';
 import { signGatewayCsr } from '../../pki/sign-csr.ts';
 import { buildEndpoint } from '../../provisioning/endpoint-credentials.ts';
 import { progressBar } from '../progress.ts';
+import { readFlagFile } from '../read-input.ts';
 import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
 import { tenantOf } from './gateway.ts';
 
@@ -29,14 +30,6 @@ function writeManifest(out: string, issued: IssuedGateway[]): void {
   const rows = issued.map((g) => [g.eui, g.serial, g.sha256, g.notAfter]);
   if (existsSync(file)) appendFileSync(file, stringify(rows));
   else writeFileSync(file, stringify([MANIFEST_COLUMNS, ...rows]));
-}
-
-function readText(file: string, flag: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidGateway(`${flag}: cannot read ${file}: ${(error as Error).message}`);
-  }
 }
 
 interface IssueFlags extends RegistryFlags {
@@ -99,8 +92,8 @@ export function registerPki(program: Command): void {
       const taken = euis.find((eui) => existsSync(join(flags.out, eui)));
       if (taken) throw new OutputExists(`${join(flags.out, taken)} already exists; nothing was issued`);
       if (!!flags.cupsUri !== !!flags.cupsTrust && flags.cupsUri?.startsWith('https:')) throw new InvalidGateway('--cups-uri https://… needs --cups-trust');
-      const cupsTrustPem = flags.cupsTrust ? readText(flags.cupsTrust, '--cups-trust') : undefined;
-      const lnsTrust = flags.lnsTrust ? readText(flags.lnsTrust, '--lns-trust') : undefined;
+      const cupsTrustPem = flags.cupsTrust ? readFlagFile(flags.cupsTrust, '--cups-trust', InvalidGateway).toString('utf8') : undefined;
+      const lnsTrust = flags.lnsTrust ? readFlagFile(flags.lnsTrust, '--lns-trust', InvalidGateway).toString('utf8') : undefined;
       let tenant: string | undefined;
       if (flags.register) {
         tenant = tenantOf(flags.tenant);
