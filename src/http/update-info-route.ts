@@ -46,7 +46,7 @@ export interface UpdateInfoOptions {
   /** Only what answering needs; the registry may be opened after the app is built. */
   registry: Pick<GatewayRegistry, 'get' | 'recordContact'>;
   /** Firmware updates: the catalog (in the registry database) and the folder holding the images. */
-  firmware?: { catalog: () => FirmwareCatalog; dir: string };
+  firmware?: { catalog: FirmwareCatalog; dir: string };
   trustStore: () => TrustStore;
   /** Verified chains by what was presented; the owner clears it when the trust store changes. */
   verificationCache?: VerificationCache;
@@ -164,7 +164,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
   /** The firmware a station should get now, if any; the reason when none is logged. */
   async function offerUpdate(body: UpdateInfoRequest, gateway: Gateway, request: FastifyRequest) {
     if (!options.firmware || !body.model) return undefined;
-    const catalog = options.firmware.catalog();
+    const catalog = options.firmware.catalog;
     const channel = await catalog.channel(body.model, gateway.firmwareChannel ?? DEFAULT_CHANNEL);
     const target = gateway.firmwarePin ?? channel?.targetVersion;
     const image = target ? await catalog.image(body.model, target) : undefined;

@@ -9,7 +9,6 @@ import { buildApp } from '../http/build-app.ts';
 import { RegistryUnavailable } from '../errors.ts';
 import { FirmwareCatalog } from '../firmware/catalog.ts';
 import { openRegistry } from '../registry/open-registry.ts';
-import type { SealedRegistry } from '../registry/sealed-registry.ts';
 import { loadKeyring } from '../secrets/load-keyring.ts';
 import { VerificationCache } from '../trust/verification-cache.ts';
 import { TrustStoreWatcher } from '../trust/watch-trust-store.ts';
@@ -29,8 +28,10 @@ export async function startServer(
   configure?: (app: FastifyInstance) => void,
 ): Promise<RunningServer> {
   const { keyring, created } = loadKeyring({ env: process.env.CUPS_SECRET_KEY, file: options.secretKeyFile, createIfMissing: true });
-  let registry!: SealedRegistry;
-  let catalog!: FirmwareCatalog;
+  // The registry's error callback runs only later, once the app (and its logger) exists.
+  let app: FastifyInstance | undefined;
+  const registry = openRegistry(options.db, keyring, (error) => app?.log.warn({ err: error }, 'registry connection lost'));
+  const catalog = new FirmwareCatalog(registry.store.sql);
   const tls = options.tlsCert && options.tlsKey
     ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) }
     : undefined;
@@ -46,12 +47,9 @@ export async function startServer(
     await registry.checkKeys();
     keysChecked = true;
   };
-  const app = await buildApp({
-    registry: {
-      get: (eui) => registry.get(eui),
-      recordContact: (eui, contact) => registry.recordContact(eui, contact),
-    },
-    firmware: { catalog: () => catalog, dir: resolve(options.firmwareDir) },
+  app = await buildApp({
+    registry,
+    firmware: { catalog, dir: resolve(options.firmwareDir) },
     trustStore: () => watcher.current,
     verificationCache,
     isReady: async () => {
@@ -71,8 +69,6 @@ export async function startServer(
         }
       : {}),
   });
-  registry = openRegistry(options.db, keyring, (error) => app.log.warn({ err: error }, 'registry connection lost'));
-  catalog = new FirmwareCatalog(registry.store.sql);
   if (created) app.log.warn({ file: created }, 'created a new master key for stored secrets: back it up');
   try {
     await checkKeys();
