@@ -1,30 +1,211 @@
-import { X509Certificate } from 'node:crypto';
-import { derElementLength } from '../../protocol/lib/der.ts';
-
-/**
- * What the checks need to know about one certificate, read once: Node's X509Certificate (OpenSSL)
- * for signatures and issuer matching, pkijs for the fields Node does not expose exactly.
- */
-export interface CertificateFacts {
-  der: Buffer;
-  x509: X509Certificate;
-  fingerprint: string;
-  /** The subject and issuer names as OpenSSL prints them: the keys of the trust store's index (issuer matching itself is OpenSSL's). */
-  subjectKey: string;
-  issuerKey: string;
-  /** Every CN attribute value, as text, in order. */
-  commonNames: string[];
-  isCa: boolean;
-  pathLength: number | undefined;
-  /** Extended key usage OIDs, or undefined when the extension is absent. */
-  extKeyUsage: string[] | undefined;
-  notBefore: Date;
-  notAfter: Date;
-  selfIssued: boolean;
-}
+import { createHash, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { derBytes, derChildren, derElement, derExpect, derOid, derRaw, derString, derTime } from './lib/der-reader.ts';
+import { publicKeyFromSpki } from './lib/public-key.ts';
 
 export class CertificateParseError extends Error {
   readonly code = 'certificate_malformed';
+}
+
+const EXTENSION = {
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectKeyIdentifier: '2.5.29.14',
+  authorityKeyIdentifier: '2.5.29.35',
+} as const;
+const COMMON_NAME = '2.5.4.3';
+/** keyUsage bit 5, in the first content byte of the BIT STRING. */
+const KEY_CERT_SIGN = 0x04;
+
+/** Signature algorithms verified directly with the issuer's key; the hash each uses (null: none, as Ed25519). */
+const SIGNATURE_HASHES = new Map<string, string | null>([
+  ['1.2.840.10045.4.3.2', 'sha256'], // ecdsa-with-SHA256
+  ['1.2.840.10045.4.3.3', 'sha384'],
+  ['1.2.840.10045.4.3.4', 'sha512'],
+  ['1.2.840.113549.1.1.11', 'sha256'], // sha256WithRSAEncryption
+  ['1.2.840.113549.1.1.12', 'sha384'],
+  ['1.2.840.113549.1.1.13', 'sha512'],
+  ['1.3.101.112', null], // Ed25519
+]);
+
+/**
+ * What the checks need to know about one certificate, read from its DER in one walk (about 20 µs).
+ * OpenSSL (Node's X509Certificate and key objects) costs about 200 µs a certificate, mostly in
+ * decoding the public key; a leaf's key is never needed, so it is decoded only for issuers, and
+ * the OpenSSL view is built only when a message or the CLI wants the names as text.
+ */
+export class CertificateFacts {
+  /** SHA-256 of the DER, lowercase hex. */
+  readonly fingerprint: string;
+  /** The DER of the subject and issuer names: the trust store's index, matched byte for byte. */
+  readonly subjectKey: string;
+  readonly issuerKey: string;
+  /** Every CN attribute value, decoded, in order. */
+  readonly commonNames: string[] = [];
+  readonly isCa: boolean = false;
+  readonly pathLength: number | undefined;
+  /** Extended key usage OIDs, or undefined when the extension is absent. */
+  readonly extKeyUsage: string[] | undefined;
+  /** The keyUsage BIT STRING's first byte, or undefined when the extension is absent. */
+  readonly keyUsage: number | undefined;
+  readonly subjectKeyId: string | undefined;
+  readonly authorityKeyId: string | undefined;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly selfIssued: boolean;
+  readonly #tbs: Buffer;
+  readonly #signatureAlgorithm: Buffer;
+  readonly #tbsSignatureAlgorithm: Buffer;
+  readonly #signatureOid: string;
+  readonly #signature: Buffer;
+  readonly #spki: Buffer;
+  #x509: X509Certificate | undefined;
+  #publicKey: KeyObject | undefined;
+
+  constructor(readonly der: Buffer, fingerprint = sha256Hex(der)) {
+    this.fingerprint = fingerprint;
+    const certificate = derElement(der, 0, der.length);
+    if (certificate.end !== der.length) throw new CertificateParseError('not an X.509 certificate: bytes follow the certificate');
+    const [tbs, algorithm, signature, ...extra] = derExpect(der, certificate, 0x30, 'the certificate');
+    if (extra.length) throw new CertificateParseError('not an X.509 certificate: the outer SEQUENCE has more than three elements');
+    const fields = derExpect(der, tbs, 0x30, 'tbsCertificate');
+    if (fields[0]?.tag === 0xa0) fields.shift();
+    const [serial, tbsAlgorithm, issuer, validity, subject, spki, ...rest] = fields;
+    if (serial?.tag !== 0x02) throw new CertificateParseError('not an X.509 certificate: no serial number');
+    derExpect(der, tbsAlgorithm, 0x30, 'the signature algorithm');
+    const [notBefore, notAfter] = derExpect(der, validity, 0x30, 'the validity');
+    derExpect(der, spki, 0x30, 'the subject public key info');
+    this.#tbs = derRaw(der, tbs!);
+    this.#tbsSignatureAlgorithm = derRaw(der, tbsAlgorithm!);
+    this.#signatureAlgorithm = derRaw(der, algorithm!);
+    this.#signatureOid = derOid(der, derExpect(der, algorithm, 0x30, 'the signature algorithm')[0]!);
+    if (signature?.tag !== 0x03 || der[signature.content] !== 0) throw new CertificateParseError('not an X.509 certificate: the signature is not a whole-byte BIT STRING');
+    this.#signature = derBytes(der, signature).subarray(1);
+    this.#spki = derRaw(der, spki!);
+    this.subjectKey = derRaw(der, subject!).toString('latin1');
+    this.issuerKey = derRaw(der, issuer!).toString('latin1');
+    this.selfIssued = this.subjectKey === this.issuerKey;
+    this.notBefore = derTime(der, notBefore);
+    this.notAfter = derTime(der, notAfter);
+    for (const rdn of derExpect(der, subject, 0x30, 'the subject')) {
+      for (const attribute of derExpect(der, rdn, 0x31, 'a subject RDN')) {
+        const [type, value] = derExpect(der, attribute, 0x30, 'a subject attribute');
+        if (derOid(der, type!) === COMMON_NAME) this.commonNames.push(derString(der, value!));
+      }
+    }
+    const extensions = rest.find((e) => e.tag === 0xa3);
+    const seen = new Set<string>();
+    for (const extension of extensions ? derExpect(der, derChildren(der, extensions)[0], 0x30, 'the extensions') : []) {
+      const parts = derExpect(der, extension, 0x30, 'an extension');
+      const oid = derOid(der, parts[0]!);
+      if (seen.has(oid)) throw new CertificateParseError(`not an X.509 certificate: the extension ${oid} appears twice`);
+      seen.add(oid);
+      const value = parts.at(-1)!;
+      if (value.tag !== 0x04) throw new CertificateParseError(`not an X.509 certificate: the extension ${oid} has no OCTET STRING value`);
+      const inner = derElement(der, value.content, value.end);
+      if (inner.end !== value.end) throw new CertificateParseError(`not an X.509 certificate: bytes follow the value of extension ${oid}`);
+      switch (oid) {
+        case EXTENSION.basicConstraints: {
+          const [ca, pathLength] = derExpect(der, inner, 0x30, 'basicConstraints');
+          this.isCa = ca?.tag === 0x01 && der[ca.content] === 0xff;
+          const length = ca?.tag === 0x02 ? ca : pathLength;
+          if (this.isCa && length?.tag === 0x02) {
+            if (length.end - length.content > 4 || der[length.content]! & 0x80) throw new CertificateParseError('not an X.509 certificate: an absurd pathLenConstraint');
+            this.pathLength = derBytes(der, length).reduce((n, byte) => n * 256 + byte, 0);
+          }
+          break;
+        }
+        case EXTENSION.extKeyUsage:
+          this.extKeyUsage = derExpect(der, inner, 0x30, 'extKeyUsage').map((e) => derOid(der, e));
+          break;
+        case EXTENSION.keyUsage:
+          if (inner.tag !== 0x03) throw new CertificateParseError('not an X.509 certificate: keyUsage is not a BIT STRING');
+          this.keyUsage = inner.end - inner.content > 1 ? der[inner.content + 1]! : 0;
+          break;
+        case EXTENSION.subjectKeyIdentifier:
+          if (inner.tag !== 0x04) throw new CertificateParseError('not an X.509 certificate: subjectKeyIdentifier is not an OCTET STRING');
+          this.subjectKeyId = derBytes(der, inner).toString('hex');
+          break;
+        case EXTENSION.authorityKeyIdentifier: {
+          const keyId = derExpect(der, inner, 0x30, 'authorityKeyIdentifier').find((e) => e.tag === 0x80);
+          this.authorityKeyId = keyId && derBytes(der, keyId).toString('hex');
+          break;
+        }
+      }
+    }
+  }
+
+  /** OpenSSL's view, built on first use (for the signature algorithms read here only by OpenSSL). */
+  get x509(): X509Certificate {
+    return (this.#x509 ??= new X509Certificate(this.der));
+  }
+
+  /** The subject as one line of text ("CN=..., O=..."), for messages and the CLI. */
+  get subjectText(): string {
+    return nameText(this.subjectKey);
+  }
+
+  get issuerText(): string {
+    return nameText(this.issuerKey);
+  }
+
+  /** The public key, decoded on first use: only issuers need theirs. */
+  get publicKey(): KeyObject {
+    return (this.#publicKey ??= publicKeyFromSpki(this.#spki));
+  }
+
+  /**
+   * Whether `issuer` issued this certificate: its subject is this issuer name (byte for byte), the
+   * key identifiers agree where both are given, its key usage (if restricted) allows signing
+   * certificates, and the signature verifies with its key under the algorithm both copies name.
+   */
+  isIssuedBy(issuer: CertificateFacts): boolean {
+    if (this.issuerKey !== issuer.subjectKey) return false;
+    if (this.authorityKeyId && issuer.subjectKeyId && this.authorityKeyId !== issuer.subjectKeyId) return false;
+    if (issuer.keyUsage !== undefined && !(issuer.keyUsage & KEY_CERT_SIGN)) return false;
+    if (!this.#signatureAlgorithm.equals(this.#tbsSignatureAlgorithm)) return false;
+    try {
+      const hash = SIGNATURE_HASHES.get(this.#signatureOid);
+      if (hash === undefined) return this.x509.verify(issuer.publicKey); // RSA-PSS and the rare rest: OpenSSL reads the parameters
+      return verify(hash, this.#tbs, issuer.publicKey, this.#signature);
+    } catch {
+      return false;
+    }
+  }
+
+  get pem(): string {
+    return `-----BEGIN CERTIFICATE-----\n${this.der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+  }
+}
+
+const ATTRIBUTE_NAMES: Record<string, string> = {
+  '2.5.4.3': 'CN', '2.5.4.5': 'serialNumber', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
+};
+
+/** A Name (its DER as a latin1 string, already read once by the constructor) as "CN=..., O=...", " + " within an RDN. */
+function nameText(nameDer: string): string {
+  const der = Buffer.from(nameDer, 'latin1');
+  const rdns: string[] = [];
+  for (const rdn of derChildren(der, derElement(der, 0, der.length))) {
+    const parts: string[] = [];
+    for (const attribute of derChildren(der, rdn)) {
+      const [type, value] = derChildren(der, attribute);
+      const oid = derOid(der, type!);
+      let text: string;
+      try {
+        text = derString(der, value!);
+      } catch {
+        text = `#${derBytes(der, value!).toString('hex')}`;
+      }
+      parts.push(`${ATTRIBUTE_NAMES[oid] ?? oid}=${text}`);
+    }
+    rdns.push(parts.join(' + '));
+  }
+  return rdns.join(', ') || '(empty name)';
+}
+
+function sha256Hex(der: Uint8Array): string {
+  return createHash('sha256').update(der).digest('hex');
 }
 
 const CACHE_LIMIT = 20_000;
@@ -32,90 +213,31 @@ const parsed = new Map<string, CertificateFacts>();
 
 /**
  * Parses DER into facts; throws CertificateParseError for anything that is not one X.509
- * certificate. Node's X509Certificate (OpenSSL, about 0.2 ms) gives every field the checks use
- * but a CA's path length, read by a short walk of its DER; a pkijs parse would cost about 1 ms.
- * Results are kept in a bounded cache, so an intermediate that many gateways present is parsed
- * once.
+ * certificate. Results are kept in a bounded cache by fingerprint, so an intermediate that many
+ * gateways present is read once.
  */
 export function certificateFacts(der: Uint8Array): CertificateFacts {
-  const bytes = Buffer.from(der);
-  const key = bytes.toString('base64');
-  const known = parsed.get(key);
+  const bytes = Buffer.isBuffer(der) ? der : Buffer.from(der);
+  const fingerprint = sha256Hex(bytes);
+  const known = parsed.get(fingerprint);
   if (known) return known;
-  let x509: X509Certificate;
+  const facts = parseCertificate(bytes, fingerprint);
+  if (parsed.size >= CACHE_LIMIT) parsed.delete(parsed.keys().next().value!);
+  parsed.set(fingerprint, facts);
+  return facts;
+}
+
+/** Parses without the cache: a fresh object the caller may extend (the trust store does). */
+export function parseCertificate(der: Uint8Array, fingerprint?: string): CertificateFacts {
   try {
-    if (derElementLength(bytes) !== bytes.length) throw new Error('not a single DER element');
-    x509 = new X509Certificate(bytes);
+    return new CertificateFacts(Buffer.isBuffer(der) ? der : Buffer.from(der), fingerprint);
   } catch (error) {
+    if (error instanceof CertificateParseError) throw error;
     throw new CertificateParseError(`not an X.509 certificate: ${(error as Error).message}`);
   }
-  // OpenSSL's multi-line form: one RDN a line, attributes of one RDN joined by " + ", separators escaped.
-  const attributes = x509.subject.split('\n').flatMap((line) => line.split(/(?<!\\) \+ /));
-  const facts: CertificateFacts = {
-    der: bytes,
-    x509,
-    fingerprint: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
-    subjectKey: x509.subject,
-    issuerKey: x509.issuer,
-    commonNames: attributes.filter((a) => a.startsWith('CN=')).map((a) => a.slice(3)),
-    isCa: x509.ca,
-    pathLength: x509.ca ? pathLengthOf(bytes) : undefined,
-    extKeyUsage: x509.keyUsage,
-    notBefore: new Date(x509.validFrom),
-    notAfter: new Date(x509.validTo),
-    selfIssued: x509.subject === x509.issuer,
-  };
-  if (parsed.size >= CACHE_LIMIT) parsed.delete(parsed.keys().next().value!);
-  parsed.set(key, facts);
-  return facts;
 }
 
 /** Drops every parsed certificate (the benchmark measures with every cache off). */
 export function forgetParsedCertificates(): void {
   parsed.clear();
-}
-
-interface DerElement {
-  tag: number;
-  content: number;
-  end: number;
-}
-
-function element(der: Buffer, at: number, limit: number): DerElement {
-  const total = derElementLength(der, at);
-  const lengthByte = der[at + 1]!;
-  const header = lengthByte < 0x80 ? 2 : 2 + (lengthByte & 0x7f);
-  if (total === undefined || at + total > limit) throw new CertificateParseError('not an X.509 certificate: a DER length runs past its parent');
-  return { tag: der[at]!, content: at + header, end: at + total };
-}
-
-function childrenOf(der: Buffer, parent: DerElement): DerElement[] {
-  const children: DerElement[] = [];
-  for (let at = parent.content; at < parent.end; at = children.at(-1)!.end) children.push(element(der, at, parent.end));
-  return children;
-}
-
-const BASIC_CONSTRAINTS = Buffer.from([0x55, 0x1d, 0x13]);
-
-/**
- * The pathLenConstraint of a CA certificate, read by walking Certificate > TBSCertificate >
- * [3] extensions > basicConstraints (OpenSSL has already checked the encoding).
- */
-function pathLengthOf(der: Buffer): number | undefined {
-  const certificate = element(der, 0, der.length);
-  const tbs = element(der, certificate.content, certificate.end);
-  const wrapper = childrenOf(der, tbs).find((e) => e.tag === 0xa3);
-  if (!wrapper) return undefined;
-  for (const extension of childrenOf(der, element(der, wrapper.content, wrapper.end))) {
-    const [oid, ...rest] = childrenOf(der, extension);
-    if (oid?.tag !== 0x06 || !der.subarray(oid.content, oid.end).equals(BASIC_CONSTRAINTS)) continue;
-    const value = rest.find((e) => e.tag === 0x04);
-    if (!value) return undefined;
-    const constraints = element(der, value.content, value.end);
-    const pathLen = childrenOf(der, constraints).find((e) => e.tag === 0x02);
-    if (!pathLen) return undefined;
-    if (pathLen.end - pathLen.content > 4) throw new CertificateParseError('not an X.509 certificate: an absurd pathLenConstraint');
-    return der.subarray(pathLen.content, pathLen.end).reduce((n, byte) => n * 256 + byte, 0);
-  }
-  return undefined;
 }

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pemBlocks } from '../../protocol/lib/der.ts';
-import { certificateFacts, type CertificateFacts } from './certificate-facts.ts';
+import { parseCertificate, type CertificateFacts } from './certificate-facts.ts';
 
 /** The folder name whose certificates every tenant trusts. */
 export const COMMON_TENANT = 'common';
@@ -49,8 +49,17 @@ export class TrustStore {
 
   /** PEM of every certificate, for the TLS server's CA list. */
   get pem(): string[] {
-    return this.certificates.map((c) => c.x509.toString());
+    return this.certificates.map((c) => c.pem);
   }
+}
+
+/**
+ * A certificate of the store: parsed facts (a fresh object, not the parse cache's) with the
+ * tenants and files that hold it. A CA's key is decoded here, once, not when a chain needs it.
+ */
+export function storedCertificate(facts: CertificateFacts, tenants: string[], files: string[]): StoredCertificate {
+  const anchor = facts.isCa && facts.selfIssued && facts.isIssuedBy(facts);
+  return Object.assign(facts, { tenants: new Set(tenants), files, anchor });
 }
 
 /**
@@ -82,7 +91,7 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
       try {
         const blocks = pemBlocks(await readFile(file, 'latin1')).filter((b) => b.label === 'CERTIFICATE');
         if (blocks.length === 0) throw new Error('no CERTIFICATE block');
-        parsed = blocks.map((b) => certificateFacts(b.der));
+        parsed = blocks.map((b) => parseCertificate(b.der));
       } catch (error) {
         problems.push({ file, reason: (error as Error).message });
         continue;
@@ -93,8 +102,7 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
           known.tenants.add(entry.name);
           known.files.push(file);
         } else {
-          const anchor = facts.isCa && facts.selfIssued && facts.x509.verify(facts.x509.publicKey);
-          byFingerprint.set(facts.fingerprint, { ...facts, tenants: new Set([entry.name]), files: [file], anchor });
+          byFingerprint.set(facts.fingerprint, storedCertificate(facts, [entry.name], [file]));
         }
       }
     }

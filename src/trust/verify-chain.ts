@@ -63,7 +63,7 @@ export function verifyClientChain(
   const paths = findPaths(leaf, presented, store);
   if (paths.length === 0) {
     throw new CertificateUntrusted(
-      `no chain from the client certificate (issuer ${leaf.x509.issuer.replace(/\n/g, ', ')}) reaches a CA in the trust store`,
+      `no chain from the client certificate (issuer ${leaf.issuerText}) reaches a CA in the trust store`,
     );
   }
   let dateRefusal: Refusal | undefined;
@@ -111,7 +111,7 @@ function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store:
       if (seen.has(issuer.fingerprint) || !issuer.isCa) continue;
       // Intermediates between this issuer and the leaf, which its path length constraint bounds.
       if (issuer.pathLength !== undefined && above.length > issuer.pathLength) continue;
-      if (!cert.x509.checkIssued(issuer.x509) || !cert.x509.verify(issuer.x509.publicKey)) continue;
+      if (!cert.isIssuedBy(issuer)) continue;
       const path = [...above, candidate];
       if (candidate.stored?.anchor) found.push(path);
       else walk(issuer, path, new Set([...seen, issuer.fingerprint]));
@@ -123,7 +123,7 @@ function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store:
 
 function dateProblem(chain: CertificateFacts[], now: Date): Refusal | undefined {
   for (const cert of chain) {
-    const name = cert.x509.subject.replace(/\n/g, ', ');
+    const name = cert.subjectText;
     if (now > cert.notAfter) return new CertificateExpired(`the certificate ${name} expired on ${cert.notAfter.toISOString()}`);
     if (now < cert.notBefore) return new CertificateNotYetValid(`the certificate ${name} is not valid before ${cert.notBefore.toISOString()}`);
   }

@@ -33,7 +33,7 @@ export function registerTrust(program: Command): void {
         throw new CliError('tenants_unreadable', `cannot read the trust store ${flags.tenants}: ${error.message}`);
       });
       const rows = store.certificates.flatMap((cert) =>
-        [...cert.tenants].map((tenant) => [tenant, cert.x509.subject.replace(/\n/g, ', '), cert.anchor ? 'root' : 'intermediate', cert.notAfter.toISOString(), cert.fingerprint]),
+        [...cert.tenants].map((tenant) => [tenant, cert.subjectText, cert.anchor ? 'root' : 'intermediate', cert.notAfter.toISOString(), cert.fingerprint]),
       );
       printTable(['TENANT', 'SUBJECT', 'KIND', 'NOT AFTER', 'SHA-256'], rows.sort((a, b) => a[0]!.localeCompare(b[0]!)));
       for (const problem of store.problems) process.stderr.write(`skipped ${problem.file}: ${problem.reason}\n`);
@@ -60,6 +60,6 @@ export function registerTrust(program: Command): void {
         throw new TenantMismatch(`the chain's root is trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${flags.tenant}`);
       }
       process.stdout.write(`OK: ${eui} for tenant ${flags.tenant}\n`);
-      for (const cert of verified.path) process.stdout.write(`  ${cert.x509.subject.replace(/\n/g, ', ')}  (until ${cert.notAfter.toISOString()})\n`);
+      for (const cert of verified.path) process.stdout.write(`  ${cert.subjectText}  (until ${cert.notAfter.toISOString()})\n`);
     });
 }

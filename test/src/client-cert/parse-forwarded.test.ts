@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseForwardedCertificates } from '../../../src/client-cert/parse-forwarded.ts';
 import { ClientCertificateMalformed } from '../../../src/errors.ts';
-import { TrustStore, type StoredCertificate } from '../../../src/trust/trust-store.ts';
-import { certificateFacts } from '../../../src/trust/certificate-facts.ts';
+import { storedCertificate, TrustStore } from '../../../src/trust/trust-store.ts';
+import { parseCertificate } from '../../../src/trust/certificate-facts.ts';
 import { verifyClientChain } from '../../../src/trust/verify-chain.ts';
 import { VECTORS } from '../../helpers/paths.ts';
 
@@ -34,8 +34,7 @@ describe('what real proxies forwarded (../shared/vectors/proxy-headers)', () => 
   });
 
   it('the forwarded chain verifies against its root, as the server checks it', () => {
-    const facts = certificateFacts(root);
-    const store = new TrustStore([{ ...facts, tenants: new Set(['tenant-a']), files: ['rsa-root.pem'], anchor: true } satisfies StoredCertificate]);
+    const store = new TrustStore([storedCertificate(parseCertificate(root), ['tenant-a'], ['rsa-root.pem'])]);
     const chain = parseForwardedCertificates(headers('haproxy-2.6.json')['x-ssl-client-chain']!);
     const verified = verifyClientChain(parseForwardedCertificates(headers('haproxy-2.6.json')['x-ssl-client-cert']!)[0]!, chain, store, new Date('2027-01-01'));
     expect(verified.leaf.commonNames).toEqual(['b827ebfffe123456']);

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCertificate, OID, type IssuedCertificate } from '../../../src/pki/create-certificate.ts';
 import { generateKeyPair } from '../../../src/pki/keys.ts';
-import { certificateFacts } from '../../../src/trust/certificate-facts.ts';
-import { TrustStore, type StoredCertificate } from '../../../src/trust/trust-store.ts';
+import { parseCertificate } from '../../../src/trust/certificate-facts.ts';
+import { storedCertificate, TrustStore } from '../../../src/trust/trust-store.ts';
 import { MAX_CHAIN_LENGTH, verifyClientChain } from '../../../src/trust/verify-chain.ts';
 
 const EUI = 'B827EBFFFE123456';
@@ -10,10 +10,7 @@ const leafOf = (issuer: IssuedCertificate) => createCertificate({ subject: EUI, 
 
 function storeOf(entries: [IssuedCertificate, ...string[]][]): TrustStore {
   return new TrustStore(
-    entries.map(([cert, ...tenants]): StoredCertificate => {
-      const facts = certificateFacts(cert.der);
-      return { ...facts, tenants: new Set(tenants), files: [], anchor: facts.selfIssued && facts.isCa };
-    }),
+    entries.map(([cert, ...tenants]) => storedCertificate(parseCertificate(cert.der), tenants, [])),
   );
 }
 
