@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 
 export const DEFAULT_TRUSTED_PROXIES = ['127.0.0.0/8', '::1/128'];
+const KNOWN_PEERS_LIMIT = 10_000;
 
 /** Parses `CIDR[,CIDR...]` (plain addresses count as single hosts) into a matcher of peer addresses. */
 export function trustedProxyMatcher(cidrs: readonly string[]): (address: string | undefined) => boolean {
@@ -14,9 +15,21 @@ export function trustedProxyMatcher(cidrs: readonly string[]): (address: string 
       throw new Error(`"${text}" is not an IP address or CIDR range`);
     }
   });
-  return (address) => {
-    if (!address || !ipaddr.isValid(address)) return false;
+  const matches = (address: string): boolean => {
+    if (!ipaddr.isValid(address)) return false;
     const parsed = ipaddr.process(address); // ::ffff:127.0.0.1 counts as 127.0.0.1
     return ranges.some(([range, bits]) => range.kind() === parsed.kind() && parsed.match(range, bits));
+  };
+  // Requests come from a handful of proxies: each address is parsed once, not per request.
+  const known = new Map<string, boolean>();
+  return (address) => {
+    if (!address) return false;
+    let trusted = known.get(address);
+    if (trusted === undefined) {
+      trusted = matches(address);
+      if (known.size >= KNOWN_PEERS_LIMIT) known.clear();
+      known.set(address, trusted);
+    }
+    return trusted;
   };
 }

@@ -16,6 +16,10 @@ export function rolloutBucket(eui: string, version: string): number {
   return createHash('sha256').update(`${eui}/${version}`).digest().readUInt32BE(0) % 100;
 }
 
+function none(reason: string): UpdateDecision {
+  return { send: false, reason };
+}
+
 /**
  * Whether a station gets an update, and with which signature. It does only when its model
  * matches, its package differs from the target, and either a signature exists by a key whose CRC
@@ -29,7 +33,6 @@ export function decideUpdate(
   channel: Channel | undefined,
   image: FirmwareImage | undefined,
 ): UpdateDecision {
-  const none = (reason: string): UpdateDecision => ({ send: false, reason });
   if (!station.model) return none('the station reported no model');
   const target = gateway.firmwarePin ?? channel?.targetVersion;
   if (!target) return none(`no firmware channel targets model ${station.model}`);

@@ -34,6 +34,9 @@ import { createHash } from 'node:crypto';
 import { certificateEui, parseClientCertificate, scopeAllows, verifyClientChain, type VerifiedChain } from '../trust/verify-chain.ts';
 import { decideAnswer } from './decide-answer.ts';
 
+/** Levels at which the steady-state "nothing changes" answers are logged. */
+const VERBOSE_LEVELS = new Set(['debug', 'trace']);
+
 declare module 'fastify' {
   interface FastifyRequest {
     verifiedChain: VerifiedChain | null;
@@ -74,14 +77,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
 
   const authenticate = async (request: FastifyRequest): Promise<void> => {
     const cache = options.verificationCache;
-    const accept = (chain: VerifiedChain) => {
-      request.gatewayEui = certificateEui(chain.leaf) ?? null;
-      request.verifiedChain = chain;
-    };
     // A gateway calling again with the same forwarded header: no PEM parsing, no chain walk.
     const headerKey = forwardedCacheKey(request);
     const cachedByHeader = headerKey ? cache?.get(headerKey) : undefined;
-    if (cachedByHeader) return accept(cachedByHeader);
+    if (cachedByHeader) return acceptChain(request, cachedByHeader);
     const { presented, ignoredHeaderFrom } = resolvePresentedCertificate(request.raw, options.forwarded);
     if (ignoredHeaderFrom) {
       request.log.warn({ peer: ignoredHeaderFrom, header: options.forwarded?.header }, 'forwarded certificate header ignored: the peer is not a trusted proxy');
@@ -91,7 +90,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       ? `tls:${createHash('sha256').update(presented.leaf).update(Buffer.concat(presented.chain)).digest('base64')}`
       : undefined;
     const cachedByTls = tlsKey ? cache?.get(tlsKey) : undefined;
-    if (cachedByTls) return accept(cachedByTls);
+    if (cachedByTls) return acceptChain(request, cachedByTls);
     const leaf = parseClientCertificate(presented.leaf);
     // Logged with any refusal below: the EUI the certificate claims, proven or not.
     request.gatewayEui = certificateEui(leaf) ?? null;
@@ -139,16 +138,18 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     }
     const answer = decideAnswer(body, gateway);
     const update = await offerUpdate(body, gateway, request);
-    const contact = { at: new Date().toISOString(), station: body.station, model: body.model, package: body.package, peer: request.ip };
-    if (contacts.shouldRecord(eui, contact)) {
-      await options.registry.recordContact(eui, contact).catch((error: unknown) => request.log.error({ eui, err: error }, 'could not record the gateway contact'));
+    const report = { station: body.station, model: body.model, package: body.package, peer: request.ip };
+    if (contacts.shouldRecord(eui, report)) {
+      await options.registry.recordContact(eui, { at: new Date().toISOString(), ...report }).catch((error: unknown) => request.log.error({ eui, err: error }, 'could not record the gateway contact'));
     }
     reply.code(200).type('application/octet-stream');
     if (!update) {
       const bytes = encodeUpdateInfoResponse(answer);
       // An answer that changes something is worth a line; "nothing changes" is the steady state of a fleet.
       const level = bytes.length > 14 ? 'info' : 'debug';
-      request.log[level]({ eui, tenant: gateway.tenant, peer: request.ip, sent: Object.keys(answer), bytes: bytes.length }, 'update-info answered');
+      if (level === 'info' || VERBOSE_LEVELS.has(request.log.level)) {
+        request.log[level]({ eui, tenant: gateway.tenant, peer: request.ip, sent: Object.keys(answer), bytes: bytes.length }, 'update-info answered');
+      }
       return reply.send(bytes);
     }
     // The image streams from disk after the encoded head: no image is ever held in memory whole.
@@ -191,6 +192,11 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     },
   });
 };
+
+function acceptChain(request: FastifyRequest, chain: VerifiedChain): void {
+  request.gatewayEui = certificateEui(chain.leaf) ?? null;
+  request.verifiedChain = chain;
+}
 
 async function* concatStreams(head: Buffer, path: string): AsyncGenerator<Buffer> {
   yield head;

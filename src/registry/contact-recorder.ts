@@ -13,7 +13,7 @@ export class ContactThrottle {
     private readonly maxEntries = 200_000,
   ) {}
 
-  shouldRecord(eui: string, contact: LastContact, now = Date.now()): boolean {
+  shouldRecord(eui: string, contact: Omit<LastContact, 'at'>, now = Date.now()): boolean {
     const report = `${contact.station}\n${contact.model}\n${contact.package}\n${contact.peer}`;
     const previous = this.last.get(eui);
     if (previous && previous.report === report && now - previous.at < this.intervalMs) return false;

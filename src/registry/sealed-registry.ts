@@ -37,12 +37,19 @@ export class SealedRegistry implements GatewayRegistry {
     return changed;
   }
 
+  /** Opened records by the store's record: the store's read cache returns the same object until something changes. */
+  private readonly openedRecords = new WeakMap<Gateway, Gateway>();
+
   private opened(gateway: Gateway): Gateway {
-    return {
+    const known = this.openedRecords.get(gateway);
+    if (known) return known;
+    const opened = {
       ...gateway,
       lnsCredentials: gateway.lnsCredentials && this.keyring.open(gateway.lnsCredentials, owner(gateway.eui, 'lnsCredentials')),
       cupsCredentials: gateway.cupsCredentials && this.keyring.open(gateway.cupsCredentials, owner(gateway.eui, 'cupsCredentials')),
     };
+    this.openedRecords.set(gateway, opened);
+    return opened;
   }
 
   private sealed<T extends GatewayChanges>(eui: string, gateway: T): T {
