@@ -1,26 +1,37 @@
+import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { loadTrustStore, TrustStore } from './trust-store.ts';
 
+/** After a change event, wait this long for the rest of a copy or move before reading. */
+const SETTLE_MS = 50;
+
 /**
- * Keeps a trust store in step with its folder: polls a cheap signature (names, sizes, mtimes,
- * inodes) and reloads on any change, so adding, replacing or deleting a file takes effect within
- * `intervalMs` plus a load. If the folder vanishes or cannot be read, the last good store keeps
- * serving and the error is logged once per change of state.
+ * Keeps a trust store in step with its folder. The folder and each tenant folder are watched
+ * (inotify), so a change is read within tens of milliseconds; a full check of a cheap signature
+ * (names, sizes, mtimes, inodes) also runs every `fullCheckMs`, for changes a watch can miss, and
+ * every `intervalMs` while the folder cannot be watched. Any difference reloads the store. If the
+ * folder vanishes or cannot be read, the last good store keeps serving and the error is logged
+ * once per change of state. A thousand tenant folders cost nothing while nothing changes.
  */
 export class TrustStoreWatcher {
   private store = new TrustStore([]);
   private signature: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private settle: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private readonly watchers = new Map<string, FSWatcher>();
+  private lastFullCheck = 0;
   private readonly listeners: ((store: TrustStore) => void)[] = [];
   private lastError: string | undefined;
+  private stopped = false;
 
   constructor(
     readonly dir: string,
     private readonly log: FastifyBaseLogger,
     private readonly intervalMs = 500,
+    private readonly fullCheckMs = 10_000,
   ) {}
 
   get current(): TrustStore {
@@ -32,21 +43,37 @@ export class TrustStoreWatcher {
   }
 
   async start(): Promise<void> {
-    await this.poll();
+    await this.check();
     this.timer = setInterval(() => {
-      this.polling ??= this.poll().finally(() => (this.polling = undefined));
+      const watched = this.watchers.has(this.dir);
+      if (!watched || Date.now() - this.lastFullCheck >= this.fullCheckMs) this.checkSoon(0);
     }, this.intervalMs);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.settle);
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
     await this.polling;
   }
 
-  private async poll(): Promise<void> {
+  private checkSoon(delayMs = SETTLE_MS): void {
+    if (this.settle || this.stopped) return;
+    this.settle = setTimeout(() => {
+      this.settle = undefined;
+      this.polling ??= this.check().finally(() => (this.polling = undefined));
+    }, delayMs);
+    this.settle.unref();
+  }
+
+  private async check(): Promise<void> {
+    this.lastFullCheck = Date.now();
     try {
-      const signature = await folderSignature(this.dir);
+      const { signature, folders } = await folderSignature(this.dir);
+      this.watchFolders([this.dir, ...folders]);
       if (signature === this.signature) return;
       const store = await loadTrustStore(this.dir);
       this.signature = signature;
@@ -62,15 +89,44 @@ export class TrustStoreWatcher {
         this.lastError = message;
       }
       this.signature = undefined;
+      this.watchFolders([]);
+    }
+  }
+
+  /** Watches exactly these folders; one that cannot be watched is left to the periodic check. */
+  private watchFolders(folders: string[]): void {
+    if (this.stopped) return;
+    const wanted = new Set(folders);
+    for (const [folder, watcher] of this.watchers) {
+      if (!wanted.has(folder)) {
+        watcher.close();
+        this.watchers.delete(folder);
+      }
+    }
+    for (const folder of wanted) {
+      if (this.watchers.has(folder)) continue;
+      try {
+        const watcher = watch(folder, { persistent: false }, () => this.checkSoon());
+        watcher.on('error', () => {
+          watcher.close();
+          if (this.watchers.get(folder) === watcher) this.watchers.delete(folder);
+          this.checkSoon();
+        });
+        this.watchers.set(folder, watcher);
+      } catch {
+        // gone or unreadable: the periodic check notices
+      }
     }
   }
 }
 
-async function folderSignature(dir: string): Promise<string> {
+async function folderSignature(dir: string): Promise<{ signature: string; folders: string[] }> {
   const parts: string[] = [];
+  const folders: string[] = [];
   for (const tenant of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
     if (!tenant.isDirectory()) continue;
     const tenantDir = join(dir, tenant.name);
+    folders.push(tenantDir);
     const names = (await readdir(tenantDir).catch(() => [] as string[])).filter((n) => n.endsWith('.pem')).sort();
     for (const name of names) {
       const info = await stat(join(tenantDir, name)).catch(() => undefined);
@@ -78,5 +134,5 @@ async function folderSignature(dir: string): Promise<string> {
     }
     parts.push(`${tenant.name}/`);
   }
-  return parts.join('\n');
+  return { signature: parts.join('\n'), folders };
 }
