@@ -1,29 +1,31 @@
 import { Command } from 'commander';
 import { reportError } from './fail.ts';
-import { registerDecode } from './commands/decode.ts';
-import { registerGateway } from './commands/gateway.ts';
-import { registerId6 } from './commands/id6.ts';
-import { registerFirmware } from './commands/firmware.ts';
-import { registerPki } from './commands/pki.ts';
-import { registerUpdateInfo } from './commands/update-info.ts';
-import { registerSecrets } from './commands/secrets.ts';
-import { registerServe } from './commands/serve.ts';
-import { registerTrust } from './commands/trust.ts';
+
+type Register = (program: Command) => void;
+
+/**
+ * Each module's top-level commands, loaded only when one of them runs (all of them for help), so
+ * that `cups serve` does not carry the PKI and PostgreSQL code it may never use.
+ */
+const MODULES: [commands: string[], load: () => Promise<Register>][] = [
+  [['decode'], async () => (await import('./commands/decode.ts')).registerDecode],
+  [['id6'], async () => (await import('./commands/id6.ts')).registerId6],
+  [['serve'], async () => (await import('./commands/serve.ts')).registerServe],
+  [['gateway'], async () => (await import('./commands/gateway.ts')).registerGateway],
+  [['ca', 'verify'], async () => (await import('./commands/trust.ts')).registerTrust],
+  [['secrets'], async () => (await import('./commands/secrets.ts')).registerSecrets],
+  [['pki'], async () => (await import('./commands/pki.ts')).registerPki],
+  [['update-info'], async () => (await import('./commands/update-info.ts')).registerUpdateInfo],
+  [['firmware'], async () => (await import('./commands/firmware.ts')).registerFirmware],
+];
 
 const program = new Command('cups')
   .description('LoRaWAN CUPS server for LoRa Basics Station gateways')
   .showHelpAfterError()
   .exitOverride();
 
-registerDecode(program);
-registerId6(program);
-registerServe(program);
-registerGateway(program);
-registerTrust(program);
-registerSecrets(program);
-registerPki(program);
-registerUpdateInfo(program);
-registerFirmware(program);
+const named = MODULES.filter(([commands]) => commands.includes(process.argv[2] ?? ''));
+for (const [, load] of named.length ? named : MODULES) (await load())(program);
 
 try {
   await program.parseAsync(process.argv);

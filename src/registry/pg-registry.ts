@@ -1,4 +1,5 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { GatewayExists, GatewayNotFound, RegistryUnavailable } from '../errors.ts';
 import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway, SqlExecutor } from './gateway.ts';
 import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
@@ -30,12 +31,17 @@ function insertValues(gateway: NewGateway, now: string): unknown[] {
  * calls fail fast with RegistryUnavailable and the pool reconnects by itself when it returns;
  * migrations run on first use and are retried until they succeed.
  */
+/** node-postgres, loaded when a PostgreSQL registry is opened: a SQLite server never pays for it. */
+function loadPg(): typeof pg {
+  return createRequire(import.meta.url)('pg') as typeof pg;
+}
+
 export class PgRegistry implements GatewayStore {
   private readonly pool: pg.Pool;
   private migrated: Promise<void> | undefined;
 
   constructor(url: string, onError: (error: Error) => void = () => {}) {
-    this.pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000, query_timeout: 5000 });
+    this.pool = new (loadPg().Pool)({ connectionString: url, max: 10, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000, query_timeout: 5000 });
     // An idle client losing its connection (database restarted) must not crash the process.
     this.pool.on('error', onError);
   }

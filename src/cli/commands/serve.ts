@@ -1,7 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SERVE_DEFAULTS, type ServeOptions } from '../../config/serve-options.ts';
-import { demoCurlCommand, ensureDemo } from '../../demo/ensure-demo.ts';
 import { secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 import { startServer } from '../../server/start-server.ts';
 
@@ -27,16 +26,19 @@ export function registerServe(program: Command): void {
     .addOption(env(new Option('--demo', 'on first run create a demo server certificate, tenant CA and gateway, and use them').default(false), 'DEMO'))
     .action(async (raw: Omit<ServeOptions, 'trustProxy'> & { trustProxy: string }) => {
       const options: ServeOptions = { ...raw, trustProxy: raw.trustProxy.split(',').filter(Boolean) };
-      let demo;
+      let demoCurl: string | undefined;
       if (options.demo && !options.tlsCert && !options.clientCertHeader) {
         const dataDir = options.db.startsWith('sqlite:') ? dirname(resolve(options.db.slice(7))) : resolve('data');
-        demo = await withRegistry(options, (registry) => ensureDemo(dataDir, resolve(options.tenants), registry));
+        // The demo's PKI code is loaded only for the demo.
+        const { demoCurlCommand, ensureDemo } = await import('../../demo/ensure-demo.ts');
+        const demo = await withRegistry(options, (registry) => ensureDemo(dataDir, resolve(options.tenants), registry));
         options.tlsCert = demo.serverCert;
         options.tlsKey = demo.serverKey;
+        demoCurl = demoCurlCommand(demo, options.port);
       }
       const server = await startServer(options);
-      if (demo) {
-        process.stdout.write(`\nDemo ready. Ask for the demo gateway's answer with:\n\n  ${demoCurlCommand(demo, options.port)}\n\n`);
+      if (demoCurl) {
+        process.stdout.write(`\nDemo ready. Ask for the demo gateway's answer with:\n\n  ${demoCurl}\n\n`);
       }
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, 'shutting down: finishing requests in flight');
