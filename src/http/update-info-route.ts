@@ -107,7 +107,8 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     const value = singleHeader(request.raw, forwarded.header);
     if (value === undefined || !forwarded.isTrustedProxy(request.raw.socket.remoteAddress)) return undefined;
     const chain = forwarded.chainHeader ? singleHeader(request.raw, forwarded.chainHeader) : undefined;
-    return `header:${value}\n${chain ?? ''}`;
+    // A digest, not the header itself: a PEM header is over 1 KB, and the cache holds many.
+    return `header:${createHash('sha256').update(value).update('\n').update(chain ?? '').digest('base64')}`;
   }
 
   app.post('/update-info', { onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {

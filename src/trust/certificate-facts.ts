@@ -217,11 +217,10 @@ const parsed = new Map<string, CertificateFacts>();
  * gateways present is read once.
  */
 export function certificateFacts(der: Uint8Array): CertificateFacts {
-  const bytes = Buffer.isBuffer(der) ? der : Buffer.from(der);
-  const fingerprint = sha256Hex(bytes);
+  const fingerprint = sha256Hex(der);
   const known = parsed.get(fingerprint);
   if (known) return known;
-  const facts = parseCertificate(bytes, fingerprint);
+  const facts = parseCertificate(der, fingerprint);
   if (parsed.size >= CACHE_LIMIT) parsed.delete(parsed.keys().next().value!);
   parsed.set(fingerprint, facts);
   return facts;
@@ -230,7 +229,9 @@ export function certificateFacts(der: Uint8Array): CertificateFacts {
 /** Parses without the cache: a fresh object the caller may extend (the trust store does). */
 export function parseCertificate(der: Uint8Array, fingerprint?: string): CertificateFacts {
   try {
-    return new CertificateFacts(Buffer.isBuffer(der) ? der : Buffer.from(der), fingerprint);
+    // An exact copy: a small Buffer is often a slice of an 8 KiB pool, which a cached
+    // certificate (and every view of it the facts keep) would otherwise hold alive.
+    return new CertificateFacts(Buffer.from(new Uint8Array(der).buffer), fingerprint);
   } catch (error) {
     if (error instanceof CertificateParseError) throw error;
     throw new CertificateParseError(`not an X.509 certificate: ${(error as Error).message}`);
