@@ -1,8 +1,9 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { X509Certificate } from 'node:crypto';
 import { createCertificate, OID } from '../src/pki/create-certificate.ts';
-import { certificateFacts, forgetParsedCertificates } from '../src/trust/certificate-facts.ts';
-import { TrustStore } from '../src/trust/trust-store.ts';
+import { forgetParsedCertificates, parseCertificate } from '../src/trust/certificate-facts.ts';
+import { storedCertificate, TrustStore } from '../src/trust/trust-store.ts';
 import { verifyClientChain } from '../src/trust/verify-chain.ts';
 
 export interface VerifyFigure {
@@ -13,7 +14,7 @@ export interface VerifyFigure {
 }
 
 const DISTINCT = 500;
-const SECONDS = 4;
+const SECONDS = 3;
 
 /** Chain verifications per second with every cache off: each leaf parsed and walked afresh. */
 export async function benchChainVerify(): Promise<VerifyFigure[]> {
@@ -22,8 +23,7 @@ export async function benchChainVerify(): Promise<VerifyFigure[]> {
   const leaves = await Promise.all(
     Array.from({ length: DISTINCT }, (_, i) => createCertificate({ subject: (0xb827eb0000000000n + BigInt(i)).toString(16).toUpperCase(), issuer: intermediate, extKeyUsage: [OID.clientAuth] })),
   );
-  const facts = certificateFacts(root.der);
-  const store = new TrustStore([{ ...facts, tenants: new Set(['bench']), files: [], anchor: true }]);
+  const store = new TrustStore([storedCertificate(parseCertificate(root.der), ['bench'], [])]);
 
   const rate = async (verify: (i: number) => unknown | Promise<unknown>) => {
     const until = Date.now() + SECONDS * 1000;
@@ -35,20 +35,36 @@ export async function benchChainVerify(): Promise<VerifyFigure[]> {
     return count / SECONDS;
   };
 
-  const ours = await rate((i) => {
+  const ours = (i: number) => {
     forgetParsedCertificates();
     return verifyClientChain(leaves[i]!.der, [intermediate.der], store);
-  });
+  };
   const parse = (der: Buffer) => new pkijs.Certificate({ schema: asn1js.fromBER(der).result });
   const trusted = parse(root.der);
   const intermediateCert = parse(intermediate.der);
-  const pkijsRate = await rate(async (i) => {
+  const withPkijs = async (i: number) => {
     const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: [trusted], certs: [parse(leaves[i]!.der), intermediateCert] });
     const result = await engine.verify();
     if (!result.result) throw new Error(result.resultMessage);
-  });
+  };
+  const rootX509 = new X509Certificate(root.der);
+  const withX509 = (i: number) => {
+    const leaf = new X509Certificate(leaves[i]!.der);
+    const issuer = new X509Certificate(intermediate.der);
+    const ok = !leaf.ca && issuer.ca && leaf.checkIssued(issuer) && leaf.verify(issuer.publicKey) && issuer.checkIssued(rootX509) && issuer.verify(rootX509.publicKey);
+    if (!ok) throw new Error('the X509Certificate chain did not verify');
+  };
+  // Two alternating rounds, the best of each kept, so that noise on shared cores hits all alike.
+  const best = { ours: 0, pkijs: 0, x509: 0 };
+  for (let round = 0; round < 2; round++) {
+    best.ours = Math.max(best.ours, await rate(ours));
+    best.pkijs = Math.max(best.pkijs, await rate(withPkijs));
+    best.x509 = Math.max(best.x509, await rate(withX509));
+  }
+  const { ours: oursRate, pkijs: pkijsRate, x509: x509Rate } = best;
   return [
     { name: 'pkijs CertificateChainValidationEngine (no EKU check of its own)', perSecond: pkijsRate },
-    { name: "Node's X509Certificate (OpenSSL) plus a DER walk for path lengths: every check of the service (the hot path)", perSecond: ours, target: 2000, met: ours >= 2000 },
+    { name: "Node's X509Certificate for each certificate: parse, checkIssued, verify (OpenSSL decodes every key)", perSecond: x509Rate },
+    { name: "the service's checks: a DER walk of each certificate, OpenSSL signature verification, issuer keys only (the hot path)", perSecond: oursRate, target: 2000, met: oursRate >= 2000 },
   ];
 }

@@ -4,8 +4,9 @@ import { benchChainVerify } from './chain-verify.ts';
 import { benchFirmwareMemory } from './firmware-memory.ts';
 import { benchHttp } from './http.ts';
 import { benchPkiIssue } from './pki-issue.ts';
+import { benchScale, SCALE_LIMITS } from './scale.ts';
 
-/** `npm run bench [-- http chain firmware pki]`: ratios against baselines measured in the same run. */
+/** `npm run bench [-- http chain scale firmware pki]`: ratios against baselines measured in the same run. */
 const machine = `${availableParallelism()} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 console.log(`machine: ${machine}\n`);
 const only = process.argv.slice(2);
@@ -14,6 +15,7 @@ const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'm
 
 const http = wanted('http') ? await benchHttp() : [];
 const chain = wanted('chain') ? await benchChainVerify() : [];
+const scale = wanted('scale') ? await benchScale((line) => console.log(line)) : undefined;
 const memory = wanted('firmware') ? await benchFirmwareMemory() : undefined;
 const pki = wanted('pki') ? benchPkiIssue() : [];
 
@@ -30,6 +32,13 @@ if (chain.length) {
   for (const f of chain) lines.push(`| ${f.name} | ${f.perSecond.toFixed(0)} | ${f.target ? `≥ ${f.target}/s` : ''} | ${verdict(f.met)} |`);
   lines.push('');
 }
+if (scale) {
+  lines.push('| scale: 1,000 tenants, 1,000,000 gateways vs 1 tenant | 1 tenant req/s | 1,000 tenants req/s | ratio | target | |', '|---|---|---|---|---|---|');
+  for (const r of scale.rows) lines.push(`| ${r.name} | ${r.small.rps.toFixed(0)} | ${r.large.rps.toFixed(0)} | ${r.ratio.toFixed(2)}× | ≥ ${SCALE_LIMITS.ratio}× | ${verdict(r.met)} |`);
+  lines.push(`| server peak RSS, 1,000,000 gateways | | ${scale.peakRssMb.toFixed(0)} MB | | ≤ ${SCALE_LIMITS.rssMb} MB | ${verdict(scale.peakRssMb <= SCALE_LIMITS.rssMb)} |`);
+  lines.push(`| start-up to listening, 1,000,000 gateways | | ${scale.startupSeconds.toFixed(2)} s | | ≤ ${SCALE_LIMITS.startupSeconds} s | ${verdict(scale.startupSeconds <= SCALE_LIMITS.startupSeconds)} |`);
+  lines.push(`| CPU while idle, 1,000 tenant folders watched | | ${(scale.idleCpuShare * 100).toFixed(1)} % of a core | | | |`, '');
+}
 if (memory) {
   lines.push('| firmware | server RSS idle | server peak RSS | limit | |', '|---|---|---|---|---|');
   lines.push(`| ${memory.name} | ${memory.idleMb.toFixed(0)} MB | ${memory.peakMb.toFixed(0)} MB | < ${memory.limitMb} MB | ${verdict(memory.met)} |`, '');
@@ -41,7 +50,7 @@ if (pki.length) {
   }
 }
 console.log(lines.join('\n'));
-const missed = [...http, ...chain].some((f) => f.met === false) || pki.some((r) => !r.met) || (memory && !memory.met);
+const missed = [...http, ...chain].some((f) => f.met === false) || pki.some((r) => !r.met) || (memory && !memory.met) || (scale && !scale.met);
 if (missed) console.log('\nSome targets were MISSED: see the rows above.');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine, date: new Date().toISOString(), http, chain, memory, pki }, null, 2));

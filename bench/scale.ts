@@ -1,0 +1,92 @@
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { createDeployment, type Deployment } from './deployment.ts';
+import { fastest, forwardedHeaders, load, start, type Load } from './http.ts';
+
+const ROTATION = 10_000;
+const IDLE_SECONDS = 12;
+const LARGE = { tenants: 1_000, registered: 1_000_000, certified: ROTATION };
+const SMALL = { tenants: 1, registered: ROTATION, certified: ROTATION };
+export const SCALE_LIMITS = { ratio: 0.9, rssMb: 200, startupSeconds: 3 };
+
+export interface ScaleRow {
+  name: string;
+  small: Load;
+  large: Load;
+  ratio: number;
+  met: boolean;
+}
+
+export interface ScaleResult {
+  rows: ScaleRow[];
+  startupSeconds: number;
+  peakRssMb: number;
+  /** Share of one core the large server uses while no request comes (its trust store watch included). */
+  idleCpuShare: number;
+  met: boolean;
+}
+
+/** CPU seconds a process has used, user and system. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Peak resident set of a process, from the kernel's own high-water mark. */
+function peakRssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+/**
+ * The same two loads against a 1-tenant deployment of 10,000 gateways and against 1,000 tenants
+ * (a CA each) with 1,000,000 gateways registered, 10,000 of them calling; rounds alternate
+ * between the two servers. Also the large server's start-up (fork to listening) and peak RSS.
+ */
+export async function benchScale(log: (line: string) => void): Promise<ScaleResult> {
+  const dirs = [mkdtempSync(join(tmpdir(), 'cups-bench-small-')), mkdtempSync(join(tmpdir(), 'cups-bench-large-'))] as const;
+  const children: ChildProcess[] = [];
+  try {
+    const small = await createDeployment(dirs[0], SMALL);
+    log('scale: building 1,000 tenant CAs and 1,000,000 gateways');
+    const large = await createDeployment(dirs[1], LARGE, log);
+    const servers: { deployment: Deployment; port: number; pid: number; headers: Record<string, string>[] }[] = [];
+    let startupSeconds = 0;
+    for (const deployment of [small, large]) {
+      const started = process.hrtime.bigint();
+      const server = await start('./serve-for-bench.ts', deployment.options);
+      startupSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      children.push(server.child);
+      servers.push({ deployment, port: server.port, pid: server.child.pid!, headers: forwardedHeaders(deployment) });
+    }
+    const runs = servers.map(() => ({ one: [] as Load[], many: [] as Load[] }));
+    for (const { port, headers, deployment } of servers) {
+      await load(port, '/update-info', (i) => headers[i]!, (i) => deployment.bodies[i]!, ROTATION, ROTATION);
+    }
+    for (let round = 0; round < 2; round++) {
+      for (const [s, { port, headers, deployment }] of servers.entries()) {
+        runs[s]!.one.push(await load(port, '/update-info', () => headers[0]!, () => deployment.bodies[0]!));
+        runs[s]!.many.push(await load(port, '/update-info', (i) => headers[i]!, (i) => deployment.bodies[i]!, ROTATION));
+      }
+    }
+    const row = (name: string, smallRun: Load, largeRun: Load): ScaleRow => {
+      const ratio = largeRun.rps / smallRun.rps;
+      return { name, small: smallRun, large: largeRun, ratio, met: ratio >= SCALE_LIMITS.ratio };
+    };
+    const rows = [
+      row('one gateway behind a proxy header', fastest(runs[0]!.one), fastest(runs[1]!.one)),
+      row(`${ROTATION} gateways in rotation behind a proxy header`, fastest(runs[0]!.many), fastest(runs[1]!.many)),
+    ];
+    const peak = peakRssMb(servers[1]!.pid);
+    const idleFrom = cpuSeconds(servers[1]!.pid);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    const idleCpuShare = (cpuSeconds(servers[1]!.pid) - idleFrom) / IDLE_SECONDS;
+    const met = rows.every((r) => r.met) && peak <= SCALE_LIMITS.rssMb && startupSeconds <= SCALE_LIMITS.startupSeconds;
+    return { rows, startupSeconds, peakRssMb: peak, idleCpuShare, met };
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
