@@ -23,8 +23,20 @@ export interface TestServer {
   secretKeyFile: string;
 }
 
-/** A real `cups serve` on a loopback port with the fixture tenants and two registered gateways. */
-export async function startTestServer(pki: TestPki, options: Partial<ServeOptions> & { registerGateways?: boolean } = {}): Promise<TestServer> {
+export interface ServerFolder {
+  dir: string;
+  tenants: string;
+  db: string;
+  secretKeyFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * What a server needs on disk: the fixture tenants, a registry with gateway A (tenant-a) and B
+ * (tenant-b), each with LNS credentials, and the server's certificate and key.
+ */
+export async function prepareServerFolder(pki: TestPki, options: { db?: string; secretKeyFile?: string; registerGateways?: boolean } = {}): Promise<ServerFolder> {
   const dir = mkdtempSync(join(tmpdir(), 'cups-test-'));
   const tenants = join(dir, 'tenants');
   writeTenants(tenants, pki);
@@ -32,8 +44,7 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
   const secretKeyFile = options.secretKeyFile ?? join(dir, 'secret.key');
   const registry = openRegistry(db, loadKeyring({ file: secretKeyFile, createIfMissing: true }).keyring);
   await registry.checkKeys();
-  const { registerGateways = true, ...serveOptions } = options;
-  for (const [eui, tenant] of registerGateways ? ([[EUI.a, 'tenant-a'], [EUI.b, 'tenant-b']] as const) : []) {
+  for (const [eui, tenant] of options.registerGateways ?? true ? ([[EUI.a, 'tenant-a'], [EUI.b, 'tenant-b']] as const) : []) {
     const lns = buildEndpoint('lns', { uri: `wss://lns-${tenant}.example:8887`, trust: pki.serverCa.pem, token: `secret-${tenant}` });
     await registry.add({ eui, tenant, name: null, lnsUri: lns.uri, lnsCredentials: lns.credentials, cupsUri: null, cupsCredentials: null });
   }
@@ -42,6 +53,17 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
   const keyFile = join(dir, 'server.key');
   writeFileSync(certFile, pki.server.pem);
   writeFileSync(keyFile, pki.server.keyPem);
+  return { dir, tenants, db, secretKeyFile, certFile, keyFile };
+}
+
+/** A real `cups serve` on a loopback port with the fixture tenants and two registered gateways. */
+export async function startTestServer(pki: TestPki, options: Partial<ServeOptions> & { registerGateways?: boolean } = {}): Promise<TestServer> {
+  const { registerGateways = true, ...serveOptions } = options;
+  const { dir, tenants, db, secretKeyFile, certFile, keyFile } = await prepareServerFolder(pki, {
+    registerGateways,
+    ...(options.db ? { db: options.db } : {}),
+    ...(options.secretKeyFile ? { secretKeyFile: options.secretKeyFile } : {}),
+  });
   const lines: string[] = [];
   const logDestination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -60,6 +82,9 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
     tlsKey: keyFile,
     tlsRejectUnauthorized: false,
     trustProxy: ['127.0.0.0/8', '::1/128'],
+    // Suites call the same two gateways hundreds of times; the limits have their own tests.
+    rateLimitEui: null,
+    rateLimitPeer: null,
     logLevel: 'info',
     demo: false,
     ...serveOptions,

@@ -1,0 +1,194 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeUpdateInfoResponse } from '../../protocol/index.ts';
+import { createTestPki, EUI, type TestPki } from '../../fixtures/test-pki.ts';
+import type { IssuedCertificate } from '../../src/pki/create-certificate.ts';
+import { REPO_ROOT } from '../helpers/paths.ts';
+import { prepareServerFolder, routerBody, type ServerFolder } from '../helpers/server.ts';
+import { freePort, spawnServe, type ServerProcess } from '../helpers/spawn-server.ts';
+
+const run = promisify(execFile);
+const DEPLOY = join(REPO_ROOT, 'deploy');
+
+/** The `cups serve` flags a shipped config names in its header comment ("run cups serve with:"). */
+function serveFlagsOf(config: string): string[] {
+  const lines = config.split('\n');
+  const start = lines.findIndex((line) => /^#\s+cups serve --/.test(line));
+  let command = '';
+  for (let i = start; i < lines.length; i++) {
+    const text = lines[i]!.replace(/^#\s*/, '');
+    command += ` ${text.replace(/\\$/, '')}`;
+    if (!text.endsWith('\\')) break;
+  }
+  return command.trim().split(/\s+/).slice(2);
+}
+
+/** `${NAME}` and `{$NAME}` replaced, as envsubst (nginx) or the proxy itself (HAProxy, Caddy) would. */
+function render(config: string, values: Record<string, string>): string {
+  return config.replace(/\$\{(CUPS_[A-Z_]+)\}|\{\$(CUPS_[A-Z_]+)\}/g, (_all, a: string | undefined, b: string | undefined) => values[(a ?? b)!]!);
+}
+
+async function listening(port: number, output: () => string): Promise<void> {
+  const until = Date.now() + 15_000;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > until) throw new Error(`the proxy did not listen on ${port}:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface Proxy {
+  file: string;
+  /** Starts the proxy with the shipped file; the values fill its ${CUPS_*} placeholders. */
+  start(config: string, dir: string, values: Record<string, string>): ChildProcess;
+  /** The proxy forwards the client's intermediates too. */
+  forwardsChain: boolean;
+  /** The header a client might forge. */
+  header: string;
+  /** The proxy refuses an expired certificate itself rather than forwarding it. */
+  refusesExpired: boolean;
+}
+
+const PROXIES: Record<string, Proxy> = {
+  'nginx 1.22': {
+    file: 'nginx.conf',
+    header: 'X-SSL-Client-Cert',
+    forwardsChain: false,
+    refusesExpired: true,
+    start(config, dir, values) {
+      writeFileSync(join(dir, 'nginx.conf'), render(config, values));
+      return spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log'), '-g', `daemon off; master_process off; pid ${join(dir, 'nginx.pid')};`]);
+    },
+  },
+  'HAProxy 2.6': {
+    file: 'haproxy.cfg',
+    header: 'X-SSL-Client-Cert',
+    forwardsChain: true,
+    refusesExpired: false,
+    start(config, dir, values) {
+      writeFileSync(join(dir, 'haproxy.cfg'), config);
+      return spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { env: { ...process.env, ...values } });
+    },
+  },
+  'Caddy 2.6': {
+    file: 'Caddyfile',
+    header: 'X-Client-Cert-Der',
+    forwardsChain: false,
+    refusesExpired: false,
+    start(config, dir, values) {
+      writeFileSync(join(dir, 'Caddyfile'), config);
+      const home = { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') };
+      return spawn('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { env: { ...process.env, ...home, ...values } });
+    },
+  },
+};
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await createTestPki();
+});
+
+describe.each(Object.entries(PROXIES))('cups serve behind %s, configured by the file deploy/ ships', (_name, proxy) => {
+  let folder: ServerFolder;
+  let cups: ServerProcess;
+  let proxyProcess: ChildProcess;
+  let proxyOutput = '';
+  let port: number;
+
+  beforeAll(async () => {
+    folder = await prepareServerFolder(pki);
+    writeFileSync(join(folder.dir, 'ca.pem'), pki.serverCa.pem);
+    const config = readFileSync(join(DEPLOY, proxy.file), 'utf8');
+    const cupsPort = await freePort();
+    cups = await spawnServe([
+      ...serveFlagsOf(config),
+      '--port', String(cupsPort), '--tenants', folder.tenants, '--db', folder.db, '--secret-key-file', folder.secretKeyFile,
+      '--firmware-dir', join(folder.dir, 'firmware'), '--rate-limit-eui', '0',
+    ]);
+    port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'cups-proxy-'));
+    writeFileSync(join(dir, 'server.pem'), pki.server.pem + pki.server.keyPem);
+    writeFileSync(join(dir, 'client-cas.pem'), [pki.rootA, pki.rootB, pki.common, pki.stranger].map((c) => c.pem).join(''));
+    proxyProcess = proxy.start(config, dir, {
+      CUPS_LISTEN: String(port),
+      CUPS_LISTEN_HOST: '127.0.0.1',
+      CUPS_TLS_CERT: folder.certFile,
+      CUPS_TLS_KEY: folder.keyFile,
+      CUPS_TLS_PEM: join(dir, 'server.pem'),
+      CUPS_CLIENT_CAS: join(dir, 'client-cas.pem'),
+      CUPS_UPSTREAM: `127.0.0.1:${cupsPort}`,
+    });
+    proxyProcess.stdout?.on('data', (chunk: Buffer) => (proxyOutput += chunk.toString()));
+    proxyProcess.stderr?.on('data', (chunk: Buffer) => (proxyOutput += chunk.toString()));
+    await listening(port, () => proxyOutput);
+  });
+
+  afterAll(async () => {
+    proxyProcess?.kill('SIGTERM');
+    await cups?.stop();
+  });
+
+  /** curl through the proxy, as an operator would: status and body. */
+  async function curl(options: { cert?: IssuedCertificate; chain?: IssuedCertificate[]; eui?: string; headers?: Record<string, string> }) {
+    const dir = mkdtempSync(join(tmpdir(), 'cups-curl-'));
+    const args = ['-sS', '--cacert', join(folder.dir, 'ca.pem'), '-o', join(dir, 'body'), '-w', '%{http_code}', '-H', 'Content-Type: application/json', '--data', routerBody(options.eui ?? EUI.a)];
+    if (options.cert) {
+      writeFileSync(join(dir, 'cert.pem'), [options.cert, ...(options.chain ?? [])].map((c) => c.pem).join(''));
+      writeFileSync(join(dir, 'key.pem'), options.cert.keyPem);
+      args.push('--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'));
+    }
+    for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
+    const { stdout } = await run('curl', [...args, `https://localhost:${port}/update-info`]);
+    const body = readFileSync(join(dir, 'body'));
+    let code: string | undefined;
+    try {
+      code = Number(stdout) === 200 ? undefined : (JSON.parse(body.toString()) as { code: string }).code;
+    } catch {
+      code = 'refused by the proxy';
+    }
+    return { status: Number(stdout), body, code };
+  }
+
+  it('a registered gateway with its certificate gets 200 and its LNS', async () => {
+    const answer = await curl({ cert: pki.leaves.a });
+    expect(answer.status, proxyOutput + cups.output()).toBe(200);
+    expect(decodeUpdateInfoResponse(answer.body).tcUri).toBe('wss://lns-tenant-a.example:8887');
+  });
+
+  const refusals: [name: string, options: { cert?: keyof TestPki['leaves']; eui?: string }, status: number, code: string][] = [
+    ['no certificate', {}, 401, 'no_client_certificate'],
+    ['an unknown CA', { cert: 'stranger' }, 403, 'certificate_untrusted'],
+    // nginx checks dates itself even with optional_no_ca, and answers with its own 400 page.
+    ['an expired certificate', { cert: 'expired' }, ...(proxy.refusesExpired ? [400, 'refused by the proxy'] as const : [403, 'certificate_expired'] as const)],
+    ["tenant B's CA for tenant A's gateway", { cert: 'bClaimsA' }, 403, 'tenant_mismatch'],
+    ['a certificate for another EUI than router', { cert: 'a', eui: EUI.b }, 403, 'cn_router_mismatch'],
+  ];
+  it.each(refusals.map((r) => [`${r[0]}: ${r[2]} ${r[3]}`, ...r] as const))('%s', async (_title, _case, c, status, code) => {
+    const answer = await curl({ ...(c.cert ? { cert: pki.leaves[c.cert] } : {}), ...(c.eui ? { eui: c.eui } : {}) });
+    expect([answer.status, answer.code]).toEqual([status, code]);
+  });
+
+  it("a client's own certificate header never gets through: 401 without a certificate, its own with one", async () => {
+    const forged = proxy.header === 'X-Client-Cert-Der' ? pki.leaves.a.der.toString('base64') : encodeURIComponent(pki.leaves.a.pem);
+    expect((await curl({ headers: { [proxy.header]: forged } })).status).toBe(401);
+    const withStranger = await curl({ cert: pki.leaves.stranger, headers: { [proxy.header]: forged } });
+    expect([withStranger.status, withStranger.code]).toEqual([403, 'certificate_untrusted']);
+  });
+
+  it(`an intermediate the store lacks ${proxy.forwardsChain ? 'is forwarded, so the chain verifies' : 'is not forwarded, so the chain does not verify'}`, async () => {
+    const answer = await curl({ cert: pki.leaves.bViaIntermediate, chain: [pki.intB], eui: EUI.b });
+    expect([answer.status, answer.code]).toEqual(proxy.forwardsChain ? [200, undefined] : [403, 'certificate_untrusted']);
+  });
+});
