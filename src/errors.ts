@@ -27,6 +27,7 @@ export class CertificateNotClient extends refusal(403, 'certificate_not_client')
 export class InvalidRequest extends refusal(400, 'invalid_request') {}
 export class UnsupportedMediaType extends refusal(415, 'unsupported_media_type') {}
 export class RequestTooLarge extends refusal(413, 'request_too_large') {}
+export class RequestTimedOut extends refusal(408, 'request_timeout') {}
 export class CnNotEui extends refusal(403, 'cn_not_eui') {}
 export class CnRouterMismatch extends refusal(403, 'cn_router_mismatch') {}
 export class GatewayNotFound extends refusal(404, 'gateway_not_found') {}
@@ -35,6 +36,15 @@ export class CertificateNotPinned extends refusal(403, 'certificate_not_pinned')
 /** The registry cannot be reached or read: the station should try again later. */
 export class RegistryUnavailable extends refusal(503, 'registry_unavailable') {
   readonly retryAfterSeconds = 5;
+}
+/** Too many calls from one gateway or one address: answered with Retry-After. */
+export class RateLimited extends refusal(429, 'rate_limited') {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
 }
 /** Stored secrets cannot be opened with the configured master keys: never send anything else instead. */
 export class SecretKeyMismatch extends refusal(500, 'secret_key_mismatch') {}

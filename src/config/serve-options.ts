@@ -2,6 +2,7 @@ import { DEFAULT_TRUSTED_PROXIES } from '../client-cert/trusted-proxies.ts';
 import { DEFAULT_DB_URL } from '../registry/open-registry.ts';
 import { DEFAULT_SECRET_KEY_FILE } from '../secrets/load-keyring.ts';
 import { DEFAULT_FIRMWARE_DIR } from '../firmware/image-store.ts';
+import type { RateLimit } from '../http/rate-limiter.ts';
 
 /** Everything `cups serve` can be told; each also comes from an environment variable (see the CLI). */
 export interface ServeOptions {
@@ -19,6 +20,12 @@ export interface ServeOptions {
   clientCertHeader?: string;
   clientChainHeader?: string;
   trustProxy: string[];
+  /** Calls a gateway (by the EUI its certificate proves) may make; null: unlimited. */
+  rateLimitEui: RateLimit | null;
+  /** Calls one client address may make (behind a trusted proxy, the address it forwards); null: unlimited. */
+  rateLimitPeer: RateLimit | null;
+  /** Longest a request may take to arrive, headers and body, in milliseconds. */
+  requestTimeoutMs?: number;
   logLevel: string;
   /** First run: create and use the demo PKI, tenant and gateway when nothing else is configured. */
   demo: boolean;
@@ -32,5 +39,19 @@ export const SERVE_DEFAULTS = {
   secretKeyFile: DEFAULT_SECRET_KEY_FILE,
   firmwareDir: DEFAULT_FIRMWARE_DIR,
   trustProxy: DEFAULT_TRUSTED_PROXIES,
+  // A station calls at start-up and then about daily; 12 a minute is a retry loop, not a station.
+  rateLimitEui: '12:6',
+  // Many gateways may share one NAT address, and all call after an outage.
+  rateLimitPeer: '1200:300',
   logLevel: 'info',
 } as const;
+
+/** Parses PER_MINUTE[:BURST] ("0" or "off": unlimited); the burst defaults to half a minute's calls. */
+export function parseRateLimit(text: string, flag: string): RateLimit | null {
+  if (text === '0' || text === 'off') return null;
+  const match = /^(\d+)(?::(\d+))?$/.exec(text.trim());
+  const perMinute = Number(match?.[1]);
+  const burst = match?.[2] === undefined ? Math.max(1, Math.ceil(perMinute / 2)) : Number(match[2]);
+  if (!match || perMinute < 1 || burst < 1) throw new Error(`${flag} must be PER_MINUTE[:BURST] with whole numbers of at least 1, or 0 for no limit; got "${text}"`);
+  return { perMinute, burst };
+}

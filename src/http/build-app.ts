@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
-import { InvalidRequest, Refusal, RegistryUnavailable, RequestTooLarge, RouteNotFound, UnsupportedMediaType } from '../errors.ts';
+import { InvalidRequest, RateLimited, Refusal, RegistryUnavailable, RequestTimedOut, RequestTooLarge, RouteNotFound, UnsupportedMediaType } from '../errors.ts';
 import { updateInfoRoute, type UpdateInfoOptions } from './update-info-route.ts';
 
 export interface AppOptions extends UpdateInfoOptions {
@@ -9,7 +9,12 @@ export interface AppOptions extends UpdateInfoOptions {
   logger?: FastifyServerOptions['logger'];
   /** Readiness: resolves when the registry answers. */
   isReady: () => Promise<boolean>;
+  /** Longest a request may take to arrive, headers and body (default 10 s). */
+  requestTimeoutMs?: number;
 }
+
+/** How often Node looks for requests over their time (its default, 30 s, would let one linger 40 s). */
+const TIMEOUT_CHECK_MS = 1000;
 
 /** Fastify errors that are the client's fault, mapped to the service's refusals. */
 function asRefusal(error: FastifyError): Refusal | undefined {
@@ -25,12 +30,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     // The service writes one line per answer itself; no request bodies or headers are logged.
     logController: new LogController({ disableRequestLogging: true }),
-    // Requests that dribble in are cut off rather than holding sockets open.
-    requestTimeout: 10_000,
+    // Requests that dribble in are cut off (408) rather than holding sockets open.
+    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    http: { connectionsCheckingInterval: TIMEOUT_CHECK_MS },
+    // Behind a trusted proxy, request.ip is the client it forwards (X-Forwarded-For): the address
+    // that logs, contact records and the per-address rate limit use.
+    ...(options.forwarded ? { trustProxy: (address: string) => options.forwarded!.isTrustedProxy(address) } : {}),
     ...(options.https
       ? {
           https: {
             ...options.https,
+            connectionsCheckingInterval: TIMEOUT_CHECK_MS,
             requestCert: true,
             minVersion: 'TLSv1.2' as const,
           },
@@ -47,12 +57,27 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const line = { eui: request.gatewayEui ?? undefined, reason: refusal.code, peer: request.ip };
     if (refusal.status >= 500) request.log.error(line, refusal.message);
     else request.log.warn(line, refusal.message);
-    if (refusal instanceof RegistryUnavailable) reply.header('retry-after', String(refusal.retryAfterSeconds));
+    if (refusal instanceof RegistryUnavailable || refusal instanceof RateLimited) reply.header('retry-after', String(refusal.retryAfterSeconds));
     return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
   });
   app.setNotFoundHandler((request, reply) => {
     const refusal = new RouteNotFound(`no route ${request.method} ${request.url.split('?')[0]}`);
     return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
+  });
+
+  // Node's requestTimeout covers the headers only once a request is handed over: a body that
+  // dribbles in is cut off here, at the same limit, so it cannot hold a socket and a parser.
+  const bodyTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  app.addHook('preParsing', (_request, reply, payload, done) => {
+    const timer = setTimeout(() => {
+      reply.header('connection', 'close');
+      // An error event, not destroy(): destroying the request would drop the socket before the 408.
+      payload.emit('error', new RequestTimedOut(`the body did not arrive within ${bodyTimeoutMs} ms`));
+    }, bodyTimeoutMs);
+    timer.unref();
+    payload.once('end', () => clearTimeout(timer));
+    payload.once('close', () => clearTimeout(timer));
+    done(null, payload);
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

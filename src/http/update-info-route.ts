@@ -18,6 +18,7 @@ import {
   InvalidRequest,
   MethodNotAllowed,
   NoClientCertificate,
+  RateLimited,
   TenantMismatch,
 } from '../errors.ts';
 import { createReadStream } from 'node:fs';
@@ -30,6 +31,7 @@ import type { Gateway, GatewayRegistry } from '../registry/gateway.ts';
 import type { TrustStore } from '../trust/trust-store.ts';
 import type { VerificationCache } from '../trust/verification-cache.ts';
 import { ContactThrottle } from '../registry/contact-recorder.ts';
+import { RateLimiter, type RateLimit } from './rate-limiter.ts';
 import { createHash } from 'node:crypto';
 import { certificateEui, parseClientCertificate, scopeAllows, verifyClientChain, type VerifiedChain } from '../trust/verify-chain.ts';
 import { decideAnswer } from './decide-answer.ts';
@@ -54,6 +56,8 @@ export interface UpdateInfoOptions {
   /** Verified chains by what was presented; the owner clears it when the trust store changes. */
   verificationCache?: VerificationCache;
   forwarded?: ForwardedCertificateSettings;
+  /** Calls allowed per gateway (by the EUI its certificate proves) and per client address; absent: unlimited. */
+  rateLimits?: { perEui?: RateLimit; perPeer?: RateLimit };
 }
 
 /**
@@ -74,8 +78,22 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
   });
 
   const contacts = new ContactThrottle();
+  const perEui = options.rateLimits?.perEui && new RateLimiter(options.rateLimits.perEui);
+  const perPeer = options.rateLimits?.perPeer && new RateLimiter(options.rateLimits.perPeer);
+
+  /** A gateway in a retry loop, or one address flooding, is turned away before it costs anything more. */
+  const limit = (limiter: RateLimiter | undefined, key: string, kind: 'gateway' | 'the address') => {
+    const wait = limiter ? limiter.take(key) : 0;
+    if (wait > 0) throw new RateLimited(`${kind} ${key} called more than ${limiter!.limit.perMinute} times a minute (bursts of ${limiter!.limit.burst}); retry after ${wait} s`, wait);
+  };
 
   const authenticate = async (request: FastifyRequest): Promise<void> => {
+    if (perPeer) limit(perPeer, request.ip, 'the address');
+    await verify(request);
+    if (perEui && request.gatewayEui) limit(perEui, request.gatewayEui, 'gateway');
+  };
+
+  const verify = async (request: FastifyRequest): Promise<void> => {
     const cache = options.verificationCache;
     // A gateway calling again with the same forwarded header: no PEM parsing, no chain walk.
     const headerKey = forwardedCacheKey(request);

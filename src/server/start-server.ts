@@ -59,6 +59,8 @@ export async function startServer(
     },
     logger: { level: options.logLevel, ...(logDestination ? { stream: logDestination } : {}) },
     ...(tls ? { https: { ...context([]), rejectUnauthorized: options.tlsRejectUnauthorized } } : {}),
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    rateLimits: { ...(options.rateLimitEui ? { perEui: options.rateLimitEui } : {}), ...(options.rateLimitPeer ? { perPeer: options.rateLimitPeer } : {}) },
     ...(options.clientCertHeader
       ? {
           forwarded: {

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { SERVE_DEFAULTS, type ServeOptions } from '../../config/serve-options.ts';
+import { parseRateLimit, SERVE_DEFAULTS, type ServeOptions } from '../../config/serve-options.ts';
 import { secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 import { startServer } from '../../server/start-server.ts';
 
@@ -22,6 +22,9 @@ export function registerServe(program: Command): void {
     .addOption(env(new Option('--client-cert-header <name>', 'take the client certificate from this header set by a trusted TLS proxy'), 'CLIENT_CERT_HEADER'))
     .addOption(env(new Option('--client-chain-header <name>', 'optional header with the intermediates (HAProxy ssl_c_chain_der, Client-Cert-Chain)'), 'CLIENT_CHAIN_HEADER'))
     .addOption(env(new Option('--trust-proxy <cidrs>', 'peers whose certificate header is believed').default(SERVE_DEFAULTS.trustProxy.join(',')), 'TRUST_PROXY'))
+    .addOption(env(new Option('--rate-limit-eui <rate>', 'calls per minute and burst per gateway, PER_MINUTE[:BURST]; 0: no limit').default(parseRateLimit(SERVE_DEFAULTS.rateLimitEui, ''), SERVE_DEFAULTS.rateLimitEui).argParser((v) => parseRateLimit(v, '--rate-limit-eui')), 'RATE_LIMIT_EUI'))
+    .addOption(env(new Option('--rate-limit-peer <rate>', 'calls per minute and burst per client address, PER_MINUTE[:BURST]; 0: no limit').default(parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, ''), SERVE_DEFAULTS.rateLimitPeer).argParser((v) => parseRateLimit(v, '--rate-limit-peer')), 'RATE_LIMIT_PEER'))
+    .addOption(env(new Option('--request-timeout-ms <ms>', 'longest a request may take to arrive, headers and body (slow clients get 408)').default(10_000).argParser((v) => positiveInteger(v, '--request-timeout-ms')), 'REQUEST_TIMEOUT_MS'))
     .addOption(env(new Option('--log-level <level>', 'fatal, error, warn, info, debug').default(SERVE_DEFAULTS.logLevel), 'LOG_LEVEL'))
     .addOption(env(new Option('--demo', 'on first run create a demo server certificate, tenant CA and gateway, and use them').default(false), 'DEMO'))
     .action(async (raw: Omit<ServeOptions, 'trustProxy'> & { trustProxy: string }) => {
@@ -49,6 +52,12 @@ export function registerServe(program: Command): void {
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);
     });
+}
+
+function positiveInteger(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number of at least 1, got "${value}"`);
+  return n;
 }
 
 function port(value: string): number {
