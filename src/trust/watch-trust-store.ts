@@ -31,7 +31,7 @@ export class TrustStoreWatcher {
     readonly dir: string,
     private readonly log: FastifyBaseLogger,
     private readonly intervalMs = 500,
-    private readonly fullCheckMs = 10_000,
+    private readonly fullCheckMs = 30_000,
   ) {}
 
   get current(): TrustStore {
