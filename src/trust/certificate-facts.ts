@@ -87,10 +87,13 @@ export class CertificateFacts {
     this.selfIssued = this.subjectKey === this.issuerKey;
     this.notBefore = derTime(der, notBefore);
     this.notAfter = derTime(der, notAfter);
-    for (const rdn of derExpect(der, subject, 0x30, 'the subject')) {
-      for (const attribute of derExpect(der, rdn, 0x31, 'a subject RDN')) {
-        const [type, value] = derExpect(der, attribute, 0x30, 'a subject attribute');
-        if (derOid(der, type!) === COMMON_NAME) this.commonNames.push(derString(der, value!));
+    for (const [name, element] of [['subject', subject], ['issuer', issuer]] as const) {
+      for (const rdn of derExpect(der, element, 0x30, `the ${name}`)) {
+        for (const attribute of derExpect(der, rdn, 0x31, `an RDN of the ${name}`)) {
+          const [type, value] = derExpect(der, attribute, 0x30, `an attribute of the ${name}`);
+          if (!value) throw new CertificateParseError(`not an X.509 certificate: an attribute of the ${name} has no value`);
+          if (derOid(der, type!) === COMMON_NAME && name === 'subject') this.commonNames.push(derString(der, value));
+        }
       }
     }
     const extensions = rest.find((e) => e.tag === 0xa3);

@@ -103,6 +103,16 @@ describe('certificate facts from one DER walk', () => {
     ['bytes after the certificate', () => Buffer.concat([leaf.der, Buffer.from([0])])],
     ['a truncated certificate', () => leaf.der.subarray(0, leaf.der.length - 10)],
     ['a SEQUENCE that is no certificate', () => Buffer.from('300602010102010a', 'hex')],
+    // Found by fuzzing the server: a flipped length inside the issuer name (read only for messages).
+    [
+      'a length running past its parent inside the issuer name',
+      () => {
+        const der = Buffer.from(leaf.der);
+        const at = der.indexOf(Buffer.concat([Buffer.from([0x0c, 12]), Buffer.from('Intermediate')]));
+        der[at + 1] = 0x7f;
+        return der;
+      },
+    ],
     ['an extension twice', () => altered(leaf, (c) => c.extensions!.push(c.extensions![0]!))],
     ['a validity time with fractions', () => altered(leaf, (c) => (c.notAfter = new pkijs.Time({ type: pkijs.TimeType.GeneralizedTime, value: new Date('2030-01-01T00:00:00.5Z') })))],
   ])('refuses %s as malformed', (_name, make) => {
