@@ -37,6 +37,10 @@ export class CertificateNotPinned extends refusal(403, 'certificate_not_pinned')
 export class RegistryUnavailable extends refusal(503, 'registry_unavailable') {
   readonly retryAfterSeconds = 5;
 }
+/** The server is stopping: the station should try again shortly (another instance may answer). */
+export class ShuttingDown extends refusal(503, 'shutting_down') {
+  readonly retryAfterSeconds = 5;
+}
 /** Too many calls from one gateway or one address: answered with Retry-After. */
 export class RateLimited extends refusal(429, 'rate_limited') {
   constructor(

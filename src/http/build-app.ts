@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
-import { InvalidRequest, RateLimited, Refusal, RegistryUnavailable, RequestTimedOut, RequestTooLarge, RouteNotFound, UnsupportedMediaType } from '../errors.ts';
+import { InvalidRequest, RateLimited, Refusal, RegistryUnavailable, RequestTimedOut, RequestTooLarge, RouteNotFound, ShuttingDown, UnsupportedMediaType } from '../errors.ts';
 import { updateInfoRoute, type UpdateInfoOptions } from './update-info-route.ts';
 
 export interface AppOptions extends UpdateInfoOptions {
@@ -11,6 +11,8 @@ export interface AppOptions extends UpdateInfoOptions {
   isReady: () => Promise<boolean>;
   /** Longest a request may take to arrive, headers and body (default 10 s). */
   requestTimeoutMs?: number;
+  /** While true (shutting down), every new request is answered 503 and its connection closed. */
+  isDraining?: () => boolean;
 }
 
 /** How often Node looks for requests over their time (its default, 30 s, would let one linger 40 s). */
@@ -57,13 +59,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const line = { eui: request.gatewayEui ?? undefined, reason: refusal.code, peer: request.ip };
     if (refusal.status >= 500) request.log.error(line, refusal.message);
     else request.log.warn(line, refusal.message);
-    if (refusal instanceof RegistryUnavailable || refusal instanceof RateLimited) reply.header('retry-after', String(refusal.retryAfterSeconds));
+    if (refusal instanceof RegistryUnavailable || refusal instanceof RateLimited || refusal instanceof ShuttingDown) reply.header('retry-after', String(refusal.retryAfterSeconds));
     return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
   });
   app.setNotFoundHandler((request, reply) => {
     const refusal = new RouteNotFound(`no route ${request.method} ${request.url.split('?')[0]}`);
     return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
   });
+
+  const isDraining = options.isDraining;
+  if (isDraining) {
+    app.addHook('onRequest', (_request, reply, done) => {
+      if (!isDraining()) return done();
+      reply.header('connection', 'close');
+      done(new ShuttingDown('the server is shutting down; retry in a few seconds'));
+    });
+  }
 
   // Node's requestTimeout covers the headers only once a request is handed over: a body that
   // dribbles in is cut off here, at the same limit, so it cannot hold a socket and a parser.

@@ -18,6 +18,13 @@ export interface RunningServer {
   url: string;
   watcher: TrustStoreWatcher;
   close(): Promise<void>;
+  /**
+   * Graceful stop: new requests get 503 shutting_down (Connection: close) until none has come for
+   * `quietMs` (at most `maxMs`), then the listener closes, requests in flight finish, and the
+   * registry closes. Closing the listener at once would reset connections the kernel had already
+   * accepted for it.
+   */
+  drainAndClose(quietMs?: number, maxMs?: number): Promise<void>;
 }
 
 /** Starts `cups serve`: trust store watcher, registry, and the HTTP(S) listener. */
@@ -41,6 +48,8 @@ export async function startServer(
   let watcher!: TrustStoreWatcher;
   const verificationCache = new VerificationCache();
   let keysChecked = false;
+  let draining = false;
+  let lastDrainedAt = 0;
   /** Proves the master key fits the registry once it can be reached; a wrong key is fatal. */
   const checkKeys = async () => {
     if (keysChecked) return;
@@ -52,6 +61,10 @@ export async function startServer(
     firmware: { catalog, dir: resolve(options.firmwareDir) },
     trustStore: () => watcher.current,
     verificationCache,
+    isDraining: () => {
+      if (draining) lastDrainedAt = Date.now();
+      return draining;
+    },
     isReady: async () => {
       await registry.ping();
       await checkKeys();
@@ -93,14 +106,22 @@ export async function startServer(
   await watcher.start();
   configure?.(app);
   const address = await app.listen({ port: options.port, host: options.host });
+  const close = async () => {
+    await app.close();
+    await watcher.stop();
+    await registry.close();
+  };
   return {
     app,
     url: address,
     watcher,
-    async close() {
-      await app.close();
-      await watcher.stop();
-      await registry.close();
+    close,
+    async drainAndClose(quietMs = 250, maxMs = 5000) {
+      draining = true;
+      const started = Date.now();
+      lastDrainedAt = started;
+      while (Date.now() - lastDrainedAt < quietMs && Date.now() - started < maxMs) await new Promise((resolve) => setTimeout(resolve, 25));
+      await close();
     },
   };
 }

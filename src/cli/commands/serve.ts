@@ -44,10 +44,10 @@ export function registerServe(program: Command): void {
         process.stdout.write(`\nDemo ready. Ask for the demo gateway's answer with:\n\n  ${demoCurl}\n\n`);
       }
       const shutdown = (signal: string) => {
-        server.app.log.info({ signal }, 'shutting down: finishing requests in flight');
+        server.app.log.info({ signal }, 'shutting down: refusing new requests, finishing those in flight');
         const force = setTimeout(() => process.exit(1), 10_000);
         force.unref();
-        server.close().then(() => process.exit(0), () => process.exit(1));
+        server.drainAndClose().then(() => process.exit(0), () => process.exit(1));
       };
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);
