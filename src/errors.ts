@@ -50,6 +50,10 @@ export class RateLimited extends refusal(429, 'rate_limited') {
     super(message);
   }
 }
+/** The registry's disk is full: nothing was written (each write is one transaction). */
+export class StorageFull extends refusal(507, 'storage_full') {}
+/** The registry's file or database is read-only: nothing was written. */
+export class StorageReadOnly extends refusal(503, 'storage_read_only') {}
 /** Stored secrets cannot be opened with the configured master keys: never send anything else instead. */
 export class SecretKeyMismatch extends refusal(500, 'secret_key_mismatch') {}
 export class RouteNotFound extends refusal(404, 'not_found') {}

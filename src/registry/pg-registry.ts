@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type pg from 'pg';
-import { GatewayExists, GatewayNotFound, RegistryUnavailable } from '../errors.ts';
+import { GatewayExists, GatewayNotFound, RegistryUnavailable, StorageFull, StorageReadOnly } from '../errors.ts';
 import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway, SqlExecutor } from './gateway.ts';
 import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
 
@@ -86,6 +86,8 @@ export class PgRegistry implements GatewayStore {
     } catch (error) {
       if (error instanceof GatewayExists || error instanceof GatewayNotFound || error instanceof RegistryUnavailable) throw error;
       const code = (error as { code?: string }).code;
+      if (code === '53100') throw new StorageFull(`the PostgreSQL server's disk is full (${(error as Error).message}); nothing was written: free space there and try again`);
+      if (code === '25006') throw new StorageReadOnly(`the PostgreSQL server is read-only (${(error as Error).message}); nothing was written: point --db at the primary`);
       // SQLSTATE classes 08 (connection), 53 (resources), 57 (shutdown) and socket errors: try later.
       if (!code || /^(08|53|57)/.test(code) || /^E[A-Z]+$/.test(code)) {
         throw new RegistryUnavailable(`the PostgreSQL registry cannot be reached: ${(error as Error).message}`);

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { GatewayExists, GatewayNotFound, RegistryUnavailable } from '../errors.ts';
+import { GatewayExists, GatewayNotFound, RegistryUnavailable, StorageFull, StorageReadOnly } from '../errors.ts';
 import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway, SqlExecutor } from './gateway.ts';
 import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
 
@@ -12,10 +12,23 @@ const MAX_CACHED_READS = 200_000;
 /** SQLite failures that mean "the file cannot be used now", not a bug: answered as 503. */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|NOTADB|CORRUPT|READONLY|FULL|PERM)/;
 
-function unavailable(error: unknown, context: string): Error {
+function unavailable(error: unknown, context: string, file: string): Error {
   const code = (error as { code?: string }).code ?? '';
-  if (UNAVAILABLE.test(code) || !code) return new RegistryUnavailable(`${context}: ${(error as Error).message}`);
+  const message = (error as Error).message;
+  // Said apart from "unavailable": each needs its own fix, and nothing was written (one transaction each).
+  if (code.startsWith('SQLITE_FULL')) return new StorageFull(`${context}: the disk holding ${file} is full (${message}); nothing was written: free space there and try again`);
+  if (code.startsWith('SQLITE_READONLY')) return new StorageReadOnly(`${context}: ${file} or its folder is read-only (${message}); nothing was written: make both writable and try again`);
+  if (UNAVAILABLE.test(code) || !code) return new RegistryUnavailable(`${context}: ${message}`);
   return error as Error;
+}
+
+function folderProblem(folder: string): 'read-only' | 'full' | undefined {
+  try {
+    accessSync(folder, constants.W_OK);
+    return statfsSync(folder).bavail === 0 ? 'full' : undefined;
+  } catch {
+    return 'read-only';
+  }
 }
 
 /** Applies the schema migrations not yet applied, each in its own transaction. */
@@ -114,7 +127,16 @@ export class SqliteRegistry implements GatewayStore {
       return this.connection;
     } catch (error) {
       db?.close();
-      throw unavailable(error, `cannot open the SQLite registry ${this.file}`);
+      // SQLite says only "unable to open" or "disk I/O error": its WAL and shared-memory files
+      // need a writable folder with room, so look at the folder to say which.
+      const problem = this.file === ':memory:' ? undefined : folderProblem(dirname(this.file));
+      if (problem === 'read-only') {
+        throw new StorageReadOnly(`cannot open the SQLite registry ${this.file}: its folder is not writable (SQLite keeps its WAL files there); make it writable and try again`);
+      }
+      if (problem === 'full') {
+        throw new StorageFull(`cannot open the SQLite registry ${this.file}: the disk holding it is full (SQLite needs room for its WAL files); free space there and try again`);
+      }
+      throw unavailable(error, `cannot open the SQLite registry ${this.file}`, this.file);
     }
   }
 
@@ -128,7 +150,7 @@ export class SqliteRegistry implements GatewayStore {
       const code = (error as { code?: string }).code ?? '';
       // A busy or locked file clears by itself; anything else may need a fresh connection.
       if (UNAVAILABLE.test(code) && !/^SQLITE_(BUSY|LOCKED)/.test(code)) this.disconnect();
-      throw unavailable(error, 'the SQLite registry cannot be used');
+      throw unavailable(error, 'the SQLite registry cannot be used', this.file);
     }
   }
 
