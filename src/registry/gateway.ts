@@ -68,6 +68,8 @@ export interface SqlExecutor {
 export interface GatewayStore extends GatewayRegistry {
   /** The same database for other tables (the firmware catalog). */
   readonly sql: SqlExecutor;
+  /** A long-running server's choice: serve reads from memory, kept fresh by the database's change notifications. */
+  keepReadsFresh?(): Promise<void>;
   getSetting(name: string): Promise<Buffer | undefined>;
   setSetting(name: string, value: Buffer): Promise<void>;
   /**

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { GatewayExists, GatewayNotFound, RegistryUnavailable, StorageFull, StorageReadOnly } from '../errors.ts';
 import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway, SqlExecutor } from './gateway.ts';
+import { CHANGE_CHANNEL, PgChangeFeed } from './pg-change-feed.ts';
 import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
 
 /** Any key shared by the instances that migrate one database: they take turns. */
@@ -25,25 +26,81 @@ function insertValues(gateway: NewGateway, now: string): unknown[] {
   ];
 }
 
-/**
- * The registry for several stateless instances on one PostgreSQL. Every request reads the database,
- * so a change made anywhere is served everywhere at once. When the database cannot be reached,
- * calls fail fast with RegistryUnavailable and the pool reconnects by itself when it returns;
- * migrations run on first use and are retried until they succeed.
- */
 /** node-postgres, loaded when a PostgreSQL registry is opened: a SQLite server never pays for it. */
 function loadPg(): typeof pg {
   return createRequire(import.meta.url)('pg') as typeof pg;
 }
 
+/** How long a read may be served from memory at most: changes made by hand in SQL, without NOTIFY, are seen by then. */
+const READ_TTL_MS = 30_000;
+const MAX_CACHED_READS = 200_000;
+
+/**
+ * The registry for several stateless instances on one PostgreSQL. A server keeps reads in memory
+ * (`keepReadsFresh`): every write, from any instance or CLI, notifies CHANGE_CHANNEL in its
+ * transaction, and every server drops what it holds when told, so a change made anywhere is served
+ * everywhere within milliseconds. While the LISTEN connection is down, every read goes to the
+ * database. When the database cannot be reached, calls fail fast with RegistryUnavailable and the
+ * pool reconnects by itself when it returns; migrations run on first use and are retried until
+ * they succeed.
+ */
 export class PgRegistry implements GatewayStore {
   private readonly pool: pg.Pool;
   private migrated: Promise<void> | undefined;
+  private feed: PgChangeFeed | undefined;
+  private readonly reads = new Map<string, { value: unknown; at: number }>();
+  /** Bumped on every change: a read that started before one is not kept. */
+  private generation = 0;
 
-  constructor(url: string, onError: (error: Error) => void = () => {}) {
+  constructor(
+    private readonly url: string,
+    private readonly onError: (error: Error) => void = () => {},
+  ) {
     this.pool = new (loadPg().Pool)({ connectionString: url, max: 10, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000, query_timeout: 5000 });
     // An idle client losing its connection (database restarted) must not crash the process.
     this.pool.on('error', onError);
+  }
+
+  /** Serves reads from memory from now on, kept fresh by LISTEN (a long-running server's choice; the CLI reads afresh). */
+  async keepReadsFresh(): Promise<void> {
+    this.feed ??= new PgChangeFeed(
+      () => new (loadPg().Client)({ connectionString: this.url, connectionTimeoutMillis: 2000 }),
+      () => this.forgetReads(),
+      this.onError,
+    );
+    await this.feed.start();
+  }
+
+  private forgetReads(): void {
+    this.generation++;
+    this.reads.clear();
+  }
+
+  private async cachedRead<T>(key: string, load: () => Promise<T>): Promise<T> {
+    if (!this.feed?.live) return load();
+    const now = Date.now();
+    const known = this.reads.get(key);
+    if (known && now - known.at < READ_TTL_MS) return known.value as T;
+    const generation = this.generation;
+    const value = await load();
+    if (this.feed.live && generation === this.generation) {
+      if (this.reads.size >= MAX_CACHED_READS) this.reads.clear();
+      this.reads.set(key, { value, at: now });
+    }
+    return value;
+  }
+
+  /** Runs a write and its notification in one transaction; this instance forgets its reads at once. */
+  private async write<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    try {
+      return await this.transaction(async (client) => {
+        const result = await work(client);
+        await client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, '']);
+        return result;
+      });
+    } finally {
+      this.forgetReads();
+    }
   }
 
   private ready(): Promise<void> {
@@ -119,8 +176,10 @@ export class PgRegistry implements GatewayStore {
   }
 
   async get(eui: string): Promise<Gateway | undefined> {
-    const { rows } = await this.query<GatewayRow>('SELECT * FROM gateways WHERE eui = $1', [eui]);
-    return rows[0] && toGateway(rows[0]);
+    return this.cachedRead(`gateway\n${eui}`, async () => {
+      const { rows } = await this.query<GatewayRow>('SELECT * FROM gateways WHERE eui = $1', [eui]);
+      return rows[0] && toGateway(rows[0]);
+    });
   }
 
   async list(filter: { tenant?: string } = {}): Promise<Gateway[]> {
@@ -137,7 +196,7 @@ export class PgRegistry implements GatewayStore {
   }
 
   async add(gateway: NewGateway): Promise<Gateway> {
-    await this.run(() => this.pool.query(INSERT, insertValues(gateway, new Date().toISOString()))).catch((error: unknown) => {
+    await this.write((client) => client.query(INSERT, insertValues(gateway, new Date().toISOString()))).catch((error: unknown) => {
       throw PgRegistry.taken(error, gateway);
     });
     return (await this.get(gateway.eui))!;
@@ -145,7 +204,7 @@ export class PgRegistry implements GatewayStore {
 
   async addMany(gateways: NewGateway[], onProgress?: (written: number) => void): Promise<void> {
     const now = new Date().toISOString();
-    await this.transaction(async (client) => {
+    await this.write(async (client) => {
       for (const [index, gateway] of gateways.entries()) {
         // A savepoint-free insert: the first failure aborts the whole transaction, as wanted.
         await client.query(INSERT, insertValues(gateway, now)).catch((error: unknown) => {
@@ -161,13 +220,13 @@ export class PgRegistry implements GatewayStore {
     const fields = (Object.keys(changes) as (keyof GatewayChanges)[]).filter((key) => changes[key] !== undefined);
     const values = fields.map((key) => columnValue(key, changes[key]));
     const assignments = [...fields.map((key, i) => `${CHANGE_COLUMNS[key]} = $${i + 1}`), `updated_at = $${fields.length + 1}`].join(', ');
-    const result = await this.query(`UPDATE gateways SET ${assignments} WHERE eui = $${fields.length + 2}`, [...values, new Date().toISOString(), eui]);
+    const result = await this.write((client) => client.query(`UPDATE gateways SET ${assignments} WHERE eui = $${fields.length + 2}`, [...values, new Date().toISOString(), eui]));
     if (result.rowCount === 0) throw new GatewayNotFound(`gateway ${eui} is not registered`);
     return (await this.get(eui))!;
   }
 
   async remove(eui: string): Promise<boolean> {
-    return ((await this.query('DELETE FROM gateways WHERE eui = $1', [eui])).rowCount ?? 0) > 0;
+    return ((await this.write((client) => client.query('DELETE FROM gateways WHERE eui = $1', [eui]))).rowCount ?? 0) > 0;
   }
 
   async recordContact(eui: string, contact: LastContact): Promise<void> {
@@ -175,6 +234,8 @@ export class PgRegistry implements GatewayStore {
       'UPDATE gateways SET last_contact_at = $1, last_station = $2, last_model = $3, last_package = $4, last_peer = $5 WHERE eui = $6',
       [contact.at, contact.station, contact.model, contact.package, contact.peer, eui],
     );
+    // Neither notified nor forgotten here: no answer depends on a contact, and a fleet's contacts
+    // would flush every instance's reads. A kept record shows an older contact until it changes.
   }
 
   async ping(): Promise<void> {
@@ -186,11 +247,11 @@ export class PgRegistry implements GatewayStore {
   }
 
   async setSetting(name: string, value: Buffer): Promise<void> {
-    await this.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]);
+    await this.write((client) => client.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]));
   }
 
   async rewriteCredentials(rewrite: (eui: string, field: CredentialsField, stored: Buffer) => Buffer | undefined): Promise<number> {
-    return this.transaction(async (client) => {
+    return this.write(async (client) => {
       let changed = 0;
       const { rows } = await client.query<GatewayRow>('SELECT * FROM gateways ORDER BY eui FOR UPDATE');
       for (const row of rows) {
@@ -216,13 +277,23 @@ export class PgRegistry implements GatewayStore {
       all: async <T>(sql: string, params: unknown[] = []) => (await query(numbered(sql), params)).rows as T[],
       run: async (sql: string, params: unknown[] = []) => (await query(numbered(sql), params)).rowCount ?? 0,
       transaction: <T>(work: (tx: SqlExecutor) => Promise<T>) =>
-        this.transaction((client) => work(this.executor((text, values) => client.query(text, values)))),
+        this.write((client) => work(this.executor((text, values) => client.query(text, values)))),
     };
   }
 
-  readonly sql: SqlExecutor = this.executor((text, values) => this.run(() => this.pool.query(text, values)));
+  /** The firmware catalog's SQL: reads kept like gateways, writes notified. */
+  readonly sql: SqlExecutor = (() => {
+    const direct = this.executor((text, values) => this.run(() => this.pool.query(text, values)));
+    const inTransaction = this.executor((text, values) => this.write((client) => client.query(text, values)));
+    return {
+      all: <T>(sql: string, params: unknown[] = []) => this.cachedRead(`sql\n${sql}\n${JSON.stringify(params)}`, () => direct.all<T>(sql, params)),
+      run: inTransaction.run,
+      transaction: direct.transaction,
+    };
+  })();
 
   async close(): Promise<void> {
+    await this.feed?.stop();
     await this.pool.end();
   }
 }

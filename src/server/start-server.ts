@@ -39,6 +39,7 @@ export async function startServer(
   let app: FastifyInstance | undefined;
   const registry = openRegistry(options.db, keyring, (error) => app?.log.warn({ err: error }, 'registry connection lost'));
   const catalog = new FirmwareCatalog(registry.store.sql);
+  await registry.store.keepReadsFresh?.();
   const tls = options.tlsCert && options.tlsKey
     ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) }
     : undefined;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { closeSync, copyFileSync, openSync, readSync, writeSync } from 'node:fs';
 import { decodeUpdateInfoResponse } from '../../../protocol/index.ts';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
@@ -49,6 +50,25 @@ describe('two instances on one PostgreSQL', () => {
     await both((answers) => answers.every((a) => a.status === 200 && decodeUpdateInfoResponse(a.body).tcUri === 'ws://second:8887'));
     expect((await cli('remove', '--eui', EUI.unregistered)).status).toBe(0);
     await both((answers) => answers.every((a) => a.status === 404));
+  });
+
+  it('reads come from memory: a change made by hand in SQL is served only once NOTIFY cups_registry says so', async () => {
+    const tcUri = async (server: TestServer) => decodeUpdateInfoResponse((await asGateway(server)).body).tcUri;
+    const original = await tcUri(one);
+    expect(await tcUri(two)).toBe(original);
+    const client = new pg.Client({ connectionString: one.db });
+    await client.connect();
+    try {
+      await client.query('UPDATE gateways SET lns_uri = $1 WHERE eui = $2', ['ws://by-hand:8887', EUI.a]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect([await tcUri(one), await tcUri(two)]).toEqual([original, original]);
+      await client.query('NOTIFY cups_registry');
+      await within(1000, async () => (await tcUri(one)) === 'ws://by-hand:8887' && (await tcUri(two)) === 'ws://by-hand:8887');
+      await client.query('UPDATE gateways SET lns_uri = $1 WHERE eui = $2', [original, EUI.a]);
+      await client.query('NOTIFY cups_registry');
+    } finally {
+      await client.end();
+    }
   });
 
   it('pins: only the pinned certificates are accepted, after the chain checks', async () => {
