@@ -51,8 +51,10 @@ async function listening(port: number, output: () => string): Promise<void> {
 
 interface Proxy {
   file: string;
-  /** Starts the proxy with the shipped file; the values fill its ${CUPS_*} placeholders. */
-  start(config: string, dir: string, values: Record<string, string>): ChildProcess;
+  /** nginx reads no environment: its ${CUPS_*} are filled in as envsubst would; HAProxy and Caddy read them themselves. */
+  renderedByTest: boolean;
+  /** How the proxy runs in the foreground with the shipped file. */
+  command(config: string, dir: string): { bin: string; args: string[]; env?: Record<string, string> };
   /** The proxy forwards the client's intermediates too. */
   forwardsChain: boolean;
   /** The header a client might forge. */
@@ -64,36 +66,41 @@ interface Proxy {
 const PROXIES: Record<string, Proxy> = {
   'nginx 1.22': {
     file: 'nginx.conf',
+    renderedByTest: true,
+    command: (config, dir) => ({ bin: 'nginx', args: ['-p', dir, '-c', config, '-e', join(dir, 'error.log'), '-g', `daemon off; master_process off; pid ${join(dir, 'nginx.pid')};`] }),
     header: 'X-SSL-Client-Cert',
     forwardsChain: false,
     refusesExpired: true,
-    start(config, dir, values) {
-      writeFileSync(join(dir, 'nginx.conf'), render(config, values));
-      return spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log'), '-g', `daemon off; master_process off; pid ${join(dir, 'nginx.pid')};`]);
-    },
   },
   'HAProxy 2.6': {
     file: 'haproxy.cfg',
+    renderedByTest: false,
+    command: (config) => ({ bin: 'haproxy', args: ['-db', '-f', config] }),
     header: 'X-SSL-Client-Cert',
     forwardsChain: true,
     refusesExpired: false,
-    start(config, dir, values) {
-      writeFileSync(join(dir, 'haproxy.cfg'), config);
-      return spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { env: { ...process.env, ...values } });
-    },
   },
   'Caddy 2.6': {
     file: 'Caddyfile',
+    renderedByTest: false,
+    command: (config, dir) => ({
+      bin: 'caddy',
+      args: ['run', '--config', config, '--adapter', 'caddyfile'],
+      env: { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') },
+    }),
     header: 'X-Client-Cert-Der',
     forwardsChain: false,
     refusesExpired: false,
-    start(config, dir, values) {
-      writeFileSync(join(dir, 'Caddyfile'), config);
-      const home = { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') };
-      return spawn('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { env: { ...process.env, ...home, ...values } });
-    },
   },
 };
+
+/** Starts the proxy with the shipped file; the values fill its ${CUPS_*} placeholders. */
+function startProxy(proxy: Proxy, config: string, dir: string, values: Record<string, string>): ChildProcess {
+  const file = join(dir, proxy.file);
+  writeFileSync(file, proxy.renderedByTest ? render(config, values) : config);
+  const { bin, args, env } = proxy.command(file, dir);
+  return spawn(bin, args, { env: { ...process.env, ...values, ...env } });
+}
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -121,7 +128,7 @@ describe.each(Object.entries(PROXIES))('cups serve behind %s, configured by the 
     const dir = mkdtempSync(join(tmpdir(), 'cups-proxy-'));
     writeFileSync(join(dir, 'server.pem'), pki.server.pem + pki.server.keyPem);
     writeFileSync(join(dir, 'client-cas.pem'), [pki.rootA, pki.rootB, pki.common, pki.stranger].map((c) => c.pem).join(''));
-    proxyProcess = proxy.start(config, dir, {
+    proxyProcess = startProxy(proxy, config, dir, {
       CUPS_LISTEN: String(port),
       CUPS_LISTEN_HOST: '127.0.0.1',
       CUPS_TLS_CERT: folder.certFile,
