@@ -79,7 +79,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Node's requestTimeout covers the headers only once a request is handed over: a body that
   // dribbles in is cut off here, at the same limit, so it cannot hold a socket and a parser.
   const bodyTimeoutMs = options.requestTimeoutMs ?? 10_000;
-  app.addHook('preParsing', (_request, reply, payload, done) => {
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    // Most bodies arrive with their headers: nothing to wait for, no timer.
+    if (request.raw.complete) return done(null, payload);
     const timer = setTimeout(() => {
       reply.header('connection', 'close');
       // An error event, not destroy(): destroying the request would drop the socket before the 408.
