@@ -27,24 +27,41 @@ export interface TrustStoreProblem {
   reason: string;
 }
 
-/** An immutable snapshot of the tenants folder, indexed by subject name. */
+/**
+ * An immutable snapshot of the tenants folder, indexed by subject name and by name plus key
+ * identifier: a thousand tenants whose CAs share one name still cost one lookup.
+ */
 export class TrustStore {
   private readonly bySubject = new Map<string, StoredCertificate[]>();
+  private readonly bySubjectAndKeyId = new Map<string, StoredCertificate[]>();
+  /** Certificates without a subject key identifier, by subject: any certificate of that issuer name may be theirs. */
+  private readonly withoutKeyId = new Map<string, StoredCertificate[]>();
 
   constructor(
     readonly certificates: StoredCertificate[],
     readonly problems: TrustStoreProblem[] = [],
   ) {
+    const add = (index: Map<string, StoredCertificate[]>, key: string, cert: StoredCertificate) => {
+      const list = index.get(key);
+      if (list) list.push(cert);
+      else index.set(key, [cert]);
+    };
     for (const cert of certificates) {
-      const list = this.bySubject.get(cert.subjectKey) ?? [];
-      list.push(cert);
-      this.bySubject.set(cert.subjectKey, list);
+      add(this.bySubject, cert.subjectKey, cert);
+      if (cert.subjectKeyId) add(this.bySubjectAndKeyId, `${cert.subjectKey}\n${cert.subjectKeyId}`, cert);
+      else add(this.withoutKeyId, cert.subjectKey, cert);
     }
   }
 
-  /** Store certificates whose subject is the given name (candidates to have issued a certificate). */
-  withSubject(subjectKey: string): readonly StoredCertificate[] {
-    return this.bySubject.get(subjectKey) ?? [];
+  /**
+   * Store certificates that may have issued `cert`: those with its issuer name and, when it names
+   * an authority key identifier, that subject key identifier (or none at all).
+   */
+  issuersOf(cert: Pick<CertificateFacts, 'issuerKey' | 'authorityKeyId'>): readonly StoredCertificate[] {
+    if (!cert.authorityKeyId) return this.bySubject.get(cert.issuerKey) ?? [];
+    const keyed = this.bySubjectAndKeyId.get(`${cert.issuerKey}\n${cert.authorityKeyId}`) ?? [];
+    const unkeyed = this.withoutKeyId.get(cert.issuerKey);
+    return unkeyed ? [...keyed, ...unkeyed] : keyed;
   }
 
   /** PEM of every certificate, for the TLS server's CA list. */

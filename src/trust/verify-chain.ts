@@ -98,7 +98,7 @@ function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store:
   const found: Candidate[][] = [];
   const issuersOf = (cert: CertificateFacts): Candidate[] => {
     const candidates = new Map<string, Candidate>();
-    for (const stored of store.withSubject(cert.issuerKey)) candidates.set(stored.fingerprint, { facts: stored, stored, presented: false });
+    for (const stored of store.issuersOf(cert)) candidates.set(stored.fingerprint, { facts: stored, stored, presented: false });
     for (const facts of presented) {
       if (facts.subjectKey !== cert.issuerKey) continue;
       const stored = candidates.get(facts.fingerprint)?.stored;

@@ -57,7 +57,7 @@ async function createExtraCertificates(pki: TestPki) {
     forged: [await gateway(EUI.a, forgedInt)],
     tampered: `-----BEGIN CERTIFICATE-----\n${tampered.toString('base64')}\n-----END CERTIFICATE-----\n`,
     noCn: await gateway([[OID.organization, 'Vendor']], intA),
-    huge: await gateway(EUI.a, intA, { dnsNames: Array.from({ length: 1100 }, (_, i) => `gateway-${String(i).padStart(5, '0')}.fleet.example.com`) }),
+    huge: await gateway(EUI.a, intA, { dnsNames: Array.from({ length: 2000 }, (_, i) => `gateway-${String(i).padStart(5, '0')}.fleet.example.com`) }),
     aForB: await gateway(EUI.b, intA),
     cn: Object.fromEntries(
       await Promise.all(
@@ -201,6 +201,7 @@ add('TLS', 'a valid certificate in the handshake (control)', 200, '-', () => out
 add('TLS', 'no certificate in the handshake', 401, 'no_client_certificate', () => outcome(post(native.port, { tls: { ca: pki.serverCa.pem }, body: routerBody(EUI.a) })));
 add('TLS', 'an unknown CA in the handshake', 403, 'certificate_untrusted', () => outcome(post(native.port, { tls: { ca: pki.serverCa.pem, cert: pki.leaves.stranger.pem, key: pki.leaves.stranger.keyPem }, body: routerBody(EUI.a) })));
 add('TLS', 'TLS 1.3 resumption of a session without a certificate', 401, 'no_client_certificate', resumedWithoutCertificate);
+add('TLS', 'a 64 KiB certificate in the handshake (large, but valid)', 200, '-', () => outcome(post(native.port, { tls: { ca: pki.serverCa.pem, cert: extra.huge.pem, key: extra.huge.keyPem }, body: routerBody(EUI.a) })));
 add('TLS', 'a certificate header over native TLS (no proxy is trusted to send it)', 401, 'no_client_certificate', () => outcome(post(native.port, { tls: { ca: pki.serverCa.pem }, headers: asHeader([leafA()]), body: routerBody(EUI.a) })));
 // Bodies, with a valid certificate.
 bodyCase('malformed JSON', '{"router":');

@@ -94,6 +94,18 @@ describe('verifyClientChain', () => {
     expect(verifyClientChain(leaf.der, [int.der], storeOf([[root, 'a', 'b']])).scope).toEqual(new Set(['a', 'b']));
   });
 
+  it('finds the issuer among 200 tenant CAs of one name by its key identifier, with no scan', async () => {
+    const cas = await Promise.all(Array.from({ length: 200 }, () => createCertificate({ subject: 'Gateway CA', ca: true })));
+    const store = storeOf(cas.map((ca, i) => [ca, `tenant-${i}`]));
+    const leaf = await leafOf(cas[137]!);
+    const facts = parseCertificate(leaf.der);
+    expect(store.issuersOf(facts).map((c) => c.fingerprint)).toEqual([parseCertificate(cas[137]!.der).fingerprint]);
+    expect(verifyClientChain(leaf.der, [], store).scope).toEqual(new Set(['tenant-137']));
+    // A certificate naming no authority key identifier matches every CA of its issuer name.
+    const unkeyed = { ...facts, authorityKeyId: undefined };
+    expect(store.issuersOf(unkeyed)).toHaveLength(200);
+  });
+
   it('refuses garbage as malformed', () => {
     expect(codeOf(() => verifyClientChain(Buffer.from('garbage'), [], storeOf([[root, 'a']])))).toBe('client_certificate_malformed');
   });
