@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createDeployment, type Deployment } from './deployment.ts';
-import { fastest, forwardedHeaders, load, start, type Load } from './http.ts';
+import { fastest, forwardedHeaders, load, NOISY_ROUNDS, start, type Load } from './http.ts';
 
 const ROTATION = 10_000;
 const IDLE_SECONDS = 12;
@@ -65,7 +65,7 @@ export async function benchScale(log: (line: string) => void): Promise<ScaleResu
     for (const { port, headers, deployment } of servers) {
       await load(port, '/update-info', (i) => headers[i]!, (i) => deployment.bodies[i]!, ROTATION, ROTATION);
     }
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < NOISY_ROUNDS; round++) {
       for (const [s, { port, headers, deployment }] of servers.entries()) {
         runs[s]!.one.push(await load(port, '/update-info', () => headers[0]!, () => deployment.bodies[0]!));
         runs[s]!.many.push(await load(port, '/update-info', (i) => headers[i]!, (i) => deployment.bodies[i]!, ROTATION));
