@@ -105,9 +105,9 @@ export async function benchHttp(): Promise<Figure[]> {
     children.push(proxied.child);
     // Warm-up: every gateway once, as after an outage; then the steady state is measured.
     await load(proxied.port, '/update-info', (i) => headers[i]!, (i) => bodies[i]!, FLEET, FLEET);
-    // Baseline and subject alternate, twice each, so that noise on two shared cores hits both alike.
+    // Baseline and subjects alternate, round after round, so that noise on two shared cores hits all alike.
     const rounds = { baseline: [] as Load[], one: [] as Load[], many: [] as Load[] };
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < NOISY_ROUNDS; round++) {
       rounds.baseline.push(await load(proxied.port, '/baseline', (i) => headers[i]!, (i) => bodies[i]!));
       rounds.one.push(await load(proxied.port, '/update-info', () => headers[0]!, () => bodies[0]!));
       rounds.many.push(await load(proxied.port, '/update-info', (i) => headers[i]!, (i) => bodies[i]!, FLEET));

@@ -32,9 +32,12 @@ import type { TrustStore } from '../trust/trust-store.ts';
 import type { VerificationCache } from '../trust/verification-cache.ts';
 import { ContactThrottle } from '../registry/contact-recorder.ts';
 import { RateLimiter, type RateLimit } from './rate-limiter.ts';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { certificateEui, parseClientCertificate, scopeAllows, verifyClientChain, type VerifiedChain } from '../trust/verify-chain.ts';
 import { decideAnswer } from './decide-answer.ts';
+
+/** The answer of a fleet's steady state, encoded once. */
+const NOTHING_CHANGES = encodeUpdateInfoResponse({});
 
 /** Levels at which the steady-state "nothing changes" answers are logged. */
 const VERBOSE_LEVELS = new Set(['debug', 'trace']);
@@ -69,9 +72,9 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
   app.decorateRequest('verifiedChain', null);
   app.decorateRequest('gatewayEui', null);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BYTES }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_REQUEST_BYTES }, (_request, body, done) => {
     try {
-      done(null, parseUpdateInfoRequest(body as Buffer));
+      done(null, parseUpdateInfoRequest(body as string));
     } catch (error) {
       done(error instanceof CupsProtocolError ? new InvalidRequest(error.message) : (error as Error), undefined);
     }
@@ -87,13 +90,19 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     if (wait > 0) throw new RateLimited(`${kind} ${key} called more than ${limiter!.limit.perMinute} times a minute (bursts of ${limiter!.limit.burst}); retry after ${wait} s`, wait);
   };
 
-  const authenticate = async (request: FastifyRequest): Promise<void> => {
-    if (perPeer) limit(perPeer, request.ip, 'the address');
-    await verify(request);
-    if (perEui && request.gatewayEui) limit(perEui, request.gatewayEui, 'gateway');
+  // Synchronous, with a callback: every check here is CPU work, and a promise per request costs.
+  const authenticate = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    try {
+      if (perPeer) limit(perPeer, request.ip, 'the address');
+      verify(request);
+      if (perEui && request.gatewayEui) limit(perEui, request.gatewayEui, 'gateway');
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
   };
 
-  const verify = async (request: FastifyRequest): Promise<void> => {
+  const verify = (request: FastifyRequest): void => {
     const cache = options.verificationCache;
     // A gateway calling again with the same forwarded header: no PEM parsing, no chain walk.
     const headerKey = forwardedCacheKey(request);
@@ -105,7 +114,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     }
     if (!presented) throw new NoClientCertificate('no client certificate was presented');
     const tlsKey = !headerKey && presented.source === 'tls'
-      ? `tls:${createHash('sha256').update(presented.leaf).update(Buffer.concat(presented.chain)).digest('base64')}`
+      ? `tls:${hash('sha256', Buffer.concat([presented.leaf, ...presented.chain]), 'base64')}`
       : undefined;
     const cachedByTls = tlsKey ? cache?.get(tlsKey) : undefined;
     if (cachedByTls) return acceptChain(request, cachedByTls);
@@ -126,7 +135,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     if (value === undefined || !forwarded.isTrustedProxy(request.raw.socket.remoteAddress)) return undefined;
     const chain = forwarded.chainHeader ? singleHeader(request.raw, forwarded.chainHeader) : undefined;
     // A digest, not the header itself: a PEM header is over 1 KB, and the cache holds many.
-    return `header:${createHash('sha256').update(value).update('\n').update(chain ?? '').digest('base64')}`;
+    return `header:${hash('sha256', chain === undefined ? value : `${value}\n${chain}`, 'base64')}`;
   }
 
   app.post('/update-info', { onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {
@@ -134,7 +143,8 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     if (!body) throw new InvalidRequest('the body must be a JSON update-info request with Content-Type: application/json');
     const chain = request.verifiedChain!;
     const names = chain.leaf.commonNames;
-    const eui = certificateEui(chain.leaf);
+    // Set from the same leaf by authentication.
+    const eui = request.gatewayEui;
     if (!eui) {
       throw new CnNotEui(
         names.length === 1
@@ -163,7 +173,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     }
     reply.code(200).type('application/octet-stream');
     if (!update) {
-      const bytes = encodeUpdateInfoResponse(answer);
+      const bytes = Object.keys(answer).length === 0 ? NOTHING_CHANGES : encodeUpdateInfoResponse(answer);
       // An answer that changes something is worth a line; "nothing changes" is the steady state of a fleet.
       const level = bytes.length > 14 ? 'info' : 'debug';
       if (level === 'info' || VERBOSE_LEVELS.has(request.log.level)) {

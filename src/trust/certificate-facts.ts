@@ -1,4 +1,4 @@
-import { createHash, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { hash, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { derBytes, derChildren, derElement, derExpect, derOid, derRaw, derString, derTime } from './lib/der-reader.ts';
 import { publicKeyFromSpki } from './lib/public-key.ts';
 
@@ -208,7 +208,7 @@ function nameText(nameDer: string): string {
 }
 
 function sha256Hex(der: Uint8Array): string {
-  return createHash('sha256').update(der).digest('hex');
+  return hash('sha256', der, 'hex');
 }
 
 const CACHE_LIMIT = 20_000;
