@@ -5,6 +5,8 @@
 export abstract class Refusal extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
+  /** When set, the answer carries Retry-After: the client should come back, not give up. */
+  readonly retryAfterSeconds?: number;
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -35,17 +37,17 @@ export class TenantMismatch extends refusal(403, 'tenant_mismatch') {}
 export class CertificateNotPinned extends refusal(403, 'certificate_not_pinned') {}
 /** The registry cannot be reached or read: the station should try again later. */
 export class RegistryUnavailable extends refusal(503, 'registry_unavailable') {
-  readonly retryAfterSeconds = 5;
+  override readonly retryAfterSeconds = 5;
 }
 /** The server is stopping: the station should try again shortly (another instance may answer). */
 export class ShuttingDown extends refusal(503, 'shutting_down') {
-  readonly retryAfterSeconds = 5;
+  override readonly retryAfterSeconds = 5;
 }
 /** Too many calls from one gateway or one address: answered with Retry-After. */
 export class RateLimited extends refusal(429, 'rate_limited') {
   constructor(
     message: string,
-    readonly retryAfterSeconds: number,
+    override readonly retryAfterSeconds: number,
   ) {
     super(message);
   }

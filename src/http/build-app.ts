@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
-import { InvalidRequest, RateLimited, Refusal, RegistryUnavailable, RequestTimedOut, RequestTooLarge, RouteNotFound, ShuttingDown, UnsupportedMediaType } from '../errors.ts';
+import { InvalidRequest, Refusal, RequestTimedOut, RequestTooLarge, RouteNotFound, ShuttingDown, UnsupportedMediaType } from '../errors.ts';
 import { updateInfoRoute, type UpdateInfoOptions } from './update-info-route.ts';
 
 export interface AppOptions extends UpdateInfoOptions {
@@ -59,7 +59,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const line = { eui: request.gatewayEui ?? undefined, reason: refusal.code, peer: request.ip };
     if (refusal.status >= 500) request.log.error(line, refusal.message);
     else request.log.warn(line, refusal.message);
-    if (refusal instanceof RegistryUnavailable || refusal instanceof RateLimited || refusal instanceof ShuttingDown) reply.header('retry-after', String(refusal.retryAfterSeconds));
+    if (refusal.retryAfterSeconds !== undefined) reply.header('retry-after', String(refusal.retryAfterSeconds));
     return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
   });
   app.setNotFoundHandler((request, reply) => {
