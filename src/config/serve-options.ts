@@ -43,6 +43,7 @@ export const SERVE_DEFAULTS = {
   rateLimitEui: '12:6',
   // Many gateways may share one NAT address, and all call after an outage.
   rateLimitPeer: '1200:300',
+  requestTimeoutMs: 10_000,
   logLevel: 'info',
 } as const;
 

@@ -9,8 +9,8 @@ export interface AppOptions extends UpdateInfoOptions {
   logger?: FastifyServerOptions['logger'];
   /** Readiness: resolves when the registry answers. */
   isReady: () => Promise<boolean>;
-  /** Longest a request may take to arrive, headers and body (default 10 s). */
-  requestTimeoutMs?: number;
+  /** Longest a request may take to arrive, headers and body. */
+  requestTimeoutMs: number;
   /** While true (shutting down), every new request is answered 503 and its connection closed. */
   isDraining?: () => boolean;
 }
@@ -28,12 +28,13 @@ function asRefusal(error: FastifyError): Refusal | undefined {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { requestTimeoutMs } = options;
   const app = Fastify({
     logger: options.logger ?? false,
     // The service writes one line per answer itself; no request bodies or headers are logged.
     logController: new LogController({ disableRequestLogging: true }),
     // Requests that dribble in are cut off (408) rather than holding sockets open.
-    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    requestTimeout: requestTimeoutMs,
     http: { connectionsCheckingInterval: TIMEOUT_CHECK_MS },
     // Behind a trusted proxy, request.ip is the client it forwards (X-Forwarded-For): the address
     // that logs, contact records and the per-address rate limit use.
@@ -78,15 +79,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Node's requestTimeout covers the headers only once a request is handed over: a body that
   // dribbles in is cut off here, at the same limit, so it cannot hold a socket and a parser.
-  const bodyTimeoutMs = options.requestTimeoutMs ?? 10_000;
   app.addHook('preParsing', (request, reply, payload, done) => {
     // Most bodies arrive with their headers: nothing to wait for, no timer.
     if (request.raw.complete) return done(null, payload);
     const timer = setTimeout(() => {
       reply.header('connection', 'close');
       // An error event, not destroy(): destroying the request would drop the socket before the 408.
-      payload.emit('error', new RequestTimedOut(`the body did not arrive within ${bodyTimeoutMs} ms`));
-    }, bodyTimeoutMs);
+      payload.emit('error', new RequestTimedOut(`the body did not arrive within ${requestTimeoutMs} ms`));
+    }, requestTimeoutMs);
     timer.unref();
     payload.once('end', () => clearTimeout(timer));
     payload.once('close', () => clearTimeout(timer));

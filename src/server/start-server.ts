@@ -4,7 +4,7 @@ import type { Server as TlsServer, SecureContextOptions } from 'node:tls';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { trustedProxyMatcher } from '../client-cert/trusted-proxies.ts';
-import type { ServeOptions } from '../config/serve-options.ts';
+import { SERVE_DEFAULTS, type ServeOptions } from '../config/serve-options.ts';
 import { buildApp } from '../http/build-app.ts';
 import { RegistryUnavailable } from '../errors.ts';
 import { FirmwareCatalog } from '../firmware/catalog.ts';
@@ -73,7 +73,7 @@ export async function startServer(
     },
     logger: { level: options.logLevel, ...(logDestination ? { stream: logDestination } : {}) },
     ...(tls ? { https: { ...context([]), rejectUnauthorized: options.tlsRejectUnauthorized } } : {}),
-    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    requestTimeoutMs: options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs,
     rateLimits: { ...(options.rateLimitEui ? { perEui: options.rateLimitEui } : {}), ...(options.rateLimitPeer ? { perPeer: options.rateLimitPeer } : {}) },
     ...(options.clientCertHeader
       ? {

@@ -24,7 +24,7 @@ export function registerServe(program: Command): void {
     .addOption(env(new Option('--trust-proxy <cidrs>', 'peers whose certificate header is believed').default(SERVE_DEFAULTS.trustProxy.join(',')), 'TRUST_PROXY'))
     .addOption(env(new Option('--rate-limit-eui <rate>', 'calls per minute and burst per gateway, PER_MINUTE[:BURST]; 0: no limit').default(parseRateLimit(SERVE_DEFAULTS.rateLimitEui, ''), SERVE_DEFAULTS.rateLimitEui).argParser((v) => parseRateLimit(v, '--rate-limit-eui')), 'RATE_LIMIT_EUI'))
     .addOption(env(new Option('--rate-limit-peer <rate>', 'calls per minute and burst per client address, PER_MINUTE[:BURST]; 0: no limit').default(parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, ''), SERVE_DEFAULTS.rateLimitPeer).argParser((v) => parseRateLimit(v, '--rate-limit-peer')), 'RATE_LIMIT_PEER'))
-    .addOption(env(new Option('--request-timeout-ms <ms>', 'longest a request may take to arrive, headers and body (slow clients get 408)').default(10_000).argParser((v) => positiveInteger(v, '--request-timeout-ms')), 'REQUEST_TIMEOUT_MS'))
+    .addOption(env(new Option('--request-timeout-ms <ms>', 'longest a request may take to arrive, headers and body (slow clients get 408)').default(SERVE_DEFAULTS.requestTimeoutMs).argParser((v) => positiveInteger(v, '--request-timeout-ms')), 'REQUEST_TIMEOUT_MS'))
     .addOption(env(new Option('--log-level <level>', 'fatal, error, warn, info, debug').default(SERVE_DEFAULTS.logLevel), 'LOG_LEVEL'))
     .addOption(env(new Option('--demo', 'on first run create a demo server certificate, tenant CA and gateway, and use them').default(false), 'DEMO'))
     .action(async (raw: Omit<ServeOptions, 'trustProxy'> & { trustProxy: string }) => {
