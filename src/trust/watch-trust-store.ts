@@ -21,6 +21,7 @@ export class TrustStoreWatcher {
   private timer: NodeJS.Timeout | undefined;
   private settle: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private checkAgain = false;
   private readonly watchers = new Map<string, FSWatcher>();
   private lastFullCheck = 0;
   private readonly listeners: ((store: TrustStore) => void)[] = [];
@@ -64,9 +65,24 @@ export class TrustStoreWatcher {
     if (this.settle || this.stopped) return;
     this.settle = setTimeout(() => {
       this.settle = undefined;
-      this.polling ??= this.check().finally(() => (this.polling = undefined));
+      this.runCheck();
     }, delayMs);
     this.settle.unref();
+  }
+
+  /** One check at a time; a change seen while one runs (it may have read the folder already) gets a check after it. */
+  private runCheck(): void {
+    if (this.polling) {
+      this.checkAgain = true;
+      return;
+    }
+    this.polling = this.check().finally(() => {
+      this.polling = undefined;
+      if (this.checkAgain && !this.stopped) {
+        this.checkAgain = false;
+        this.runCheck();
+      }
+    });
   }
 
   private async check(): Promise<void> {
