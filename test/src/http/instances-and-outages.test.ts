@@ -7,6 +7,7 @@ import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts'
 import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
 import { runCli } from '../../helpers/run-cli.ts';
 import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
+import { within } from '../../helpers/within.ts';
 
 let pki: TestPki;
 let postgres: PostgresServer;
@@ -18,14 +19,6 @@ afterAll(() => postgres?.destroy());
 const asGateway = (server: TestServer, leaf = pki.leaves.a, router: string = EUI.a) =>
   post(server.port, { tls: { ca: pki.serverCa.pem, cert: leaf.pem, key: leaf.keyPem }, body: routerBody(router) });
 
-async function within(ms: number, check: () => Promise<boolean>): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`not within ${ms} ms`);
-}
 
 describe('two instances on one PostgreSQL', () => {
   let one: TestServer;

@@ -4,21 +4,13 @@ import { rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
+import { within } from '../../helpers/within.ts';
 
 let pki: TestPki;
 beforeAll(async () => {
   pki = await createTestPki();
 });
 
-/** Polls until `check` holds, failing after `ms`: the reload promise is 2 seconds. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (await check()) return Date.now() - start;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`not within ${ms} ms`);
-}
 
 describe.each([
   ['native TLS', {}],

@@ -5,6 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificate, type IssuedCertificate } from '../../../src/pki/create-certificate.ts';
 import { TrustStoreWatcher } from '../../../src/trust/watch-trust-store.ts';
+import { within } from '../../helpers/within.ts';
 
 let roots: IssuedCertificate[];
 beforeAll(async () => {
@@ -28,14 +29,6 @@ function setUp(intervalMs: number, fullCheckMs: number) {
   return { tenants, errors, watcher };
 }
 
-async function within(ms: number, condition: () => boolean): Promise<number> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return Date.now() - started;
-}
 
 const subjects = (watcher: TrustStoreWatcher) => watcher.current.certificates.map((c) => c.subjectText).sort();
 
@@ -45,14 +38,14 @@ describe('the trust store watcher', () => {
     await watcher.start();
     expect(subjects(watcher)).toEqual(['CN=Root A']);
     writeFileSync(join(tenants, 'acme', 'b.pem'), roots[1]!.pem);
-    expect(await within(1000, () => subjects(watcher).length === 2)).toBeLessThan(1000);
+    expect(await within(1000, () => subjects(watcher).length === 2, 10)).toBeLessThan(1000);
     mkdirSync(join(tenants, 'globex'));
     writeFileSync(join(tenants, 'globex', 'a.pem'), roots[0]!.pem);
-    await within(1000, () => watcher.current.certificates.some((c) => c.tenants.has('globex')));
+    await within(1000, () => watcher.current.certificates.some((c) => c.tenants.has('globex')), 10);
     // Replaced by a move, as editors and config tools do.
     writeFileSync(join(tenants, 'acme', '.tmp'), roots[1]!.pem);
     renameSync(join(tenants, 'acme', '.tmp'), join(tenants, 'acme', 'a.pem'));
-    await within(1000, () => !watcher.current.certificates.find((c) => c.subjectText === 'CN=Root A')?.tenants.has('acme'));
+    await within(1000, () => !watcher.current.certificates.find((c) => c.subjectText === 'CN=Root A')?.tenants.has('acme'), 10);
   });
 
   it('keeps the last good store while the folder is gone or not a folder, and recovers when it returns', async () => {
@@ -60,17 +53,17 @@ describe('the trust store watcher', () => {
     await watcher.start();
     const moved = `${tenants}.away`;
     renameSync(tenants, moved);
-    await within(2000, () => errors.some((e) => e.includes('keeping the last good store')));
+    await within(2000, () => errors.some((e) => e.includes('keeping the last good store')), 10);
     expect(subjects(watcher)).toEqual(['CN=Root A']);
     writeFileSync(tenants, 'not a folder');
-    await within(2000, () => errors.some((e) => /ENOTDIR/.test(e)));
+    await within(2000, () => errors.some((e) => /ENOTDIR/.test(e)), 10);
     expect(subjects(watcher)).toEqual(['CN=Root A']);
     rmSync(tenants);
     writeFileSync(join(moved, 'acme', 'b.pem'), roots[1]!.pem);
     renameSync(moved, tenants);
-    await within(2000, () => subjects(watcher).length === 2);
+    await within(2000, () => subjects(watcher).length === 2, 10);
     // Watched again: a later change is seen without waiting for a full check.
     rmSync(join(tenants, 'acme', 'b.pem'));
-    await within(1000, () => subjects(watcher).length === 1);
+    await within(1000, () => subjects(watcher).length === 1, 10);
   });
 });
