@@ -1,12 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCertificate, OID } from '../src/pki/create-certificate.ts';
 import { freePort } from '../test/helpers/spawn-server.ts';
+import { processMb } from './process-stats.ts';
 import { rawSigningPublicKey, signingKeyCrc, signUpdate } from '../protocol/index.ts';
 import { generateKeyPairSync } from 'node:crypto';
 
@@ -23,8 +24,6 @@ export interface MemoryBenchRow {
   bytesServed: number;
   met: boolean;
 }
-
-const statusMb = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 /** 50 gateways at once fetching a 16 MiB signed image: the server's peak RSS against the limit. */
 export async function benchFirmwareMemory(): Promise<MemoryBenchRow> {
@@ -72,9 +71,9 @@ export async function benchFirmwareMemory(): Promise<MemoryBenchRow> {
           await new Promise((r) => setTimeout(r, 100));
         }
       }
-      const idleMb = statusMb(server.pid!, 'VmRSS');
+      const idleMb = processMb(server.pid!, 'VmRSS');
       const served = await Promise.all(Array.from({ length: CONCURRENT }, ask));
-      const peakMb = statusMb(server.pid!, 'VmHWM');
+      const peakMb = processMb(server.pid!, 'VmHWM');
       const bytesServed = served.reduce((a, b) => a + b, 0);
       if (served.some((bytes) => bytes < IMAGE_BYTES)) throw new Error('an answer was shorter than the image');
       return { name: `${CONCURRENT} concurrent requests for a 16 MiB image`, idleMb, peakMb, limitMb: LIMIT_MB, bytesServed, met: peakMb < LIMIT_MB };

@@ -1,8 +1,9 @@
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createDeployment, type Deployment } from './deployment.ts';
+import { processCpuSeconds, processMb } from './process-stats.ts';
 import { fastest, forwardedHeaders, load, NOISY_ROUNDS, start, type Load } from './http.ts';
 
 const ROTATION = 10_000;
@@ -26,18 +27,6 @@ export interface ScaleResult {
   /** Share of one core the large server uses while no request comes (its trust store watch included). */
   idleCpuShare: number;
   met: boolean;
-}
-
-/** CPU seconds a process has used, user and system. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Peak resident set of a process, from the kernel's own high-water mark. */
-function peakRssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
-  return Number(line.split(/\s+/)[1]) / 1024;
 }
 
 /**
@@ -79,10 +68,10 @@ export async function benchScale(log: (line: string) => void): Promise<ScaleResu
       row('one gateway behind a proxy header', fastest(runs[0]!.one), fastest(runs[1]!.one)),
       row(`${ROTATION} gateways in rotation behind a proxy header`, fastest(runs[0]!.many), fastest(runs[1]!.many)),
     ];
-    const peak = peakRssMb(servers[1]!.pid);
-    const idleFrom = cpuSeconds(servers[1]!.pid);
+    const peak = processMb(servers[1]!.pid, 'VmHWM');
+    const idleFrom = processCpuSeconds(servers[1]!.pid);
     await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
-    const idleCpuShare = (cpuSeconds(servers[1]!.pid) - idleFrom) / IDLE_SECONDS;
+    const idleCpuShare = (processCpuSeconds(servers[1]!.pid) - idleFrom) / IDLE_SECONDS;
     const met = rows.every((r) => r.met) && peak <= SCALE_LIMITS.rssMb && startupSeconds <= SCALE_LIMITS.startupSeconds;
     return { rows, startupSeconds, peakRssMb: peak, idleCpuShare, met };
   } finally {

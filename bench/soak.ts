@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createDeployment } from './deployment.ts';
 import { forwardedHeaders, start } from './http.ts';
+import { processMb } from './process-stats.ts';
 
 /**
  * `npm run soak [-- MINUTES]`: a fleet of 2,000 gateways behind a proxy header calling at a fixed
@@ -16,7 +17,6 @@ const RATE = 200;
 const GATEWAYS = 2_000;
 const SAMPLE_MS = 10_000;
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const average = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
 const dir = mkdtempSync(join(tmpdir(), 'cups-soak-'));
@@ -27,7 +27,7 @@ try {
   const headers = forwardedHeaders(deployment).map((h, i) => ({ ...h, 'x-forwarded-for': `10.0.${i >> 8}.${i & 255}`, 'content-type': 'application/json' }));
   const samples: { minute: number; rssMb: number }[] = [];
   const started = Date.now();
-  const sampler = setInterval(() => samples.push({ minute: (Date.now() - started) / 60_000, rssMb: rssMb(server.child.pid!) }), SAMPLE_MS);
+  const sampler = setInterval(() => samples.push({ minute: (Date.now() - started) / 60_000, rssMb: processMb(server.child.pid!, 'VmRSS') }), SAMPLE_MS);
   console.log(`soak: ${MINUTES} min at ${RATE} req/s over ${GATEWAYS} gateways, production rate limits on`);
   let next = 0;
   const result = await autocannon({
