@@ -212,7 +212,6 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     return { path, size, version: decision.image.version, signature: decision.signature && { keyCrc: decision.signature.keyCrc, der: decision.signature.signature } };
   }
 
-
   app.route({
     method: ['GET', 'PUT', 'DELETE', 'PATCH'],
     url: '/update-info',

@@ -284,10 +284,10 @@ export class PgRegistry implements GatewayStore {
   /** The firmware catalog's SQL: reads kept like gateways, writes notified. */
   readonly sql: SqlExecutor = (() => {
     const direct = this.executor((text, values) => this.run(() => this.pool.query(text, values)));
-    const inTransaction = this.executor((text, values) => this.write((client) => client.query(text, values)));
+    const notified = this.executor((text, values) => this.write((client) => client.query(text, values)));
     return {
       all: <T>(sql: string, params: unknown[] = []) => this.cachedRead(`sql\n${sql}\n${JSON.stringify(params)}`, () => direct.all<T>(sql, params)),
-      run: inTransaction.run,
+      run: notified.run,
       transaction: direct.transaction,
     };
   })();
