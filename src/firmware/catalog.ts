@@ -42,8 +42,13 @@ const toChannel = (row: ChannelRow): Channel => ({
   allowUnsigned: Number(row.allow_unsigned) === 1,
 });
 
+const ALL_CHANNELS = 'SELECT * FROM firmware_channels ORDER BY model, channel';
+
 /** The firmware catalog in the registry database: images (stored on disk by hash), signatures, channels. */
 export class FirmwareCatalog {
+  /** Channels by model, then name, for each set of rows read. */
+  private readonly channelIndexes = new WeakMap<ChannelRow[], Map<string, Map<string, Channel>>>();
+
   constructor(private readonly sql: SqlExecutor) {}
 
   async image(model: string, version: string): Promise<FirmwareImage | undefined> {
@@ -90,13 +95,23 @@ export class FirmwareCatalog {
     });
   }
 
+  /**
+   * Asked on every update-info call. The table is small, so it is read whole; a server's registry
+   * returns the same rows until something changes, and the index built over them is kept with them.
+   */
   async channel(model: string, channel: string): Promise<Channel | undefined> {
-    const [row] = await this.sql.all<ChannelRow>('SELECT * FROM firmware_channels WHERE model = ? AND channel = ?', [model, channel]);
-    return row && toChannel(row);
+    const rows = await this.sql.all<ChannelRow>(ALL_CHANNELS);
+    let index = this.channelIndexes.get(rows);
+    if (!index) {
+      index = new Map();
+      for (const row of rows) index.set(row.model, (index.get(row.model) ?? new Map()).set(row.channel, toChannel(row)));
+      this.channelIndexes.set(rows, index);
+    }
+    return index.get(model)?.get(channel);
   }
 
   async channels(): Promise<Channel[]> {
-    return (await this.sql.all<ChannelRow>('SELECT * FROM firmware_channels ORDER BY model, channel')).map(toChannel);
+    return (await this.sql.all<ChannelRow>(ALL_CHANNELS)).map(toChannel);
   }
 
   /** Sets a channel's target (rolled out to `percent` of its gateways); the old target becomes the rollback. */
