@@ -30,7 +30,7 @@ import { imagePath } from '../firmware/image-store.ts';
 import type { Gateway, GatewayRegistry } from '../registry/gateway.ts';
 import type { TrustStore } from '../trust/trust-store.ts';
 import type { VerificationCache } from '../trust/verification-cache.ts';
-import { ContactThrottle } from '../registry/contact-recorder.ts';
+import { ContactThrottle, ContactWriter } from '../registry/contact-recorder.ts';
 import { RateLimiter, type RateLimit } from './rate-limiter.ts';
 import { hash } from 'node:crypto';
 import { certificateEui, parseClientCertificate, scopeAllows, verifyClientChain, type VerifiedChain } from '../trust/verify-chain.ts';
@@ -52,7 +52,7 @@ declare module 'fastify' {
 
 export interface UpdateInfoOptions {
   /** Only what answering needs; the registry may be opened after the app is built. */
-  registry: Pick<GatewayRegistry, 'get' | 'recordContact'>;
+  registry: Pick<GatewayRegistry, 'get' | 'recordContacts'>;
   /** Firmware updates: the catalog (in the registry database) and the folder holding the images. */
   firmware?: { catalog: FirmwareCatalog; dir: string };
   trustStore: () => TrustStore;
@@ -81,6 +81,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
   });
 
   const contacts = new ContactThrottle();
+  const contactWriter = new ContactWriter(options.registry, (error, euis) =>
+    app.log.error({ gateways: euis.length, euis: euis.slice(0, 20), err: error }, 'could not record the gateway contact'),
+  );
+  app.addHook('onClose', () => contactWriter.flush());
   const perEui = options.rateLimits?.perEui && new RateLimiter(options.rateLimits.perEui);
   const perPeer = options.rateLimits?.perPeer && new RateLimiter(options.rateLimits.perPeer);
 
@@ -168,9 +172,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     const answer = decideAnswer(body, gateway);
     const update = await offerUpdate(body, gateway, request);
     const report = { station: body.station, model: body.model, package: body.package, peer: request.ip };
-    if (contacts.shouldRecord(eui, report)) {
-      await options.registry.recordContact(eui, { at: new Date().toISOString(), ...report }).catch((error: unknown) => request.log.error({ eui, err: error }, 'could not record the gateway contact'));
-    }
+    if (contacts.shouldRecord(eui, report)) contactWriter.record(eui, { at: new Date().toISOString(), ...report });
     reply.code(200).type('application/octet-stream');
     if (!update) {
       const bytes = Object.keys(answer).length === 0 ? NOTHING_CHANGES : encodeUpdateInfoResponse(answer);

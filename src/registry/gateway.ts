@@ -46,7 +46,8 @@ export interface GatewayRegistry {
   update(eui: string, changes: GatewayChanges): Promise<Gateway>;
   /** Returns whether a gateway was removed. */
   remove(eui: string): Promise<boolean>;
-  recordContact(eui: string, contact: LastContact): Promise<void>;
+  /** Records the latest contact of each gateway named, in one transaction; an EUI no longer registered is skipped. */
+  recordContacts(contacts: ReadonlyMap<string, LastContact>): Promise<void>;
   /** Resolves when the registry answers; throws RegistryUnavailable otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -229,10 +229,14 @@ export class PgRegistry implements GatewayStore {
     return ((await this.write((client) => client.query('DELETE FROM gateways WHERE eui = $1', [eui]))).rowCount ?? 0) > 0;
   }
 
-  async recordContact(eui: string, contact: LastContact): Promise<void> {
+  async recordContacts(contacts: ReadonlyMap<string, LastContact>): Promise<void> {
+    const column = (pick: (contact: LastContact) => string | null) => [...contacts.values()].map(pick);
+    // One statement for the whole batch: a column array each, joined to the rows by EUI.
     await this.query(
-      'UPDATE gateways SET last_contact_at = $1, last_station = $2, last_model = $3, last_package = $4, last_peer = $5 WHERE eui = $6',
-      [contact.at, contact.station, contact.model, contact.package, contact.peer, eui],
+      `UPDATE gateways SET last_contact_at = c.at, last_station = c.station, last_model = c.model, last_package = c.package, last_peer = c.peer
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS c (eui, at, station, model, package, peer)
+       WHERE gateways.eui = c.eui`,
+      [[...contacts.keys()], column((c) => c.at), column((c) => c.station), column((c) => c.model), column((c) => c.package), column((c) => c.peer)],
     );
     // Neither notified nor forgotten here: no answer depends on a contact, and a fleet's contacts
     // would flush every instance's reads. A kept record shows an older contact until it changes.

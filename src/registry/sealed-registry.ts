@@ -86,8 +86,8 @@ export class SealedRegistry implements GatewayRegistry {
     return this.store.remove(eui);
   }
 
-  recordContact(eui: string, contact: LastContact): Promise<void> {
-    return this.store.recordContact(eui, contact);
+  recordContacts(contacts: ReadonlyMap<string, LastContact>): Promise<void> {
+    return this.store.recordContacts(contacts);
   }
 
   ping(): Promise<void> {

@@ -255,10 +255,14 @@ export class SqliteRegistry implements GatewayStore {
     return this.write(({ statements }) => statements.remove.run(eui).changes > 0);
   }
 
-  async recordContact(eui: string, contact: LastContact): Promise<void> {
-    this.run(({ statements }) => statements.contact.run({ eui, ...contact }));
-    // Only this gateway's row and the (few) catalog reads can have changed.
-    this.gatewayReads.delete(eui);
+  async recordContacts(contacts: ReadonlyMap<string, LastContact>): Promise<void> {
+    this.run(({ db, statements }) =>
+      db.transaction(() => {
+        for (const [eui, contact] of contacts) statements.contact.run({ eui, ...contact });
+      })(),
+    );
+    // Only these gateways' rows and the (few) catalog reads can have changed.
+    for (const eui of contacts.keys()) this.gatewayReads.delete(eui);
     this.sqlReads.clear();
   }
 

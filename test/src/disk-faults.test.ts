@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../fixtures/test-pki.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { post, routerBody, startTestServer } from '../helpers/server.ts';
+import { within } from '../helpers/within.ts';
 
 /** Real small file systems (tmpfs, mounted as root, as CI runs): full and read-only are the kernel's, not a mock's. */
 const mounts: string[] = [];
@@ -90,12 +91,15 @@ describe('a full disk', () => {
       const call = () => post(server.port, { tls: { ca: pki.serverCa.pem, cert: pki.leaves.a.pem, key: pki.leaves.a.keyPem }, body: routerBody(EUI.a, { station: 'full' }) });
       const filler = fill(dir);
       expect((await call()).status).toBe(200);
-      expect(server.log().find((line) => line.msg === 'could not record the gateway contact')).toMatchObject({ eui: EUI.a, err: { code: 'storage_full' } });
+      // Contacts are written in batches, a second behind the answers.
+      const failure = () => server.log().find((line) => line.msg === 'could not record the gateway contact');
+      await within(5000, () => failure() !== undefined);
+      expect(failure()).toMatchObject({ gateways: 1, euis: [EUI.a], err: { code: 'storage_full' } });
       rmSync(filler);
       // A new report is worth a write again.
       expect((await post(server.port, { tls: { ca: pki.serverCa.pem, cert: pki.leaves.a.pem, key: pki.leaves.a.keyPem }, body: routerBody(EUI.a, { station: 'roomy' }) })).status).toBe(200);
       const db = new Database(join(dir, 'cups.db'), { readonly: true });
-      expect(db.prepare('SELECT last_station FROM gateways WHERE eui = ?').pluck().get(EUI.a)).toBe('roomy');
+      await within(5000, () => db.prepare('SELECT last_station FROM gateways WHERE eui = ?').pluck().get(EUI.a) === 'roomy');
       db.close();
     } finally {
       await server.server.close();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirmwareNotFound, GatewayExists, GatewayNotFound, InvalidFirmware, InvalidGateway, SecretKeyMismatch } from '../../../src/errors.ts';
 import { FirmwareCatalog } from '../../../src/firmware/catalog.ts';
-import type { GatewayStore, NewGateway } from '../../../src/registry/gateway.ts';
+import type { GatewayStore, LastContact, NewGateway } from '../../../src/registry/gateway.ts';
 import { openStore } from '../../../src/registry/open-registry.ts';
 import { SealedRegistry } from '../../../src/registry/sealed-registry.ts';
 import { newMasterKeyText, parseMasterKey, SecretKeyring } from '../../../src/secrets/keyring.ts';
@@ -68,8 +68,12 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
     expect(updated).toMatchObject({ name: 'roof', lnsUri: 'wss://lns2.example:8887', tenant: 'acme', pinnedCertificates: [] });
     expect(updated.lnsCredentials).toEqual(blob('0000000000000001'));
     const contact = { at: new Date().toISOString(), station: '2.0.6', model: 'linux', package: null, peer: '127.0.0.1' };
-    await registry.recordContact('0000000000000001', contact);
+    const other = { ...contact, station: null, peer: null };
+    // One batch: a contact each, and an EUI that is not (or no longer) registered is skipped.
+    await registry.recordContacts(new Map<string, LastContact>([['0000000000000001', contact], ['0000000000000002', other], ['00000000000000FF', contact]]));
     expect((await registry.get('0000000000000001'))!.lastContact).toEqual(contact);
+    expect((await registry.get('0000000000000002'))!.lastContact).toEqual(other);
+    expect(await registry.get('00000000000000FF')).toBeUndefined();
     expect(await registry.remove('0000000000000002')).toBe(true);
     expect(await registry.remove('0000000000000002')).toBe(false);
     expect(await registry.get('0000000000000002')).toBeUndefined();
@@ -147,7 +151,7 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
     expect((await catalog.channel('linux', 'stable'))!.paused).toBe(true);
     expect(await catalog.rollBack('linux', 'stable')).toMatchObject({ targetVersion: '2.0.7', previousVersion: null, rolloutPercent: 100, paused: false });
     await expect(catalog.setPaused('linux', 'nightly', true)).rejects.toThrow(FirmwareNotFound);
-    await registry.recordContact('0000000000000001', { at: new Date().toISOString(), station: null, model: 'linux', package: '2.0.7', peer: null });
+    await registry.recordContacts(new Map([['0000000000000001', { at: new Date().toISOString(), station: null, model: 'linux', package: '2.0.7', peer: null }]]));
     expect(await catalog.reportedVersions()).toContainEqual({ model: 'linux', version: '2.0.7', gateways: 1 });
   });
 

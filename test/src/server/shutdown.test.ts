@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { post, prepareServerFolder, routerBody } from '../../helpers/server.ts';
@@ -8,9 +9,11 @@ import { freePort, spawnServe, type ServerProcess } from '../../helpers/spawn-se
 let pki: TestPki;
 let cups: ServerProcess;
 let port: number;
+let dbFile: string;
 beforeAll(async () => {
   pki = await createTestPki();
   const folder = await prepareServerFolder(pki);
+  dbFile = folder.db.slice('sqlite:'.length);
   port = await freePort();
   cups = await spawnServe([
     '--port', String(port), '--host', '127.0.0.1', '--tenants', folder.tenants, '--db', folder.db, '--secret-key-file', folder.secretKeyFile,
@@ -25,7 +28,8 @@ const headers = () => ({ 'X-SSL-Client-Cert': encodeURIComponent(pki.leaves.a.pe
 
 /** A request whose body is held back until `release` is called: in flight for as long as the test wants. */
 function heldRequest(): { release: () => void; answer: Promise<string> } {
-  const body = routerBody(EUI.a);
+  // A new report, so its contact is written: in the batch still pending at exit.
+  const body = routerBody(EUI.a, { station: 'held' });
   const socket = connect(port, '127.0.0.1');
   let response = '';
   const answer = new Promise<string>((resolve, reject) => {
@@ -41,7 +45,7 @@ function heldRequest(): { release: () => void; answer: Promise<string> } {
 }
 
 describe('SIGTERM under load', () => {
-  it('finishes requests in flight, refuses new ones, and exits 0 within 10 seconds', async () => {
+  it('finishes requests in flight, refuses new ones, writes the pending contacts, and exits 0 within 10 seconds', async () => {
     const outcomes: string[] = [];
     // Twenty callers, each a new connection per request, until the server is gone.
     const load = Array.from({ length: 20 }, async () => {
@@ -76,6 +80,10 @@ describe('SIGTERM under load', () => {
     // Every call got an answer: 200 before the signal, 503 after; nothing cut off, no 500.
     expect(outcomes.filter((o) => !['200', '503'].includes(o))).toEqual([]);
     expect(cups.output()).toMatch(/shutting down: refusing new requests, finishing those in flight/);
+    // The contact of the last answer was written before the process exited.
+    const db = new Database(dbFile, { readonly: true });
+    expect(db.prepare('SELECT last_station FROM gateways WHERE eui = ?').pluck().get(EUI.a)).toBe('held');
+    db.close();
     // Once the callers are gone, nothing listens any more.
     await expect(post(port, { body: routerBody(EUI.a) })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   }, 30_000);

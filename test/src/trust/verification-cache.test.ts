@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { CertificateFacts } from '../../../src/trust/certificate-facts.ts';
 import { VerificationCache } from '../../../src/trust/verification-cache.ts';
 import type { VerifiedChain } from '../../../src/trust/verify-chain.ts';
-import { ContactThrottle } from '../../../src/registry/contact-recorder.ts';
 
 const chain = (...notAfter: number[]): VerifiedChain => {
   const path = notAfter.map((t) => ({ notAfter: new Date(t) }) as CertificateFacts);
@@ -27,18 +26,5 @@ describe('VerificationCache', () => {
     expect([cache.get('a'), cache.get('b'), cache.get('c')].map(Boolean)).toEqual([false, true, true]);
     cache.clear();
     expect(cache.get('b')).toBeUndefined();
-  });
-});
-
-describe('ContactThrottle', () => {
-  const contact = { at: '', station: 's', model: 'm', package: '1', peer: 'p' };
-  it('records the first contact, a changed report, and the same report again after the interval', () => {
-    const throttle = new ContactThrottle(60_000);
-    expect(throttle.shouldRecord('A', contact, 0)).toBe(true);
-    expect(throttle.shouldRecord('A', contact, 1000)).toBe(false);
-    expect(throttle.shouldRecord('A', { ...contact, package: '2' }, 2000)).toBe(true);
-    expect(throttle.shouldRecord('A', { ...contact, package: '2' }, 61_000)).toBe(false);
-    expect(throttle.shouldRecord('A', { ...contact, package: '2' }, 62_001)).toBe(true);
-    expect(throttle.shouldRecord('B', contact, 62_001)).toBe(true);
   });
 });

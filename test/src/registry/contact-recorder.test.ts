@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ContactThrottle, ContactWriter } from '../../../src/registry/contact-recorder.ts';
+import type { LastContact } from '../../../src/registry/gateway.ts';
+import { SqliteRegistry } from '../../../src/registry/sqlite-registry.ts';
+import { within } from '../../helpers/within.ts';
+
+const contact = (station: string): LastContact => ({ at: new Date().toISOString(), station, model: 'linux', package: '1', peer: '127.0.0.1' });
+
+describe('ContactThrottle', () => {
+  const same = contact('s');
+  it('records the first contact, a changed report, and the same report again after the interval', () => {
+    const throttle = new ContactThrottle(60_000);
+    expect(throttle.shouldRecord('A', same, 0)).toBe(true);
+    expect(throttle.shouldRecord('A', same, 1000)).toBe(false);
+    expect(throttle.shouldRecord('A', { ...same, package: '2' }, 2000)).toBe(true);
+    expect(throttle.shouldRecord('A', { ...same, package: '2' }, 61_000)).toBe(false);
+    expect(throttle.shouldRecord('A', { ...same, package: '2' }, 62_001)).toBe(true);
+    expect(throttle.shouldRecord('B', same, 62_001)).toBe(true);
+  });
+});
+
+describe('ContactWriter, on a real SQLite registry', () => {
+  const EUIS = ['0000000000000001', '0000000000000002', '0000000000000003'];
+  let dir: string;
+  let store: SqliteRegistry;
+  /** The batches the store was given, as EUI lists; `failNext` makes the next one fail as a full disk would. */
+  let batches: string[][];
+  let failNext: boolean;
+  let errors: { error: unknown; euis: string[] }[];
+  const registry = {
+    recordContacts: async (contacts: ReadonlyMap<string, LastContact>) => {
+      batches.push([...contacts.keys()]);
+      if (failNext) {
+        failNext = false;
+        throw new Error('disk full');
+      }
+      return store.recordContacts(contacts);
+    },
+  };
+  const stationOf = async (eui: string) => (await store.get(eui))!.lastContact?.station;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cups-contacts-'));
+    store = new SqliteRegistry(join(dir, 'cups.db'));
+    await store.addMany(EUIS.map((eui) => ({ eui, tenant: 't', name: null, lnsUri: 'ws://lns:1', lnsCredentials: null, cupsUri: null, cupsCredentials: null })));
+    batches = [];
+    failNext = false;
+    errors = [];
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the contacts of a burst together, after the delay, the latest one per gateway', async () => {
+    const writer = new ContactWriter(registry, (error, euis) => errors.push({ error, euis }), 200);
+    writer.record(EUIS[0]!, contact('first'));
+    writer.record(EUIS[1]!, contact('b'));
+    writer.record(EUIS[0]!, contact('second'));
+    expect(batches).toEqual([]);
+    expect(await stationOf(EUIS[0]!)).toBeUndefined();
+    await within(2000, () => batches.length > 0);
+    expect(batches).toEqual([[EUIS[0], EUIS[1]]]);
+    expect([await stationOf(EUIS[0]!), await stationOf(EUIS[1]!)]).toEqual(['second', 'b']);
+    expect(errors).toEqual([]);
+  });
+
+  it('writes at once when a batch is full, without waiting for the delay', async () => {
+    const writer = new ContactWriter(registry, (error, euis) => errors.push({ error, euis }), 60_000, 2);
+    writer.record(EUIS[0]!, contact('a'));
+    writer.record(EUIS[1]!, contact('b'));
+    await within(1000, async () => (await stationOf(EUIS[1]!)) === 'b');
+    writer.record(EUIS[2]!, contact('c'));
+    await writer.flush();
+    expect(batches).toEqual([[EUIS[0], EUIS[1]], [EUIS[2]]]);
+  });
+
+  it('reports a failed batch with its gateways and goes on writing the next', async () => {
+    const writer = new ContactWriter(registry, (error, euis) => errors.push({ error, euis }), 60_000);
+    failNext = true;
+    writer.record(EUIS[0]!, contact('lost'));
+    writer.record(EUIS[1]!, contact('lost'));
+    await writer.flush();
+    expect(errors).toEqual([{ error: new Error('disk full'), euis: [EUIS[0], EUIS[1]] }]);
+    writer.record(EUIS[2]!, contact('kept'));
+    await writer.flush();
+    expect([await stationOf(EUIS[0]!), await stationOf(EUIS[2]!)]).toEqual([undefined, 'kept']);
+  });
+});
