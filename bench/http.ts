@@ -6,28 +6,23 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createServerCertificate, createCertificate } from '../src/pki/create-certificate.ts';
 import { createDeployment, type Deployment } from './deployment.ts';
+import { alternate, pairedRatio, typical, type Load, type Rounds } from './rounds.ts';
 
-const DURATION = 8;
-/** Short alternating rounds for the comparisons most exposed to noise on shared cores: a burst of it then spoils one round, not a side. */
-export const NOISY_ROUNDS = 4;
-const TLS_SECONDS = 5;
+/** Seconds a round; many short rounds in turn (see `alternate`) beat a few long ones on shared cores. */
+const ROUND_SECONDS = 3;
+export const ROUNDS = 16;
+const TLS_SECONDS = 3;
 const CONNECTIONS = 50;
 const FLEET = 10_000;
 
-export interface Figure {
+export interface Figure extends Rounds {
   name: string;
-  rps: number;
-  p50: number;
-  p99: number;
   baseline?: string;
   ratio?: number;
   target?: number;
   met?: boolean;
 }
 
-export type Load = Omit<Figure, 'name'>;
-
-export const fastest = (runs: Load[]): Load => [...runs].sort((a, b) => b.rps - a.rps)[0]!;
 
 export const forwardedHeaders = (deployment: Deployment): Record<string, string>[] =>
   deployment.certificates.map((pem) => ({ 'x-ssl-client-cert': encodeURIComponent(pem) }));
@@ -41,13 +36,13 @@ export function start(script: string, argument: unknown): Promise<{ child: Child
   });
 }
 
-/** POSTs to `path` from CONNECTIONS connections, for DURATION seconds or `amount` requests; any non-2xx fails the bench. */
+/** POSTs to `path` from CONNECTIONS connections, for ROUND_SECONDS or `amount` requests; any non-2xx fails the bench. */
 export async function load(port: number, path: string, headersOf: (i: number) => Record<string, string>, body: (i: number) => string, count = 1, amount?: number): Promise<Load> {
   let i = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
-    ...(amount ? { amount } : { duration: DURATION }),
+    ...(amount ? { amount } : { duration: ROUND_SECONDS }),
     requests: [
       {
         method: 'POST',
@@ -105,19 +100,17 @@ export async function benchHttp(): Promise<Figure[]> {
     children.push(proxied.child);
     // Warm-up: every gateway once, as after an outage; then the steady state is measured.
     await load(proxied.port, '/update-info', (i) => headers[i]!, (i) => bodies[i]!, FLEET, FLEET);
-    // Baseline and subjects alternate, round after round, so that noise on two shared cores hits all alike.
-    const rounds = { baseline: [] as Load[], one: [] as Load[], many: [] as Load[] };
-    for (let round = 0; round < NOISY_ROUNDS; round++) {
-      rounds.baseline.push(await load(proxied.port, '/baseline', (i) => headers[i]!, (i) => bodies[i]!));
-      rounds.one.push(await load(proxied.port, '/update-info', () => headers[0]!, () => bodies[0]!));
-      rounds.many.push(await load(proxied.port, '/update-info', (i) => headers[i]!, (i) => bodies[i]!, FLEET));
-    }
-    const baseline = { name: 'baseline: fastify route, same server, fixed 14-byte body', ...fastest(rounds.baseline) };
-    figures.push(baseline);
-    const one = fastest(rounds.one);
-    figures.push({ name: '/update-info behind a proxy header, one gateway', ...one, baseline: 'baseline', ratio: one.rps / baseline.rps, target: 0.7 });
-    const many = fastest(rounds.many);
-    figures.push({ name: `/update-info behind a proxy header, ${FLEET} gateways in rotation`, ...many, baseline: 'baseline', ratio: many.rps / baseline.rps, target: 0.5 });
+    const rounds = await alternate(
+      {
+        baseline: () => load(proxied.port, '/baseline', (i) => headers[i]!, (i) => bodies[i]!),
+        one: () => load(proxied.port, '/update-info', () => headers[0]!, () => bodies[0]!),
+        many: () => load(proxied.port, '/update-info', (i) => headers[i]!, (i) => bodies[i]!, FLEET),
+      },
+      ROUNDS,
+    );
+    figures.push({ name: 'baseline: fastify route, same server, fixed 14-byte body', ...typical(rounds.baseline) });
+    figures.push({ name: '/update-info behind a proxy header, one gateway', ...typical(rounds.one), baseline: 'baseline', ratio: pairedRatio(rounds.one, rounds.baseline), target: 0.7 });
+    figures.push({ name: `/update-info behind a proxy header, ${FLEET} gateways in rotation`, ...typical(rounds.many), baseline: 'baseline', ratio: pairedRatio(rounds.many, rounds.baseline), target: 0.5 });
     proxied.child.kill('SIGTERM');
 
     const native = await start('./serve-for-bench.ts', { ...options, clientCertHeader: undefined, tlsCert: join(dir, 'server.crt'), tlsKey: join(dir, 'server.key') });
@@ -125,16 +118,15 @@ export async function benchHttp(): Promise<Figure[]> {
     const bare = await start('./bare-https.ts', [serverCert.pem, serverCert.keyPem, deployment.cas[0]!.pem]);
     children.push(bare.child);
     const clientTls = { ca: serverCa.pem, cert: deployment.certificates[0]!, key: deployment.gatewayKeyPem };
-    const bareRuns = [];
-    const ourRuns = [];
-    for (let round = 0; round < NOISY_ROUNDS; round++) {
-      bareRuns.push(await tlsLoad(bare.port, clientTls, '/', bodies[0]!));
-      ourRuns.push(await tlsLoad(native.port, clientTls, '/update-info', bodies[0]!));
-    }
-    const bareTls = fastest(bareRuns);
-    figures.push({ name: 'bare Node https server, requestCert, new connection per request', ...bareTls });
-    const ours = fastest(ourRuns);
-    figures.push({ name: '/update-info native TLS, new connection per request', ...ours, baseline: 'bare https', ratio: ours.rps / bareTls.rps, target: 0.9 });
+    const tls = await alternate(
+      {
+        bare: () => tlsLoad(bare.port, clientTls, '/', bodies[0]!),
+        ours: () => tlsLoad(native.port, clientTls, '/update-info', bodies[0]!),
+      },
+      ROUNDS,
+    );
+    figures.push({ name: 'bare Node https server, requestCert, new connection per request', ...typical(tls.bare) });
+    figures.push({ name: '/update-info native TLS, new connection per request', ...typical(tls.ours), baseline: 'bare https', ratio: pairedRatio(tls.ours, tls.bare), target: 0.9 });
     return figures.map((f) => (f.target ? { ...f, met: f.ratio! >= f.target } : f));
   } finally {
     for (const child of children) child.kill('SIGTERM');

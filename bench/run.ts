@@ -53,6 +53,6 @@ console.log(lines.join('\n'));
 const missed = [...http, ...chain].some((f) => f.met === false) || pki.some((r) => !r.met) || (memory && !memory.met) || (scale && !scale.met);
 if (missed) console.log('\nSome targets were MISSED: see the rows above.');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine, date: new Date().toISOString(), http, chain, memory, pki }, null, 2));
+writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine, date: new Date().toISOString(), http, chain, scale, memory, pki }, null, 2));
 writeFileSync(new URL('./results/latest.md', import.meta.url), `${lines.join('\n')}\n\nMachine: ${machine}\n`);
 if (missed) process.exitCode = 1;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createDeployment, type Deployment } from './deployment.ts';
 import { processCpuSeconds, processMb } from './process-stats.ts';
-import { fastest, forwardedHeaders, load, NOISY_ROUNDS, start, type Load } from './http.ts';
+import { forwardedHeaders, load, ROUNDS, start } from './http.ts';
+import { alternate, pairedRatio, typical, type Load, type Rounds } from './rounds.ts';
 
 const ROTATION = 10_000;
 const IDLE_SECONDS = 12;
@@ -14,8 +15,8 @@ export const SCALE_LIMITS = { ratio: 0.9, rssMb: 200, startupSeconds: 3 };
 
 export interface ScaleRow {
   name: string;
-  small: Load;
-  large: Load;
+  small: Rounds;
+  large: Rounds;
   ratio: number;
   met: boolean;
 }
@@ -50,23 +51,22 @@ export async function benchScale(log: (line: string) => void): Promise<ScaleResu
       children.push(server.child);
       servers.push({ deployment, port: server.port, pid: server.child.pid!, headers: forwardedHeaders(deployment) });
     }
-    const runs = servers.map(() => ({ one: [] as Load[], many: [] as Load[] }));
     for (const { port, headers, deployment } of servers) {
       await load(port, '/update-info', (i) => headers[i]!, (i) => deployment.bodies[i]!, ROTATION, ROTATION);
     }
-    for (let round = 0; round < NOISY_ROUNDS; round++) {
-      for (const [s, { port, headers, deployment }] of servers.entries()) {
-        runs[s]!.one.push(await load(port, '/update-info', () => headers[0]!, () => deployment.bodies[0]!));
-        runs[s]!.many.push(await load(port, '/update-info', (i) => headers[i]!, (i) => deployment.bodies[i]!, ROTATION));
-      }
-    }
-    const row = (name: string, smallRun: Load, largeRun: Load): ScaleRow => {
-      const ratio = largeRun.rps / smallRun.rps;
-      return { name, small: smallRun, large: largeRun, ratio, met: ratio >= SCALE_LIMITS.ratio };
+    const [smallLoads, largeLoads] = servers.map(({ port, headers, deployment }) => ({
+      one: () => load(port, '/update-info', () => headers[0]!, () => deployment.bodies[0]!),
+      many: () => load(port, '/update-info', (i) => headers[i]!, (i) => deployment.bodies[i]!, ROTATION),
+    }));
+    // Each large round right beside its small one: the ratios pair them.
+    const runs = await alternate({ smallOne: smallLoads!.one, largeOne: largeLoads!.one, largeMany: largeLoads!.many, smallMany: smallLoads!.many }, ROUNDS);
+    const row = (name: string, smallRuns: Load[], largeRuns: Load[]): ScaleRow => {
+      const ratio = pairedRatio(largeRuns, smallRuns);
+      return { name, small: typical(smallRuns), large: typical(largeRuns), ratio, met: ratio >= SCALE_LIMITS.ratio };
     };
     const rows = [
-      row('one gateway behind a proxy header', fastest(runs[0]!.one), fastest(runs[1]!.one)),
-      row(`${ROTATION} gateways in rotation behind a proxy header`, fastest(runs[0]!.many), fastest(runs[1]!.many)),
+      row('one gateway behind a proxy header', runs.smallOne, runs.largeOne),
+      row(`${ROTATION} gateways in rotation behind a proxy header`, runs.smallMany, runs.largeMany),
     ];
     const peak = processMb(servers[1]!.pid, 'VmHWM');
     const idleFrom = processCpuSeconds(servers[1]!.pid);
