@@ -160,8 +160,10 @@ export class SqliteRegistry implements GatewayStore {
    * checked at most every CHANGE_CHECK_MS.
    */
   private cachedRead<T>(reads: Map<string, unknown>, key: string, load: (connection: Connection) => T): T {
+    // The hot path: a read kept and no change check due touches neither the connection nor SQLite.
+    const now = Date.now();
+    if (now - this.checkedAt < CHANGE_CHECK_MS && reads.has(key)) return reads.get(key) as T;
     return this.run((connection) => {
-      const now = Date.now();
       if (now - this.checkedAt >= CHANGE_CHECK_MS) {
         this.checkedAt = now;
         const version = connection.db.pragma('data_version', { simple: true }) as number;
