@@ -27,13 +27,14 @@ export class ContactThrottle {
 /**
  * Writes contacts behind the answers: collected for up to `delayMs` (or `maxBatch` gateways) and
  * written in one transaction. A fleet reconnecting after an outage then costs a few transactions
- * a second instead of one each, off the path of every answer. A failed batch is reported once
- * with the gateways it held; `flush()` writes what is pending (the server calls it on close).
+ * a second instead of one each, off the path of every answer. One batch is written at a time;
+ * while it is, contacts keep collecting, the latest per gateway, so a slow database holds at most
+ * one contact a gateway in memory. A failed batch is reported once, with the gateways it held.
  */
 export class ContactWriter {
   private pending = new Map<string, LastContact>();
   private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private inFlight: Promise<void> | undefined;
 
   constructor(
     private readonly registry: Pick<GatewayRegistry, 'recordContacts'>,
@@ -44,21 +45,25 @@ export class ContactWriter {
 
   record(eui: string, contact: LastContact): void {
     this.pending.set(eui, contact);
-    if (this.pending.size >= this.maxBatch) void this.flush();
+    if (this.pending.size >= this.maxBatch && !this.inFlight) void this.flush();
     else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.delayMs);
       this.timer.unref();
     }
   }
 
-  /** Writes what is pending, after any batch already being written; never rejects. */
+  /** Writes what is pending, once the batch in flight (if any) is written; never rejects. The server calls it on close. */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.inFlight) return this.inFlight.then(() => this.flush());
     const batch = this.pending;
-    if (batch.size === 0) return this.writing;
+    if (batch.size === 0) return Promise.resolve();
     this.pending = new Map();
-    this.writing = this.writing.then(() => this.registry.recordContacts(batch)).catch((error: unknown) => this.onError(error, [...batch.keys()]));
-    return this.writing;
+    this.inFlight = this.registry
+      .recordContacts(batch)
+      .catch((error: unknown) => this.onError(error, [...batch.keys()]))
+      .finally(() => (this.inFlight = undefined));
+    return this.inFlight;
   }
 }

@@ -78,6 +78,28 @@ describe('ContactWriter, on a real SQLite registry', () => {
     expect(batches).toEqual([[EUIS[0], EUIS[1]], [EUIS[2]]]);
   });
 
+  it('writes one batch at a time; what comes meanwhile waits, the latest contact per gateway', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = {
+      recordContacts: async (contacts: ReadonlyMap<string, LastContact>) => {
+        if (batches.length === 0) await held;
+        return registry.recordContacts(contacts);
+      },
+    };
+    const writer = new ContactWriter(slow, (error, euis) => errors.push({ error, euis }), 60_000, 1);
+    writer.record(EUIS[0]!, contact('a1'));
+    writer.record(EUIS[1]!, contact('b'));
+    writer.record(EUIS[0]!, contact('a2'));
+    const flushed = writer.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(batches).toEqual([]);
+    release();
+    await flushed;
+    expect(batches).toEqual([[EUIS[0]], [EUIS[1], EUIS[0]]]);
+    expect([await stationOf(EUIS[0]!), await stationOf(EUIS[1]!)]).toEqual(['a2', 'b']);
+  });
+
   it('reports a failed batch with its gateways and goes on writing the next', async () => {
     const writer = new ContactWriter(registry, (error, euis) => errors.push({ error, euis }), 60_000);
     failNext = true;
