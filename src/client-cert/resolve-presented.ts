@@ -19,27 +19,39 @@ export interface Resolution {
   ignoredHeaderFrom?: string;
 }
 
+/** A request's forwarded certificate headers: their text when a trusted proxy sent them, or who sent them when it may not. */
+export type ForwardedHeaders = { value: string; chainValue: string | undefined } | { ignoredFrom: string };
+
 /**
- * Where the client certificate of a request comes from: the configured header when a trusted
- * proxy sent it, otherwise the TLS handshake. Headers of other names are never read.
+ * Reads the configured headers, and only those: undefined when the request has none. Each may
+ * come once; the text is what the verification cache is keyed by, before anything is parsed.
  */
-export function resolvePresentedCertificate(raw: IncomingMessage, forwarded: ForwardedCertificateSettings | undefined): Resolution {
+export function readForwardedHeaders(raw: IncomingMessage, forwarded: ForwardedCertificateSettings | undefined): ForwardedHeaders | undefined {
+  if (!forwarded) return undefined;
+  const value = singleHeader(raw, forwarded.header);
+  if (value === undefined) return undefined;
+  const peer = raw.socket.remoteAddress;
+  if (!forwarded.isTrustedProxy(peer)) return { ignoredFrom: peer ?? 'unknown' };
+  return { value, chainValue: forwarded.chainHeader ? singleHeader(raw, forwarded.chainHeader) : undefined };
+}
+
+/**
+ * Where the client certificate of a request comes from: the forwarded headers when a trusted
+ * proxy sent them (see readForwardedHeaders), otherwise the TLS handshake.
+ */
+export function resolvePresentedCertificate(raw: IncomingMessage, headers: ForwardedHeaders | undefined): Resolution {
   const socket = raw.socket as TLSSocket;
   const fromTls = (): PresentedCertificate | undefined => (typeof socket.getPeerCertificate === 'function' ? certificateFromTls(socket) : undefined);
-  if (!forwarded) return { presented: fromTls() };
-  const value = singleHeader(raw, forwarded.header);
-  if (value === undefined) return { presented: fromTls() };
-  const peer = socket.remoteAddress;
-  if (!forwarded.isTrustedProxy(peer)) return { presented: fromTls(), ignoredHeaderFrom: peer ?? 'unknown' };
-  const certificates = parseForwardedCertificates(value);
+  if (!headers) return { presented: fromTls() };
+  if ('ignoredFrom' in headers) return { presented: fromTls(), ignoredHeaderFrom: headers.ignoredFrom };
+  const certificates = parseForwardedCertificates(headers.value);
   if (certificates.length === 0) return {};
-  const chainValue = forwarded.chainHeader ? singleHeader(raw, forwarded.chainHeader) : undefined;
-  const chain = [...certificates.slice(1), ...(chainValue ? parseForwardedCertificates(chainValue) : [])];
+  const chain = [...certificates.slice(1), ...(headers.chainValue ? parseForwardedCertificates(headers.chainValue) : [])];
   return { presented: { leaf: certificates[0]!, chain, source: 'header' } };
 }
 
 /** The header's one value; two copies are refused rather than guessed between. */
-export function singleHeader(raw: IncomingMessage, name: string): string | undefined {
+function singleHeader(raw: IncomingMessage, name: string): string | undefined {
   const wanted = name.toLowerCase();
   const values: string[] = [];
   for (let i = 0; i < raw.rawHeaders.length; i += 2) {

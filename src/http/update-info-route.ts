@@ -9,7 +9,7 @@ import {
   parseUpdateInfoRequest,
   type UpdateInfoRequest,
 } from '../../protocol/index.ts';
-import { resolvePresentedCertificate, singleHeader, type ForwardedCertificateSettings } from '../client-cert/resolve-presented.ts';
+import { readForwardedHeaders, resolvePresentedCertificate, type ForwardedCertificateSettings } from '../client-cert/resolve-presented.ts';
 import {
   CertificateNotPinned,
   CnNotEui,
@@ -108,11 +108,15 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
 
   const verify = (request: FastifyRequest): void => {
     const cache = options.verificationCache;
+    const headers = readForwardedHeaders(request.raw, options.forwarded);
     // A gateway calling again with the same forwarded header: no PEM parsing, no chain walk.
-    const headerKey = forwardedCacheKey(request);
+    // A digest is the key, not the text: a PEM header is over 1 KB, and the cache holds many.
+    const headerKey = cache && headers && 'value' in headers
+      ? `header:${hash('sha256', headers.chainValue === undefined ? headers.value : `${headers.value}\n${headers.chainValue}`, 'base64')}`
+      : undefined;
     const cachedByHeader = headerKey ? cache?.get(headerKey) : undefined;
     if (cachedByHeader) return acceptChain(request, cachedByHeader);
-    const { presented, ignoredHeaderFrom } = resolvePresentedCertificate(request.raw, options.forwarded);
+    const { presented, ignoredHeaderFrom } = resolvePresentedCertificate(request.raw, headers);
     if (ignoredHeaderFrom) {
       request.log.warn({ peer: ignoredHeaderFrom, header: options.forwarded?.header }, 'forwarded certificate header ignored: the peer is not a trusted proxy');
     }
@@ -129,18 +133,6 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     const key = headerKey ?? tlsKey;
     if (key) cache?.set(key, request.verifiedChain);
   };
-
-  /** The cache key of a forwarded certificate, when one is in play and its sender is trusted. */
-  function forwardedCacheKey(request: FastifyRequest): string | undefined {
-    const forwarded = options.forwarded;
-    if (!forwarded || !options.verificationCache) return undefined;
-    // The same header rules as resolvePresentedCertificate: one copy each, or a refusal.
-    const value = singleHeader(request.raw, forwarded.header);
-    if (value === undefined || !forwarded.isTrustedProxy(request.raw.socket.remoteAddress)) return undefined;
-    const chain = forwarded.chainHeader ? singleHeader(request.raw, forwarded.chainHeader) : undefined;
-    // A digest, not the header itself: a PEM header is over 1 KB, and the cache holds many.
-    return `header:${hash('sha256', chain === undefined ? value : `${value}\n${chain}`, 'base64')}`;
-  }
 
   app.post('/update-info', { onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as UpdateInfoRequest | undefined;
