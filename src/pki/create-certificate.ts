@@ -2,22 +2,9 @@ import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { generateKeyPair, privateKeyPem, toPem, type KeyType } from './keys.ts';
+import { KEY_USAGE, OID } from './oids.ts';
 
-export const OID = {
-  commonName: '2.5.4.3',
-  organization: '2.5.4.10',
-  basicConstraints: '2.5.29.19',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  subjectKeyIdentifier: '2.5.29.14',
-  authorityKeyIdentifier: '2.5.29.35',
-  subjectAltName: '2.5.29.17',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-} as const;
-
-/** Key usage bits, first byte of the BIT STRING (RFC 5280 4.2.1.3). */
-export const KEY_USAGE = { digitalSignature: 0x80, keyEncipherment: 0x20, keyCertSign: 0x04, cRLSign: 0x02 } as const;
+export { KEY_USAGE, OID };
 
 /** A certificate with its key pair, as everything that issues certificates here returns it. */
 export interface IssuedCertificate {

@@ -1,21 +1,11 @@
 import { hash, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { derBytes, derChildren, derElement, derExpect, derOid, derRaw, derString, derTime } from './lib/der-reader.ts';
 import { publicKeyFromSpki } from './lib/public-key.ts';
+import { KEY_USAGE, OID } from '../pki/oids.ts';
 
 export class CertificateParseError extends Error {
   readonly code = 'certificate_malformed';
 }
-
-const EXTENSION = {
-  basicConstraints: '2.5.29.19',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  subjectKeyIdentifier: '2.5.29.14',
-  authorityKeyIdentifier: '2.5.29.35',
-} as const;
-const COMMON_NAME = '2.5.4.3';
-/** keyUsage bit 5, in the first content byte of the BIT STRING. */
-const KEY_CERT_SIGN = 0x04;
 
 /** Signature algorithms verified directly with the issuer's key; the hash each uses (null: none, as Ed25519). */
 const SIGNATURE_HASHES = new Map<string, string | null>([
@@ -92,7 +82,7 @@ export class CertificateFacts {
         for (const attribute of derExpect(der, rdn, 0x31, `an RDN of the ${name}`)) {
           const [type, value] = derExpect(der, attribute, 0x30, `an attribute of the ${name}`);
           if (!value) throw new CertificateParseError(`not an X.509 certificate: an attribute of the ${name} has no value`);
-          if (derOid(der, type!) === COMMON_NAME && name === 'subject') this.commonNames.push(derString(der, value));
+          if (derOid(der, type!) === OID.commonName && name === 'subject') this.commonNames.push(derString(der, value));
         }
       }
     }
@@ -108,7 +98,7 @@ export class CertificateFacts {
       const inner = derElement(der, value.content, value.end);
       if (inner.end !== value.end) throw new CertificateParseError(`not an X.509 certificate: bytes follow the value of extension ${oid}`);
       switch (oid) {
-        case EXTENSION.basicConstraints: {
+        case OID.basicConstraints: {
           const [ca, pathLength] = derExpect(der, inner, 0x30, 'basicConstraints');
           this.isCa = ca?.tag === 0x01 && der[ca.content] === 0xff;
           const length = ca?.tag === 0x02 ? ca : pathLength;
@@ -118,18 +108,18 @@ export class CertificateFacts {
           }
           break;
         }
-        case EXTENSION.extKeyUsage:
+        case OID.extKeyUsage:
           this.extKeyUsage = derExpect(der, inner, 0x30, 'extKeyUsage').map((e) => derOid(der, e));
           break;
-        case EXTENSION.keyUsage:
+        case OID.keyUsage:
           if (inner.tag !== 0x03) throw new CertificateParseError('not an X.509 certificate: keyUsage is not a BIT STRING');
           this.keyUsage = inner.end - inner.content > 1 ? der[inner.content + 1]! : 0;
           break;
-        case EXTENSION.subjectKeyIdentifier:
+        case OID.subjectKeyIdentifier:
           if (inner.tag !== 0x04) throw new CertificateParseError('not an X.509 certificate: subjectKeyIdentifier is not an OCTET STRING');
           this.subjectKeyId = derBytes(der, inner).toString('hex');
           break;
-        case EXTENSION.authorityKeyIdentifier: {
+        case OID.authorityKeyIdentifier: {
           const keyId = derExpect(der, inner, 0x30, 'authorityKeyIdentifier').find((e) => e.tag === 0x80);
           this.authorityKeyId = keyId && derBytes(der, keyId).toString('hex');
           break;
@@ -165,7 +155,7 @@ export class CertificateFacts {
   isIssuedBy(issuer: CertificateFacts): boolean {
     if (this.issuerKey !== issuer.subjectKey) return false;
     if (this.authorityKeyId && issuer.subjectKeyId && this.authorityKeyId !== issuer.subjectKeyId) return false;
-    if (issuer.keyUsage !== undefined && !(issuer.keyUsage & KEY_CERT_SIGN)) return false;
+    if (issuer.keyUsage !== undefined && !(issuer.keyUsage & KEY_USAGE.keyCertSign)) return false;
     if (!this.#signatureAlgorithm.equals(this.#tbsSignatureAlgorithm)) return false;
     try {
       const hash = SIGNATURE_HASHES.get(this.#signatureOid);

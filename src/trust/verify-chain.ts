@@ -6,11 +6,9 @@ import {
   ClientCertificateMalformed,
   type Refusal,
 } from '../errors.ts';
+import { OID } from '../pki/oids.ts';
 import { certificateFacts, type CertificateFacts } from './certificate-facts.ts';
 import { COMMON_TENANT, type StoredCertificate, type TrustStore } from './trust-store.ts';
-
-/** The extended key usage a gateway's certificate needs, when it restricts usage at all. */
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 /** Longest chain accepted, leaf and root included. */
 export const MAX_CHAIN_LENGTH = 8;
@@ -58,7 +56,7 @@ export function verifyClientChain(
 ): VerifiedChain {
   const leaf = leafCertificate instanceof Uint8Array ? parseClientCertificate(leafCertificate) : leafCertificate;
   if (leaf.isCa) throw new CertificateNotClient('the client certificate is a CA certificate; a gateway needs an end-entity certificate');
-  if (leaf.extKeyUsage && !leaf.extKeyUsage.includes(CLIENT_AUTH)) {
+  if (leaf.extKeyUsage && !leaf.extKeyUsage.includes(OID.clientAuth)) {
     throw new CertificateNotClient('the client certificate has extended key usage without clientAuth');
   }
   const presented = presentedDer.slice(0, MAX_CHAIN_LENGTH * 2).map((der) => parseClientCertificate(der, 'presented chain certificate'));
