@@ -5,6 +5,7 @@ import { createCertificate, OID } from '../src/pki/create-certificate.ts';
 import { forgetParsedCertificates, parseCertificate } from '../src/trust/certificate-facts.ts';
 import { storedCertificate, TrustStore } from '../src/trust/trust-store.ts';
 import { verifyClientChain } from '../src/trust/verify-chain.ts';
+import { alternate } from './rounds.ts';
 
 export interface VerifyFigure {
   name: string;
@@ -54,14 +55,9 @@ export async function benchChainVerify(): Promise<VerifyFigure[]> {
     const ok = !leaf.ca && issuer.ca && leaf.checkIssued(issuer) && leaf.verify(issuer.publicKey) && issuer.checkIssued(rootX509) && issuer.verify(rootX509.publicKey);
     if (!ok) throw new Error('the X509Certificate chain did not verify');
   };
-  // Two alternating rounds, the best of each kept, so that noise on shared cores hits all alike.
-  const best = { ours: 0, pkijs: 0, x509: 0 };
-  for (let round = 0; round < 2; round++) {
-    best.ours = Math.max(best.ours, await rate(ours));
-    best.pkijs = Math.max(best.pkijs, await rate(withPkijs));
-    best.x509 = Math.max(best.x509, await rate(withX509));
-  }
-  const { ours: oursRate, pkijs: pkijsRate, x509: x509Rate } = best;
+  // Two rounds taken in turn, the best of each side kept, so that noise on shared cores hits all alike.
+  const runs = await alternate({ ours: () => rate(ours), pkijs: () => rate(withPkijs), x509: () => rate(withX509) }, 2);
+  const [oursRate, pkijsRate, x509Rate] = [runs.ours, runs.pkijs, runs.x509].map((rates) => Math.max(...rates)) as [number, number, number];
   return [
     { name: 'pkijs CertificateChainValidationEngine (no EKU check of its own)', perSecond: pkijsRate },
     { name: "Node's X509Certificate for each certificate: parse, checkIssued, verify (OpenSSL decodes every key)", perSecond: x509Rate },

@@ -23,7 +23,6 @@ export interface Figure extends Rounds {
   met?: boolean;
 }
 
-
 export const forwardedHeaders = (deployment: Deployment): Record<string, string>[] =>
   deployment.certificates.map((pem) => ({ 'x-ssl-client-cert': encodeURIComponent(pem) }));
 

@@ -10,9 +10,9 @@ export interface Load {
  * On shared cores the machine's speed drifts over seconds: taking turns closely puts every side
  * in the same weather, and reversing the order keeps any side from always following another.
  */
-export async function alternate<K extends string>(loads: Record<K, () => Promise<Load>>, rounds: number): Promise<Record<K, Load[]>> {
+export async function alternate<K extends string, T>(loads: Record<K, () => Promise<T>>, rounds: number): Promise<Record<K, T[]>> {
   const names = Object.keys(loads) as K[];
-  const runs = Object.fromEntries(names.map((name) => [name, [] as Load[]])) as Record<K, Load[]>;
+  const runs = Object.fromEntries(names.map((name) => [name, [] as T[]])) as Record<K, T[]>;
   for (let round = 0; round < rounds; round++) {
     for (const name of round % 2 === 0 ? names : [...names].reverse()) runs[name].push(await loads[name]());
   }

@@ -1,14 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
 import { benchChainVerify } from './chain-verify.ts';
 import { benchFirmwareMemory } from './firmware-memory.ts';
 import { benchHttp } from './http.ts';
+import { MACHINE } from './machine.ts';
 import { benchPkiIssue } from './pki-issue.ts';
 import { benchScale, SCALE_LIMITS } from './scale.ts';
 
 /** `npm run bench [-- http chain scale firmware pki]`: ratios against baselines measured in the same run. */
-const machine = `${availableParallelism()} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-console.log(`machine: ${machine}\n`);
+console.log(`machine: ${MACHINE}\n`);
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'MISSED');
@@ -53,6 +52,6 @@ console.log(lines.join('\n'));
 const missed = [...http, ...chain].some((f) => f.met === false) || pki.some((r) => !r.met) || (memory && !memory.met) || (scale && !scale.met);
 if (missed) console.log('\nSome targets were MISSED: see the rows above.');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine, date: new Date().toISOString(), http, chain, scale, memory, pki }, null, 2));
-writeFileSync(new URL('./results/latest.md', import.meta.url), `${lines.join('\n')}\n\nMachine: ${machine}\n`);
+writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine: MACHINE, date: new Date().toISOString(), http, chain, scale, memory, pki }, null, 2));
+writeFileSync(new URL('./results/latest.md', import.meta.url), `${lines.join('\n')}\n\nMachine: ${MACHINE}\n`);
 if (missed) process.exitCode = 1;

@@ -1,10 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createDeployment } from './deployment.ts';
 import { forwardedHeaders, start } from './http.ts';
+import { MACHINE } from './machine.ts';
 import { processMb } from './process-stats.ts';
+import { parseRateLimit, SERVE_DEFAULTS } from '../src/config/serve-options.ts';
 
 /**
  * `npm run soak [-- MINUTES]`: a fleet of 2,000 gateways behind a proxy header calling at a fixed
@@ -22,7 +24,7 @@ const average = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.m
 const dir = mkdtempSync(join(tmpdir(), 'cups-soak-'));
 try {
   const deployment = await createDeployment(dir, { tenants: 1, registered: GATEWAYS, certified: GATEWAYS });
-  const options = { ...deployment.options, rateLimitEui: { perMinute: 12, burst: 6 }, rateLimitPeer: { perMinute: 1200, burst: 300 } };
+  const options = { ...deployment.options, rateLimitEui: parseRateLimit(SERVE_DEFAULTS.rateLimitEui, ''), rateLimitPeer: parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, '') };
   const server = await start('./serve-for-bench.ts', options);
   const headers = forwardedHeaders(deployment).map((h, i) => ({ ...h, 'x-forwarded-for': `10.0.${i >> 8}.${i & 255}`, 'content-type': 'application/json' }));
   const samples: { minute: number; rssMb: number }[] = [];
@@ -54,7 +56,6 @@ try {
   const flat = lastMinute <= Math.max(secondMinute * 1.1, secondMinute + 10);
   const errors = result.errors + result.non2xx + result.timeouts;
   const met = errors === 0 && flat;
-  const machine = `${availableParallelism()} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const lines = [
     '| soak | requests | errors (non-2xx, failed, timed out) | p50 ms | p99 ms | RSS 2nd minute | RSS last minute | |',
     '|---|---|---|---|---|---|---|---|',
@@ -63,8 +64,8 @@ try {
   console.log(lines.join('\n'));
   console.log(`RSS every ${SAMPLE_MS / 1000} s (MB): ${samples.map((s) => s.rssMb.toFixed(0)).join(' ')}`);
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/soak.json', import.meta.url), JSON.stringify({ machine, date: new Date().toISOString(), minutes: MINUTES, rate: RATE, requests: result.requests.total, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, latency: result.latency, samples, met }, null, 2));
-  writeFileSync(new URL('./results/soak.md', import.meta.url), `${lines.join('\n')}\n\nMachine: ${machine}\n`);
+  writeFileSync(new URL('./results/soak.json', import.meta.url), JSON.stringify({ machine: MACHINE, date: new Date().toISOString(), minutes: MINUTES, rate: RATE, requests: result.requests.total, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, latency: result.latency, samples, met }, null, 2));
+  writeFileSync(new URL('./results/soak.md', import.meta.url), `${lines.join('\n')}\n\nMachine: ${MACHINE}\n`);
   if (!met) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
