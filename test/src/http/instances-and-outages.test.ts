@@ -19,7 +19,6 @@ afterAll(() => postgres?.destroy());
 const asGateway = (server: TestServer, leaf = pki.leaves.a, router: string = EUI.a) =>
   post(server.port, { tls: { ca: pki.serverCa.pem, cert: leaf.pem, key: leaf.keyPem }, body: routerBody(router) });
 
-
 describe('two instances on one PostgreSQL', () => {
   let one: TestServer;
   let two: TestServer;

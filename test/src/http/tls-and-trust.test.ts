@@ -11,7 +11,6 @@ beforeAll(async () => {
   pki = await createTestPki();
 });
 
-
 describe.each([
   ['native TLS', {}],
   ['native TLS with --tls-reject-unauthorized', { tlsRejectUnauthorized: true }],

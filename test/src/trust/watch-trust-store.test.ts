@@ -29,7 +29,6 @@ function setUp(intervalMs: number, fullCheckMs: number) {
   return { tenants, errors, watcher };
 }
 
-
 const subjects = (watcher: TrustStoreWatcher) => watcher.current.certificates.map((c) => c.subjectText).sort();
 
 describe('the trust store watcher', () => {
