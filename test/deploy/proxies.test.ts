@@ -11,6 +11,7 @@ import type { IssuedCertificate } from '../../src/pki/create-certificate.ts';
 import { REPO_ROOT } from '../helpers/paths.ts';
 import { prepareServerFolder, routerBody, type ServerFolder } from '../helpers/server.ts';
 import { freePort, spawnServe, type ServerProcess } from '../helpers/spawn-server.ts';
+import { within } from '../helpers/within.ts';
 
 const run = promisify(execFile);
 const DEPLOY = join(REPO_ROOT, 'deploy');
@@ -34,19 +35,17 @@ function render(config: string, values: Record<string, string>): string {
 }
 
 async function listening(port: number, output: () => string): Promise<void> {
-  const until = Date.now() + 15_000;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => {
         socket.destroy();
         resolve(true);
       });
       socket.on('error', () => resolve(false));
     });
-    if (open) return;
-    if (Date.now() > until) throw new Error(`the proxy did not listen on ${port}:\n${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await within(15_000, accepts, 100).catch(() => {
+    throw new Error(`the proxy did not listen on ${port}:\n${output()}`);
+  });
 }
 
 interface Proxy {
