@@ -6,6 +6,7 @@ import { decodeUpdateInfoResponse, rawSigningPublicKey, signingKeyCrc, signUpdat
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { VECTORS } from '../../helpers/paths.ts';
 import { runCli } from '../../helpers/run-cli.ts';
+import { within } from '../../helpers/within.ts';
 import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
 
 const vector = (name: string) => join(VECTORS, 'basicstation-test4-cups', name);
@@ -158,11 +159,12 @@ describe('signing keys, a 16 MiB image, staged rollout', () => {
 
   it('cups firmware status shows channels, images, and how many gateways report each version', async () => {
     await ask({ model: 'gw16', package: '3.0', keys: [crc] });
-    const status = await cli('firmware', 'status');
-    expect(status.stdout).toMatch(/gw16\s+stable\s+3\.0\s+100%\s+no\s+never/);
-    expect(status.stdout).toMatch(/tiny\s+stable\s+1\.1\s+100%\s+no\s+allowed/);
-    expect(status.stdout).toMatch(/gw16\s+3\.0\s+1\n/);
-  });
+    // Contacts are written in batches a second behind the answers, so the report shows up soon, not at once.
+    let stdout = '';
+    await within(10_000, async () => /gw16\s+3\.0\s+1\n/.test((stdout = (await cli('firmware', 'status')).stdout)));
+    expect(stdout).toMatch(/gw16\s+stable\s+3\.0\s+100%\s+no\s+never/);
+    expect(stdout).toMatch(/tiny\s+stable\s+1\.1\s+100%\s+no\s+allowed/);
+  }, 30_000);
 });
 
 describe('the station emulator with firmware', () => {
