@@ -13,6 +13,13 @@ import { COMMON_TENANT, type StoredCertificate, type TrustStore } from './trust-
 /** Longest chain accepted, leaf and root included. */
 export const MAX_CHAIN_LENGTH = 8;
 
+/**
+ * Most issuer candidates (a signature check each) tried for one client certificate, the bound Go's
+ * crypto/x509 sets. Without it a client presenting a dozen look-alike CAs that sign each other
+ * makes path building exponential: eight of them cost seconds of the event loop.
+ */
+export const MAX_ISSUER_CHECKS = 100;
+
 /** The tenants a verified chain may authenticate a gateway for. */
 export type TenantScope = 'all' | ReadonlySet<string>;
 
@@ -104,6 +111,7 @@ function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store:
     }
     return [...candidates.values()];
   };
+  let checks = 0;
   const walk = (cert: CertificateFacts, above: Candidate[], seen: Set<string>): void => {
     if (above.length + 1 >= MAX_CHAIN_LENGTH) return;
     for (const candidate of issuersOf(cert)) {
@@ -111,6 +119,12 @@ function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store:
       if (seen.has(issuer.fingerprint) || !issuer.isCa) continue;
       // Intermediates between this issuer and the leaf, which its path length constraint bounds.
       if (issuer.pathLength !== undefined && above.length > issuer.pathLength) continue;
+      if (++checks > MAX_ISSUER_CHECKS) {
+        throw new CertificateUntrusted(
+          `the client certificate's chain needs more than ${MAX_ISSUER_CHECKS} signature checks to resolve: too many CAs of one name ` +
+            'with no key identifiers to tell them apart; present fewer certificates, or issue with authority key identifiers',
+        );
+      }
       if (!cert.isIssuedBy(issuer)) continue;
       const path = [...above, candidate];
       if (candidate.stored?.anchor) found.push(path);

@@ -45,6 +45,9 @@ async function createExtraCertificates(pki: TestPki) {
   const y = await createCertificate({ subject: 'Loop Y', ca: true });
   const xByY = await createCertificate({ subject: 'Loop X', keyPair: x.keyPair, issuer: y, ca: true });
   const yByX = await createCertificate({ subject: 'Loop Y', keyPair: y.keyPair, issuer: x, ca: true });
+  // Ten CAs of one name and one key: each verifies as the issuer of every other.
+  const lookAlike = await createCertificate({ subject: 'Look-alike', ca: true });
+  const lookAlikes = [lookAlike, ...(await Promise.all(Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', keyPair: lookAlike.keyPair, issuer: lookAlike, ca: true }))))];
   const forgedInt = await createCertificate({ subject: 'Tenant A intermediate', ca: true });
   const tampered = Buffer.from((await gateway(EUI.a, intA)).der);
   tampered[tampered.length - 5]! ^= 0x01;
@@ -54,6 +57,7 @@ async function createExtraCertificates(pki: TestPki) {
     pathExceeded: [await gateway(EUI.a, belowPathZero), belowPathZero, pathZero],
     twelve: [await gateway(EUI.a, long[0]!), ...long],
     loop: [await gateway(EUI.a, x), xByY, yByX],
+    lookAlikes: [await gateway(EUI.a, lookAlike), ...lookAlikes],
     forged: [await gateway(EUI.a, forgedInt)],
     tampered: `-----BEGIN CERTIFICATE-----\n${tampered.toString('base64')}\n-----END CERTIFICATE-----\n`,
     noCn: await gateway([[OID.organization, 'Vendor']], intA),
@@ -156,6 +160,7 @@ add('certificate', 'an intermediate without basic constraints', 403, 'certificat
 add('certificate', 'path length constraint exceeded', 403, 'certificate_untrusted', () => withCert(extra.pathExceeded)());
 add('certificate', 'a chain of 12 certificates', 403, 'certificate_untrusted', () => withCert(extra.twelve)());
 add('certificate', 'a chain loop (X signed by Y, Y signed by X)', 403, 'certificate_untrusted', () => withCert(extra.loop)());
+add('certificate', 'ten look-alike CAs signing each other (path building bounded)', 403, 'certificate_untrusted', () => withCert(extra.lookAlikes)());
 add('certificate', 'a duplicated intermediate', 200, '-', () => withCert([pki.leaves.bViaIntermediate, pki.intB, pki.intB], routerBody(EUI.b))());
 add('certificate', 'an intermediate forged with the name of tenant A\'s', 403, 'certificate_untrusted', () => withCert(extra.forged)());
 add('certificate', 'a certificate with one signature bit flipped', 403, 'certificate_untrusted', () => withCert([extra.tampered])());

@@ -3,7 +3,7 @@ import { createCertificate, OID, type IssuedCertificate } from '../../../src/pki
 import { generateKeyPair } from '../../../src/pki/keys.ts';
 import { parseCertificate } from '../../../src/trust/certificate-facts.ts';
 import { storedCertificate, TrustStore } from '../../../src/trust/trust-store.ts';
-import { MAX_CHAIN_LENGTH, verifyClientChain } from '../../../src/trust/verify-chain.ts';
+import { MAX_CHAIN_LENGTH, MAX_ISSUER_CHECKS, verifyClientChain } from '../../../src/trust/verify-chain.ts';
 
 const EUI = 'B827EBFFFE123456';
 const leafOf = (issuer: IssuedCertificate) => createCertificate({ subject: EUI, issuer, extKeyUsage: [OID.clientAuth] });
@@ -68,6 +68,22 @@ describe('verifyClientChain', () => {
     const int = await createCertificate({ subject: 'Int', issuer: root, ca: true });
     const good = await leafOf(int);
     expect(codeOf(() => verifyClientChain(good.der, [int.der, int.der, int.der], storeOf([[root, 'a']])))).toBe('ok');
+  });
+
+  it(`gives up after ${MAX_ISSUER_CHECKS} issuer checks on look-alike CAs that sign each other, instead of trying every order`, async () => {
+    // Ten CAs of one name and one key: every one verifies as the issuer of every other, and none reaches the store.
+    const keys = await generateKeyPair();
+    const first = await createCertificate({ subject: 'Look-alike', ca: true, keyPair: keys });
+    const lookAlikes = [first, ...(await Promise.all(Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', issuer: first, ca: true, keyPair: keys }))))];
+    const leaf = await leafOf(first);
+    const refusal = (() => {
+      try {
+        verifyClientChain(leaf.der, lookAlikes.map((c) => c.der), storeOf([[root, 'a']]));
+      } catch (error) {
+        return error as { code: string; message: string };
+      }
+    })();
+    expect([refusal?.code, refusal?.message]).toEqual(['certificate_untrusted', expect.stringContaining(`more than ${MAX_ISSUER_CHECKS} signature checks`)]);
   });
 
   it('reports an expired intermediate as expired', async () => {
