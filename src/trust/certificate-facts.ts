@@ -142,7 +142,7 @@ export class CertificateFacts {
     return nameText(this.issuerKey);
   }
 
-  /** The public key, decoded on first use: only issuers need theirs. */
+  /** The public key, decoded on first use (only issuers need theirs); throws when it is not a key accepted for checking signatures. */
   get publicKey(): KeyObject {
     return (this.#publicKey ??= publicKeyFromSpki(this.#spki));
   }

@@ -67,10 +67,11 @@ export function verifyClientChain(
     throw new CertificateNotClient('the client certificate has extended key usage without clientAuth');
   }
   const presented = presentedDer.slice(0, MAX_CHAIN_LENGTH * 2).map((der) => parseClientCertificate(der, 'presented chain certificate'));
-  const paths = findPaths(leaf, presented, store);
+  const { paths, refusedKeys } = findPaths(leaf, presented, store);
   if (paths.length === 0) {
+    const why = [...refusedKeys].map(([subject, reason]) => `; ${subject} cannot be an issuer: ${reason}`).join('');
     throw new CertificateUntrusted(
-      `no chain from the client certificate (issuer ${leaf.issuerText}) reaches a CA in the trust store`,
+      `no chain from the client certificate (issuer ${leaf.issuerText}) reaches a CA in the trust store${why}`,
     );
   }
   let dateRefusal: Refusal | undefined;
@@ -98,9 +99,13 @@ export function parseClientCertificate(der: Uint8Array, what = 'client certifica
   }
 }
 
-/** Every chain (issuers above the leaf, root last) that ends at a store anchor, depth-first. */
-function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store: TrustStore): Candidate[][] {
+/**
+ * Every chain (issuers above the leaf, root last) that ends at a store anchor, depth-first, and
+ * the candidate issuers whose keys are not accepted (by subject), to say why none was found.
+ */
+function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store: TrustStore): { paths: Candidate[][]; refusedKeys: Map<string, string> } {
   const found: Candidate[][] = [];
+  const refusedKeys = new Map<string, string>();
   const issuersOf = (cert: CertificateFacts): Candidate[] => {
     const candidates = new Map<string, Candidate>();
     for (const stored of store.issuersOf(cert)) candidates.set(stored.fingerprint, { facts: stored, stored, presented: false });
@@ -125,6 +130,12 @@ function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store:
             'with no key identifiers to tell them apart; present fewer certificates, or issue with authority key identifiers',
         );
       }
+      try {
+        void issuer.publicKey;
+      } catch (error) {
+        refusedKeys.set(issuer.subjectText, (error as Error).message);
+        continue;
+      }
       if (!cert.isIssuedBy(issuer)) continue;
       const path = [...above, candidate];
       if (candidate.stored?.anchor) found.push(path);
@@ -132,7 +143,7 @@ function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store:
     }
   };
   walk(leaf, [], new Set([leaf.fingerprint]));
-  return found;
+  return { paths: found, refusedKeys };
 }
 
 function dateProblem(chain: CertificateFacts[], now: Date): Refusal | undefined {

@@ -5,6 +5,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { createCertificate, KEY_USAGE, OID, type IssuedCertificate } from '../../../src/pki/create-certificate.ts';
+import { hugeExponentRsaKeyPair } from '../../helpers/huge-exponent-rsa.ts';
 import { REPO_ROOT } from '../../helpers/paths.ts';
 import { post, routerBody, startTestServer, type PostOptions, type TestServer } from '../../helpers/server.ts';
 
@@ -48,6 +49,7 @@ async function createExtraCertificates(pki: TestPki) {
   // Ten CAs of one name and one key: each verifies as the issuer of every other.
   const lookAlike = await createCertificate({ subject: 'Look-alike', ca: true });
   const lookAlikes = [lookAlike, ...(await Promise.all(Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', keyPair: lookAlike.keyPair, issuer: lookAlike, ca: true }))))];
+  const hugeExponent = await createCertificate({ subject: 'Tenant A huge exponent', issuer: rootA, ca: true, keyPair: await hugeExponentRsaKeyPair() });
   const forgedInt = await createCertificate({ subject: 'Tenant A intermediate', ca: true });
   const tampered = Buffer.from((await gateway(EUI.a, intA)).der);
   tampered[tampered.length - 5]! ^= 0x01;
@@ -58,6 +60,7 @@ async function createExtraCertificates(pki: TestPki) {
     twelve: [await gateway(EUI.a, long[0]!), ...long],
     loop: [await gateway(EUI.a, x), xByY, yByX],
     lookAlikes: [await gateway(EUI.a, lookAlike), ...lookAlikes],
+    viaHugeExponent: [await gateway(EUI.a, hugeExponent), hugeExponent],
     forged: [await gateway(EUI.a, forgedInt)],
     tampered: `-----BEGIN CERTIFICATE-----\n${tampered.toString('base64')}\n-----END CERTIFICATE-----\n`,
     noCn: await gateway([[OID.organization, 'Vendor']], intA),
@@ -161,6 +164,7 @@ add('certificate', 'path length constraint exceeded', 403, 'certificate_untruste
 add('certificate', 'a chain of 12 certificates', 403, 'certificate_untrusted', () => withCert(extra.twelve)());
 add('certificate', 'a chain loop (X signed by Y, Y signed by X)', 403, 'certificate_untrusted', () => withCert(extra.loop)());
 add('certificate', 'ten look-alike CAs signing each other (path building bounded)', 403, 'certificate_untrusted', () => withCert(extra.lookAlikes)());
+add('certificate', 'a valid chain through a CA whose RSA exponent has 2,048 bits (each check costs 100)', 403, 'certificate_untrusted', () => withCert(extra.viaHugeExponent)());
 add('certificate', 'a duplicated intermediate', 200, '-', () => withCert([pki.leaves.bViaIntermediate, pki.intB, pki.intB], routerBody(EUI.b))());
 add('certificate', 'an intermediate forged with the name of tenant A\'s', 403, 'certificate_untrusted', () => withCert(extra.forged)());
 add('certificate', 'a certificate with one signature bit flipped', 403, 'certificate_untrusted', () => withCert([extra.tampered])());
