@@ -16,6 +16,8 @@ export interface VerifyFigure {
 
 const DISTINCT = 500;
 const SECONDS = 3;
+/** Verifications in flight at once, as when a fleet reconnects: signature checks then share both cores. */
+const IN_FLIGHT = 8;
 
 /** Chain verifications per second with every cache off: each leaf parsed and walked afresh. */
 export async function benchChainVerify(): Promise<VerifyFigure[]> {
@@ -29,10 +31,10 @@ export async function benchChainVerify(): Promise<VerifyFigure[]> {
   const rate = async (verify: (i: number) => unknown | Promise<unknown>) => {
     const until = Date.now() + SECONDS * 1000;
     let count = 0;
-    while (Date.now() < until) {
-      await verify(count % DISTINCT);
-      count++;
-    }
+    const worker = async () => {
+      while (Date.now() < until) await verify(count++ % DISTINCT);
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
     return count / SECONDS;
   };
 
@@ -59,8 +61,8 @@ export async function benchChainVerify(): Promise<VerifyFigure[]> {
   const runs = await alternate({ ours: () => rate(ours), pkijs: () => rate(withPkijs), x509: () => rate(withX509) }, 2);
   const [oursRate, pkijsRate, x509Rate] = [runs.ours, runs.pkijs, runs.x509].map((rates) => Math.max(...rates)) as [number, number, number];
   return [
-    { name: 'pkijs CertificateChainValidationEngine (no EKU check of its own)', perSecond: pkijsRate },
+    { name: 'pkijs CertificateChainValidationEngine, WebCrypto on the thread pool (no EKU check of its own)', perSecond: pkijsRate },
     { name: "Node's X509Certificate for each certificate: parse, checkIssued, verify (OpenSSL decodes every key)", perSecond: x509Rate },
-    { name: "the service's checks: a DER walk of each certificate, OpenSSL signature verification, issuer keys only (the hot path)", perSecond: oursRate, target: 2000, met: oursRate >= 2000 },
+    { name: "the service's checks: a DER walk of each certificate, issuer keys only, signatures verified by OpenSSL on the thread pool (the hot path)", perSecond: oursRate, target: 2000, met: oursRate >= 2000 },
   ];
 }

@@ -94,11 +94,22 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     if (wait > 0) throw new RateLimited(`${kind} ${key} called more than ${limiter!.limit.perMinute} times a minute (bursts of ${limiter!.limit.burst}); retry after ${wait} s`, wait);
   };
 
-  // Synchronous, with a callback: every check here is CPU work, and a promise per request costs.
+  // With a callback, synchronous unless a chain must be verified: a gateway calling again costs
+  // lookups only, and a promise per request costs.
   const authenticate = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    let verifying: Promise<void> | undefined;
     try {
       if (perPeer) limit(perPeer, request.ip, 'the address');
-      verify(request);
+      verifying = verify(request);
+    } catch (error) {
+      return done(error as Error);
+    }
+    if (verifying) verifying.then(() => limitGateway(request, done), done);
+    else limitGateway(request, done);
+  };
+
+  const limitGateway = (request: FastifyRequest, done: (error?: Error) => void): void => {
+    try {
       if (perEui && request.gatewayEui) limit(perEui, request.gatewayEui, 'gateway');
     } catch (error) {
       return done(error as Error);
@@ -106,7 +117,8 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     done();
   };
 
-  const verify = (request: FastifyRequest): void => {
+  /** Sets request.verifiedChain: at once from the cache, or once the chain is verified (the promise). */
+  const verify = (request: FastifyRequest): Promise<void> | undefined => {
     const cache = options.verificationCache;
     const headers = readForwardedHeaders(request.raw, options.forwarded);
     // A gateway calling again with the same forwarded header: no PEM parsing, no chain walk.
@@ -115,7 +127,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       ? `header:${hash('sha256', headers.chainValue === undefined ? headers.value : `${headers.value}\n${headers.chainValue}`, 'base64')}`
       : undefined;
     const cachedByHeader = headerKey ? cache?.get(headerKey) : undefined;
-    if (cachedByHeader) return acceptChain(request, cachedByHeader);
+    if (cachedByHeader) {
+      acceptChain(request, cachedByHeader);
+      return undefined;
+    }
     const { presented, ignoredHeaderFrom } = resolvePresentedCertificate(request.raw, headers);
     if (ignoredHeaderFrom) {
       request.log.warn({ peer: ignoredHeaderFrom, header: options.forwarded?.header }, 'forwarded certificate header ignored: the peer is not a trusted proxy');
@@ -125,13 +140,20 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       ? `tls:${hash('sha256', Buffer.concat([presented.leaf, ...presented.chain]), 'base64')}`
       : undefined;
     const cachedByTls = tlsKey ? cache?.get(tlsKey) : undefined;
-    if (cachedByTls) return acceptChain(request, cachedByTls);
+    if (cachedByTls) {
+      acceptChain(request, cachedByTls);
+      return undefined;
+    }
     const leaf = parseClientCertificate(presented.leaf);
     // Logged with any refusal below: the EUI the certificate claims, proven or not.
     request.gatewayEui = certificateEui(leaf) ?? null;
-    request.verifiedChain = verifyClientChain(leaf, presented.chain, options.trustStore());
-    const key = headerKey ?? tlsKey;
-    if (key) cache?.set(key, request.verifiedChain);
+    const store = options.trustStore();
+    return verifyClientChain(leaf, presented.chain, store).then((chain) => {
+      acceptChain(request, chain);
+      const key = headerKey ?? tlsKey;
+      // Not a chain verified against a trust store that has changed since (and dropped the cache).
+      if (key && options.trustStore() === store) cache?.set(key, chain);
+    });
   };
 
   app.post('/update-info', { onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {

@@ -153,10 +153,7 @@ export class CertificateFacts {
    * certificates, and the signature verifies with its key under the algorithm both copies name.
    */
   isIssuedBy(issuer: CertificateFacts): boolean {
-    if (this.issuerKey !== issuer.subjectKey) return false;
-    if (this.authorityKeyId && issuer.subjectKeyId && this.authorityKeyId !== issuer.subjectKeyId) return false;
-    if (issuer.keyUsage !== undefined && !(issuer.keyUsage & KEY_USAGE.keyCertSign)) return false;
-    if (!this.#signatureAlgorithm.equals(this.#tbsSignatureAlgorithm)) return false;
+    if (!this.#mayBeIssuedBy(issuer)) return false;
     try {
       const hash = SIGNATURE_HASHES.get(this.#signatureOid);
       if (hash === undefined) return this.x509.verify(issuer.publicKey); // RSA-PSS and the rare rest: OpenSSL reads the parameters
@@ -164,6 +161,31 @@ export class CertificateFacts {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * isIssuedBy, with the signature verified on libuv's thread pool: a server verifying many new
+   * gateways at once then uses every core, and its event loop keeps answering meanwhile.
+   */
+  checkIssuedBy(issuer: CertificateFacts): Promise<boolean> {
+    const hash = SIGNATURE_HASHES.get(this.#signatureOid);
+    // OpenSSL's certificate view (RSA-PSS and the rare rest) has no asynchronous form.
+    if (hash === undefined || !this.#mayBeIssuedBy(issuer)) return Promise.resolve(this.isIssuedBy(issuer));
+    return new Promise((resolve) => {
+      try {
+        verify(hash, this.#tbs, issuer.publicKey, this.#signature, (error, valid) => resolve(!error && valid));
+      } catch {
+        resolve(false);
+      }
+    });
+  }
+
+  /** Everything isIssuedBy checks but the signature. */
+  #mayBeIssuedBy(issuer: CertificateFacts): boolean {
+    if (this.issuerKey !== issuer.subjectKey) return false;
+    if (this.authorityKeyId && issuer.subjectKeyId && this.authorityKeyId !== issuer.subjectKeyId) return false;
+    if (issuer.keyUsage !== undefined && !(issuer.keyUsage & KEY_USAGE.keyCertSign)) return false;
+    return this.#signatureAlgorithm.equals(this.#tbsSignatureAlgorithm);
   }
 
   get pem(): string {

@@ -52,22 +52,22 @@ export function scopeAllows(scope: TenantScope, tenant: string): boolean {
 /**
  * Runs the certificate checks: the leaf is an end-entity certificate fit for client
  * authentication, and a chain from it through presented or stored intermediates reaches a root
- * in the store with valid signatures, CA flags, path lengths and dates. Throws the Refusal that
- * names the failed check.
+ * in the store with valid signatures, CA flags, path lengths and dates. Rejects with the Refusal
+ * that names the failed check. Signatures are verified on libuv's thread pool (see checkIssuedBy).
  */
-export function verifyClientChain(
+export async function verifyClientChain(
   leafCertificate: Uint8Array | CertificateFacts,
   presentedDer: readonly Uint8Array[],
   store: TrustStore,
   now = new Date(),
-): VerifiedChain {
+): Promise<VerifiedChain> {
   const leaf = leafCertificate instanceof Uint8Array ? parseClientCertificate(leafCertificate) : leafCertificate;
   if (leaf.isCa) throw new CertificateNotClient('the client certificate is a CA certificate; a gateway needs an end-entity certificate');
   if (leaf.extKeyUsage && !leaf.extKeyUsage.includes(OID.clientAuth)) {
     throw new CertificateNotClient('the client certificate has extended key usage without clientAuth');
   }
   const presented = presentedDer.slice(0, MAX_CHAIN_LENGTH * 2).map((der) => parseClientCertificate(der, 'presented chain certificate'));
-  const { paths, refusedKeys } = findPaths(leaf, presented, store);
+  const { paths, refusedKeys } = await findPaths(leaf, presented, store);
   if (paths.length === 0) {
     const why = [...refusedKeys].map(([subject, reason]) => `; ${subject} cannot be an issuer: ${reason}`).join('');
     throw new CertificateUntrusted(
@@ -103,7 +103,7 @@ export function parseClientCertificate(der: Uint8Array, what = 'client certifica
  * Every chain (issuers above the leaf, root last) that ends at a store anchor, depth-first, and
  * the candidate issuers whose keys are not accepted (by subject), to say why none was found.
  */
-function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store: TrustStore): { paths: Candidate[][]; refusedKeys: Map<string, string> } {
+async function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store: TrustStore): Promise<{ paths: Candidate[][]; refusedKeys: Map<string, string> }> {
   const found: Candidate[][] = [];
   const refusedKeys = new Map<string, string>();
   const issuersOf = (cert: CertificateFacts): Candidate[] => {
@@ -117,7 +117,7 @@ function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store:
     return [...candidates.values()];
   };
   let checks = 0;
-  const walk = (cert: CertificateFacts, above: Candidate[], seen: Set<string>): void => {
+  const walk = async (cert: CertificateFacts, above: Candidate[], seen: Set<string>): Promise<void> => {
     if (above.length + 1 >= MAX_CHAIN_LENGTH) return;
     for (const candidate of issuersOf(cert)) {
       const issuer = candidate.facts;
@@ -136,13 +136,13 @@ function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store:
         refusedKeys.set(issuer.subjectText, (error as Error).message);
         continue;
       }
-      if (!cert.isIssuedBy(issuer)) continue;
+      if (!(await cert.checkIssuedBy(issuer))) continue;
       const path = [...above, candidate];
       if (candidate.stored?.anchor) found.push(path);
-      else walk(issuer, path, new Set([...seen, issuer.fingerprint]));
+      else await walk(issuer, path, new Set([...seen, issuer.fingerprint]));
     }
   };
-  walk(leaf, [], new Set([leaf.fingerprint]));
+  await walk(leaf, [], new Set([leaf.fingerprint]));
   return { paths: found, refusedKeys };
 }
 

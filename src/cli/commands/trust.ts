@@ -51,7 +51,7 @@ export function registerTrust(program: Command): void {
       const [leaf, ...presented] = certificatesIn(file);
       const chain = [...presented, ...(flags.chain ? certificatesIn(flags.chain) : [])];
       const store = await loadTrustStore(resolve(flags.tenants));
-      const verified = verifyClientChain(leaf!, chain, store);
+      const verified = await verifyClientChain(leaf!, chain, store);
       const eui = certificateEui(verified.leaf);
       if (!eui) {
         throw new CnNotEui(`the certificate's CN must be exactly one value of 16 hex digits, got ${JSON.stringify(verified.leaf.commonNames)}`);

@@ -33,10 +33,10 @@ describe('what real proxies forwarded (../shared/vectors/proxy-headers)', () => 
     expect(parseForwardedCertificates(headers('caddy-2.6-no-certificate.json')['x-client-cert-der']!)).toEqual([]);
   });
 
-  it('the forwarded chain verifies against its root, as the server checks it', () => {
+  it('the forwarded chain verifies against its root, as the server checks it', async () => {
     const store = new TrustStore([storedCertificate(parseCertificate(root), ['tenant-a'], ['rsa-root.pem'])]);
     const chain = parseForwardedCertificates(headers('haproxy-2.6.json')['x-ssl-client-chain']!);
-    const verified = verifyClientChain(parseForwardedCertificates(headers('haproxy-2.6.json')['x-ssl-client-cert']!)[0]!, chain, store, new Date('2027-01-01'));
+    const verified = await verifyClientChain(parseForwardedCertificates(headers('haproxy-2.6.json')['x-ssl-client-cert']!)[0]!, chain, store, new Date('2027-01-01'));
     expect(verified.leaf.commonNames).toEqual(['b827ebfffe123456']);
     expect(verified.scope).toEqual(new Set(['tenant-a']));
   });

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialsCrc, decodeUpdateInfoResponse, splitCredentials } from '../../../protocol/index.ts';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import type { IssuedCertificate } from '../../../src/pki/create-certificate.ts';
-import { post, routerBody, startTestServer, type PostOptions, type TestServer } from '../../helpers/server.ts';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildApp } from '../../../src/http/build-app.ts';
+import { openRegistry } from '../../../src/registry/open-registry.ts';
+import { loadKeyring } from '../../../src/secrets/load-keyring.ts';
+import { loadTrustStore } from '../../../src/trust/trust-store.ts';
+import { VerificationCache } from '../../../src/trust/verification-cache.ts';
+import { post, prepareServerFolder, routerBody, startTestServer, type PostOptions, type TestServer } from '../../helpers/server.ts';
 
 type Leaf = keyof TestPki['leaves'];
 
@@ -123,5 +130,40 @@ describe.each(Object.entries(MODES))('%s', (_mode, mode) => {
     expect([get.status, get.json().code]).toEqual([405, 'method_not_allowed']);
     const unknown = await post(server.port, { ...mode.present(pki.leaves.a, []), method: 'GET', contentType: null, path: '/nope' });
     expect([unknown.status, unknown.json().code]).toEqual([404, 'not_found']);
+  });
+});
+
+describe('a trust store that changes while a chain is being verified', () => {
+  it('answers from the store the check began with, and keeps nothing of it in the verification cache', async () => {
+    const folder = await prepareServerFolder(pki);
+    const before = await loadTrustStore(folder.tenants);
+    rmSync(join(folder.tenants, 'tenant-a'), { recursive: true });
+    const after = await loadTrustStore(folder.tenants);
+    // The first call reads the store before the change, and every later call (the check after
+    // verifying, the next request) reads it after.
+    let reads = 0;
+    const registry = openRegistry(folder.db, loadKeyring({ file: folder.secretKeyFile, createIfMissing: false }).keyring);
+    const app = await buildApp({
+      registry,
+      trustStore: () => (reads++ === 0 ? before : after),
+      verificationCache: new VerificationCache(),
+      isReady: async () => true,
+      requestTimeoutMs: 5000,
+      forwarded: { header: 'X-SSL-Client-Cert', isTrustedProxy: () => true },
+    });
+    const ask = () => app.inject({
+      method: 'POST',
+      url: '/update-info',
+      headers: { 'content-type': 'application/json', 'x-ssl-client-cert': encodeURIComponent(pki.leaves.a.pem) },
+      payload: routerBody(EUI.a),
+    });
+    try {
+      expect((await ask()).statusCode).toBe(200);
+      const again = await ask();
+      expect([again.statusCode, again.json().code]).toEqual([403, 'certificate_untrusted']);
+    } finally {
+      await app.close();
+      await registry.close();
+    }
   });
 });
