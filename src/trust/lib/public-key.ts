@@ -13,7 +13,7 @@ const CURVES: Record<string, { crv: string; size: number }> = {
 };
 
 /** Largest RSA modulus accepted: a signature check by a 16,384-bit key costs 30 of a 3,072-bit one. */
-export const MAX_RSA_MODULUS_BITS = 8192;
+const MAX_RSA_MODULUS_BITS = 8192;
 /** Largest RSA public exponent accepted, as Go's crypto/rsa bounds it (65,537 in practice). */
 const MAX_RSA_EXPONENT = 2 ** 31 - 1;
 
