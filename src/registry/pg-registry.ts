@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { GatewayExists, GatewayNotFound, RegistryUnavailable, StorageFull, StorageReadOnly } from '../errors.ts';
 import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway, SqlExecutor } from './gateway.ts';
 import { CHANGE_CHANNEL, PgChangeFeed } from './pg-change-feed.ts';
-import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
+import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, GATEWAY_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
 
 /** Any key shared by the instances that migrate one database: they take turns. */
 const MIGRATION_LOCK = 0x43555053; // "CUPS"
@@ -11,6 +11,21 @@ const UNIQUE_VIOLATION = '23505';
 
 const INSERT = `INSERT INTO gateways (eui, tenant, name, lns_uri, lns_credentials, cups_uri, cups_credentials, pinned_certificates, created_at, updated_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`;
+
+/**
+ * The statements of the request path, named: node-postgres prepares each once per pooled
+ * connection, and PostgreSQL parses and plans it once there. Columns are listed, not `*`: a column
+ * that a newer instance's migration adds would otherwise change a prepared statement's result,
+ * which PostgreSQL refuses ("cached plan must not change result type").
+ */
+const GET_GATEWAY = { name: 'cups_get_gateway', text: `SELECT ${GATEWAY_COLUMNS.join(', ')} FROM gateways WHERE eui = $1` };
+const RECORD_CONTACTS = {
+  name: 'cups_record_contacts',
+  // One statement for the whole batch: a column array each, joined to the rows by EUI.
+  text: `UPDATE gateways SET last_contact_at = c.at, last_station = c.station, last_model = c.model, last_package = c.package, last_peer = c.peer
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS c (eui, at, station, model, package, peer)
+    WHERE gateways.eui = c.eui`,
+};
 
 function insertValues(gateway: NewGateway, now: string): unknown[] {
   return [
@@ -153,8 +168,8 @@ export class PgRegistry implements GatewayStore {
     }
   }
 
-  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    return this.run(() => this.pool.query<R>(text, values));
+  private async query<R extends pg.QueryResultRow>(statement: string | { name: string; text: string }, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return this.run(() => this.pool.query<R>(typeof statement === 'string' ? { text: statement, values } : { ...statement, values }));
   }
 
   /** Runs `work` in one transaction on one connection. */
@@ -177,7 +192,7 @@ export class PgRegistry implements GatewayStore {
 
   async get(eui: string): Promise<Gateway | undefined> {
     return this.cachedRead(`gateway\n${eui}`, async () => {
-      const { rows } = await this.query<GatewayRow>('SELECT * FROM gateways WHERE eui = $1', [eui]);
+      const { rows } = await this.query<GatewayRow>(GET_GATEWAY, [eui]);
       return rows[0] && toGateway(rows[0]);
     });
   }
@@ -231,13 +246,9 @@ export class PgRegistry implements GatewayStore {
 
   async recordContacts(contacts: ReadonlyMap<string, LastContact>): Promise<void> {
     const column = (pick: (contact: LastContact) => string | null) => [...contacts.values()].map(pick);
-    // One statement for the whole batch: a column array each, joined to the rows by EUI.
-    await this.query(
-      `UPDATE gateways SET last_contact_at = c.at, last_station = c.station, last_model = c.model, last_package = c.package, last_peer = c.peer
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS c (eui, at, station, model, package, peer)
-       WHERE gateways.eui = c.eui`,
-      [[...contacts.keys()], column((c) => c.at), column((c) => c.station), column((c) => c.model), column((c) => c.package), column((c) => c.peer)],
-    );
+    await this.query(RECORD_CONTACTS, [
+      [...contacts.keys()], column((c) => c.at), column((c) => c.station), column((c) => c.model), column((c) => c.package), column((c) => c.peer),
+    ]);
     // Neither notified nor forgotten here: no answer depends on a contact, and a fleet's contacts
     // would flush every instance's reads. A kept record shows an older contact until it changes.
   }

@@ -78,6 +78,12 @@ export interface GatewayRow {
   last_peer: string | null;
 }
 
+/** Every column of GatewayRow, for statements that name them rather than `*`. */
+export const GATEWAY_COLUMNS = [
+  'eui', 'tenant', 'name', 'lns_uri', 'lns_credentials', 'cups_uri', 'cups_credentials', 'pinned_certificates', 'firmware_channel',
+  'firmware_pin', 'created_at', 'updated_at', 'last_contact_at', 'last_station', 'last_model', 'last_package', 'last_peer',
+] as const satisfies readonly (keyof GatewayRow)[];
+
 /** Columns of the fields a GatewayChanges may hold. */
 export const CHANGE_COLUMNS: Record<keyof GatewayChanges, keyof GatewayRow> = {
   tenant: 'tenant',

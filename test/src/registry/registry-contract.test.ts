@@ -6,6 +6,7 @@ import { FirmwareNotFound, GatewayExists, GatewayNotFound, InvalidFirmware, Inva
 import { FirmwareCatalog } from '../../../src/firmware/catalog.ts';
 import type { GatewayStore, LastContact, NewGateway } from '../../../src/registry/gateway.ts';
 import { openStore } from '../../../src/registry/open-registry.ts';
+import { GATEWAY_COLUMNS } from '../../../src/registry/schema.ts';
 import { SealedRegistry } from '../../../src/registry/sealed-registry.ts';
 import { newMasterKeyText, parseMasterKey, SecretKeyring } from '../../../src/secrets/keyring.ts';
 import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
@@ -153,6 +154,24 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
     await expect(catalog.setPaused('linux', 'nightly', true)).rejects.toThrow(FirmwareNotFound);
     await registry.recordContacts(new Map([['0000000000000001', { at: new Date().toISOString(), station: null, model: 'linux', package: '2.0.7', peer: null }]]));
     expect(await catalog.reportedVersions()).toContainEqual({ model: 'linux', version: '2.0.7', gateways: 1 });
+  });
+
+  it('names every column of the schema in GATEWAY_COLUMNS', async () => {
+    const [row] = await store.sql.all<Record<string, unknown>>('SELECT * FROM gateways WHERE eui = ?', ['0000000000000001']);
+    expect(Object.keys(row!).sort()).toEqual([...GATEWAY_COLUMNS].sort());
+  });
+
+  it('keeps reading and recording contacts after a newer instance adds a column', async () => {
+    const eui = '0000000000000001';
+    // Every pooled connection runs (and so prepares) the request path's statements first.
+    const readAll = () => Promise.all(Array.from({ length: 12 }, () => store.get(eui)));
+    const contact = (station: string): LastContact => ({ at: new Date().toISOString(), station, model: 'linux', package: null, peer: '127.0.0.1' });
+    await readAll();
+    await store.recordContacts(new Map([[eui, contact('before')]]));
+    await store.sql.run('ALTER TABLE gateways ADD COLUMN added_by_a_newer_version TEXT');
+    expect((await readAll()).map((g) => g?.eui)).toEqual(Array(12).fill(eui));
+    await store.recordContacts(new Map([[eui, contact('after')]]));
+    expect((await store.get(eui))!.lastContact?.station).toBe('after');
   });
 
   it('migrates once: reopening keeps the data', async () => {
