@@ -14,7 +14,7 @@ const INSERT = `INSERT INTO gateways (eui, tenant, name, lns_uri, lns_credential
 
 /**
  * The statements of the request path, named: node-postgres prepares each once per pooled
- * connection, and PostgreSQL parses and plans it once there. Columns are listed, not `*`: a column
+ * connection, and PostgreSQL parses it once there. Columns are listed, not `*`: a column
  * that a newer instance's migration adds would otherwise change a prepared statement's result,
  * which PostgreSQL refuses ("cached plan must not change result type").
  */
