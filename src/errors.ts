@@ -43,6 +43,10 @@ export class RegistryUnavailable extends refusal(503, 'registry_unavailable') {
 export class ShuttingDown extends refusal(503, 'shutting_down') {
   override readonly retryAfterSeconds = 5;
 }
+/** Too many new certificate chains are being verified at once: the station should try again shortly. */
+export class ServerBusy extends refusal(503, 'server_busy') {
+  override readonly retryAfterSeconds = 2;
+}
 /** Too many calls from one gateway or one address: answered with Retry-After. */
 export class RateLimited extends refusal(429, 'rate_limited') {
   constructor(

@@ -19,6 +19,7 @@ import {
   MethodNotAllowed,
   NoClientCertificate,
   RateLimited,
+  ServerBusy,
   TenantMismatch,
 } from '../errors.ts';
 import { createReadStream } from 'node:fs';
@@ -61,7 +62,18 @@ export interface UpdateInfoOptions {
   forwarded?: ForwardedCertificateSettings;
   /** Calls allowed per gateway (by the EUI its certificate proves) and per client address; absent: unlimited. */
   rateLimits?: { perEui?: RateLimit; perPeer?: RateLimit };
+  /** Chains verified at once at most (default MAX_VERIFICATIONS_IN_FLIGHT); a request over it is answered 503 server_busy. */
+  maxVerificationsInFlight?: number;
 }
+
+/**
+ * Chains being verified at once, at most. Signature checks run on the thread pool, so the event
+ * loop keeps reading requests while they wait; without a bound a reconnect storm of new gateways
+ * would queue without limit in memory. At about 2,500 verifications a second this is about a
+ * tenth of a second of work; beyond it a new gateway is told to come back in two seconds, and
+ * gateways verified before are answered from the cache all the while.
+ */
+export const MAX_VERIFICATIONS_IN_FLIGHT = 256;
 
 /**
  * POST /update-info. The checks run in a fixed order: certificate present, chain trusted (in
@@ -85,6 +97,8 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     app.log.error({ gateways: euis.length, euis: euis.slice(0, 20), err: error }, 'could not record the gateway contact'),
   );
   app.addHook('onClose', () => contactWriter.flush());
+  const maxVerifying = options.maxVerificationsInFlight ?? MAX_VERIFICATIONS_IN_FLIGHT;
+  let verifying = 0;
   const perEui = options.rateLimits?.perEui && new RateLimiter(options.rateLimits.perEui);
   const perPeer = options.rateLimits?.perPeer && new RateLimiter(options.rateLimits.perPeer);
 
@@ -147,13 +161,19 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     const leaf = parseClientCertificate(presented.leaf);
     // Logged with any refusal below: the EUI the certificate claims, proven or not.
     request.gatewayEui = certificateEui(leaf) ?? null;
+    if (verifying >= maxVerifying) {
+      throw new ServerBusy(`${verifying} new certificate chains are being verified; retry shortly (gateways verified before are answered meanwhile)`);
+    }
+    verifying++;
     const store = options.trustStore();
-    return verifyClientChain(leaf, presented.chain, store).then((chain) => {
-      acceptChain(request, chain);
-      const key = headerKey ?? tlsKey;
-      // Not a chain verified against a trust store that has changed since (and dropped the cache).
-      if (key && options.trustStore() === store) cache?.set(key, chain);
-    });
+    return verifyClientChain(leaf, presented.chain, store)
+      .then((chain) => {
+        acceptChain(request, chain);
+        const key = headerKey ?? tlsKey;
+        // Not a chain verified against a trust store that has changed since (and dropped the cache).
+        if (key && options.trustStore() === store) cache?.set(key, chain);
+      })
+      .finally(() => verifying--);
   };
 
   app.post('/update-info', { onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {

@@ -4,12 +4,12 @@ import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts'
 import type { IssuedCertificate } from '../../../src/pki/create-certificate.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildApp } from '../../../src/http/build-app.ts';
+import { buildApp, type AppOptions } from '../../../src/http/build-app.ts';
 import { openRegistry } from '../../../src/registry/open-registry.ts';
 import { loadKeyring } from '../../../src/secrets/load-keyring.ts';
 import { loadTrustStore } from '../../../src/trust/trust-store.ts';
 import { VerificationCache } from '../../../src/trust/verification-cache.ts';
-import { post, prepareServerFolder, routerBody, startTestServer, type PostOptions, type TestServer } from '../../helpers/server.ts';
+import { post, prepareServerFolder, routerBody, startTestServer, type PostOptions, type ServerFolder, type TestServer } from '../../helpers/server.ts';
 
 type Leaf = keyof TestPki['leaves'];
 
@@ -133,37 +133,68 @@ describe.each(Object.entries(MODES))('%s', (_mode, mode) => {
   });
 });
 
+/** The route in a fastify app answering app.inject(), on the fixture registry, behind a trusted proxy header. */
+async function injectableApp(configure: (folder: ServerFolder) => Promise<Partial<AppOptions>>) {
+  const folder = await prepareServerFolder(pki);
+  const registry = openRegistry(folder.db, loadKeyring({ file: folder.secretKeyFile, createIfMissing: false }).keyring);
+  const store = await loadTrustStore(folder.tenants);
+  const app = await buildApp({
+    registry,
+    trustStore: () => store,
+    isReady: async () => true,
+    requestTimeoutMs: 5000,
+    forwarded: { header: 'X-SSL-Client-Cert', isTrustedProxy: () => true },
+    ...(await configure(folder)),
+  });
+  const ask = (leaf = pki.leaves.a) => app.inject({
+    method: 'POST',
+    url: '/update-info',
+    headers: { 'content-type': 'application/json', 'x-ssl-client-cert': encodeURIComponent(leaf.pem) },
+    payload: routerBody(EUI.a),
+  });
+  return { ask, close: async () => {
+    await app.close();
+    await registry.close();
+  } };
+}
+
 describe('a trust store that changes while a chain is being verified', () => {
   it('answers from the store the check began with, and keeps nothing of it in the verification cache', async () => {
-    const folder = await prepareServerFolder(pki);
-    const before = await loadTrustStore(folder.tenants);
-    rmSync(join(folder.tenants, 'tenant-a'), { recursive: true });
-    const after = await loadTrustStore(folder.tenants);
-    // The first call reads the store before the change, and every later call (the check after
-    // verifying, the next request) reads it after.
-    let reads = 0;
-    const registry = openRegistry(folder.db, loadKeyring({ file: folder.secretKeyFile, createIfMissing: false }).keyring);
-    const app = await buildApp({
-      registry,
-      trustStore: () => (reads++ === 0 ? before : after),
-      verificationCache: new VerificationCache(),
-      isReady: async () => true,
-      requestTimeoutMs: 5000,
-      forwarded: { header: 'X-SSL-Client-Cert', isTrustedProxy: () => true },
-    });
-    const ask = () => app.inject({
-      method: 'POST',
-      url: '/update-info',
-      headers: { 'content-type': 'application/json', 'x-ssl-client-cert': encodeURIComponent(pki.leaves.a.pem) },
-      payload: routerBody(EUI.a),
+    const { ask, close } = await injectableApp(async (folder) => {
+      const before = await loadTrustStore(folder.tenants);
+      rmSync(join(folder.tenants, 'tenant-a'), { recursive: true });
+      const after = await loadTrustStore(folder.tenants);
+      // The first call reads the store before the change, and every later call (the check after
+      // verifying, the next request) reads it after.
+      let reads = 0;
+      return { trustStore: () => (reads++ === 0 ? before : after), verificationCache: new VerificationCache() };
     });
     try {
       expect((await ask()).statusCode).toBe(200);
       const again = await ask();
       expect([again.statusCode, again.json().code]).toEqual([403, 'certificate_untrusted']);
     } finally {
-      await app.close();
-      await registry.close();
+      await close();
+    }
+  });
+});
+
+describe('new chains verified at once, at most', () => {
+  it('answers the rest 503 server_busy with Retry-After, and frees each place when its check ends, passed or refused', async () => {
+    // No verification cache: every call verifies.
+    const { ask, close } = await injectableApp(async () => ({ maxVerificationsInFlight: 2 }));
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => ask()));
+      const outcomes = answers.map((a) => (a.statusCode === 200 ? '200' : `${a.statusCode} ${a.json().code} retry-after ${a.headers['retry-after']}`));
+      expect(new Set(outcomes)).toEqual(new Set(['200', '503 server_busy retry-after 2']));
+      expect(outcomes.filter((o) => o === '200').length).toBeGreaterThanOrEqual(2);
+      // One at a time, refused and passed alike, never busy: every place was given back.
+      for (const leaf of [pki.leaves.stranger, pki.leaves.a, pki.leaves.stranger, pki.leaves.a]) {
+        expect((await ask(leaf)).statusCode).toBe(leaf === pki.leaves.a ? 200 : 403);
+      }
+      expect((await Promise.all([ask(), ask()])).map((a) => a.statusCode)).toEqual([200, 200]);
+    } finally {
+      await close();
     }
   });
 });
