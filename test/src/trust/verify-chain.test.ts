@@ -78,6 +78,19 @@ describe('verifyClientChain', () => {
     });
   });
 
+  it('counts a check by an RSA key over 2,048 bits as (bits / 2048)^2 checks', async () => {
+    // Four look-alikes offer 4 + 12 + 24 + 24 = 64 checks: under the bound with P-256 keys, four times over it with RSA-4096.
+    const refusalWith = async (keyType: 'ec' | 'rsa4096') => {
+      const keys = await generateKeyPair(keyType);
+      const first = await createCertificate({ subject: 'Look-alike', ca: true, keyPair: keys });
+      const lookAlikes = [first, ...(await Promise.all(Array.from({ length: 3 }, () => createCertificate({ subject: 'Look-alike', issuer: first, ca: true, keyPair: keys }))))];
+      const leaf = await leafOf(first);
+      return verifyClientChain(leaf.der, lookAlikes.map((c) => c.der), storeOf([[root, 'a']])).catch((error: Error) => error.message);
+    };
+    expect(await refusalWith('ec')).toMatch(/^no chain from the client certificate/);
+    expect(await refusalWith('rsa4096')).toContain(`more than ${MAX_ISSUER_CHECKS} signature checks`);
+  });
+
   it('reports an expired intermediate as expired', async () => {
     const now = Date.now();
     const old = await createCertificate({ subject: 'Old int', issuer: root, ca: true, notBefore: new Date(now - 9e9), notAfter: new Date(now - 1e6) });
