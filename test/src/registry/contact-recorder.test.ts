@@ -12,13 +12,29 @@ const contact = (station: string): LastContact => ({ at: new Date().toISOString(
 describe('ContactThrottle', () => {
   const same = contact('s');
   it('records the first contact, a changed report, and the same report again after the interval', () => {
-    const throttle = new ContactThrottle(60_000);
+    const throttle = new ContactThrottle(60_000, 200_000, () => 0);
     expect(throttle.shouldRecord('A', same, 0)).toBe(true);
     expect(throttle.shouldRecord('A', same, 1000)).toBe(false);
     expect(throttle.shouldRecord('A', { ...same, package: '2' }, 2000)).toBe(true);
     expect(throttle.shouldRecord('A', { ...same, package: '2' }, 61_000)).toBe(false);
     expect(throttle.shouldRecord('A', { ...same, package: '2' }, 62_001)).toBe(true);
     expect(throttle.shouldRecord('B', same, 62_001)).toBe(true);
+  });
+
+  it('spreads the refreshes of gateways first seen together over half an interval', () => {
+    const throttle = new ContactThrottle(60_000);
+    const euis = Array.from({ length: 6000 }, (_, i) => i.toString(16).padStart(16, '0'));
+    for (const eui of euis) expect(throttle.shouldRecord(eui, same, 0)).toBe(true);
+    // Each gateway calls every 250 ms from 55 s to 95 s: when is its same report written again?
+    const refreshes: number[] = [];
+    for (let now = 55_000; now <= 95_000; now += 250) {
+      for (const eui of euis) if (throttle.shouldRecord(eui, same, now)) refreshes.push(now);
+    }
+    // Once each, between 60 and 90 s, about a sixth in each 5 s: no wave.
+    expect([refreshes.length, Math.min(...refreshes) >= 60_000, Math.max(...refreshes) <= 90_000]).toEqual([6000, true, true]);
+    const bins = [0, 0, 0, 0, 0, 0];
+    for (const at of refreshes) bins[Math.min(5, Math.floor((at - 60_000) / 5000))]! += 1;
+    for (const count of bins) expect(count).toBeGreaterThan(800);
   });
 });
 
