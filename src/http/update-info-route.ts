@@ -97,8 +97,8 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     app.log.error({ gateways: euis.length, euis: euis.slice(0, 20), err: error }, 'could not record the gateway contact'),
   );
   app.addHook('onClose', () => contactWriter.flush());
-  const maxVerifying = options.maxVerificationsInFlight ?? MAX_VERIFICATIONS_IN_FLIGHT;
-  let verifying = 0;
+  const maxChainsInFlight = options.maxVerificationsInFlight ?? MAX_VERIFICATIONS_IN_FLIGHT;
+  let chainsInFlight = 0;
   const perEui = options.rateLimits?.perEui && new RateLimiter(options.rateLimits.perEui);
   const perPeer = options.rateLimits?.perPeer && new RateLimiter(options.rateLimits.perPeer);
 
@@ -161,10 +161,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     const leaf = parseClientCertificate(presented.leaf);
     // Logged with any refusal below: the EUI the certificate claims, proven or not.
     request.gatewayEui = certificateEui(leaf) ?? null;
-    if (verifying >= maxVerifying) {
-      throw new ServerBusy(`${verifying} new certificate chains are being verified; retry shortly (gateways verified before are answered meanwhile)`);
+    if (chainsInFlight >= maxChainsInFlight) {
+      throw new ServerBusy(`${chainsInFlight} new certificate chains are being verified; retry shortly (gateways verified before are answered meanwhile)`);
     }
-    verifying++;
+    chainsInFlight++;
     const store = options.trustStore();
     return verifyClientChain(leaf, presented.chain, store)
       .then((chain) => {
@@ -173,7 +173,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
         // Not a chain verified against a trust store that has changed since (and dropped the cache).
         if (key && options.trustStore() === store) cache?.set(key, chain);
       })
-      .finally(() => verifying--);
+      .finally(() => chainsInFlight--);
   };
 
   app.post('/update-info', { onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {
