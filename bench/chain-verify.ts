@@ -17,7 +17,7 @@ export interface VerifyFigure {
 const DISTINCT = 500;
 const SECONDS = 3;
 /** Verifications in flight at once, as when a fleet reconnects: signature checks then share both cores. */
-const IN_FLIGHT = 8;
+export const IN_FLIGHT = 8;
 
 /** Chain verifications per second with every cache off: each leaf parsed and walked afresh. */
 export async function benchChainVerify(): Promise<VerifyFigure[]> {
