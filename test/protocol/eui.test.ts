@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { euiFromInteger, formatEuiHex, formatId6, InvalidEuiError, MAX_EUI, parseEui } from '../../protocol/index.ts';
 
-// The ID6 vector table of ../shared/cups-protocol.md.
+// The ID6 vector table of docs/cups-protocol.md.
 const ID6_VECTORS: [string, string][] = [
   ['::0', '0000000000000000'],
   ['1::', '0001000000000000'],

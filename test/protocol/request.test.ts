@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CupsProtocolError, InvalidRequestError, parseUpdateInfoRequest } from '../../protocol/index.ts';
 
-// The body a real Basics Station 2.0.6 sent (../shared/cups-protocol.md).
+// The body a real Basics Station 2.0.6 sent (docs/cups-protocol.md).
 const STATION_BODY =
   '{"router":"16:c001:ff10:a235","cupsUri":"https://127.0.0.1:16040","tcUri":null,"cupsCredCrc":2435671641,"tcCredCrc":2077607535,"station":"2.0.6(linux/testsim) 2026-11-23 13:11:30","model":"linux","package":null,"keys":[]}';
 

@@ -17,7 +17,7 @@ const intermediate = der('rsa-int.pem');
 const root = der('rsa-root.pem');
 const pem = (cert: Buffer) => new X509Certificate(cert).toString();
 
-describe('what real proxies forwarded (../shared/vectors/proxy-headers)', () => {
+describe('what real proxies forwarded (fixtures/vectors/proxy-headers)', () => {
   it('nginx 1.22 $ssl_client_escaped_cert: URL-encoded PEM of the leaf', () => {
     expect(parseForwardedCertificates(headers('nginx-1.22.json')['x-ssl-client-cert']!)).toEqual([leaf]);
   });
