@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseForwardedCertificates } from '../../../src/client-cert/parse-forwarded.ts';
@@ -43,11 +43,36 @@ describe('what real proxies forwarded (fixtures/vectors/proxy-headers)', () => {
 });
 
 describe('header forms no proxy here produces', () => {
-  it('Envoy XFCC with several hops: the first element is the gateway, Chain adds intermediates', () => {
-    const value =
-      `By=spiffe://cluster/ns/cups;Hash=abc;Cert="${encodeURIComponent(pem(leaf))}";Chain="${encodeURIComponent(pem(leaf) + pem(intermediate))}";Subject="CN=b827ebfffe123456";URI=,` +
-      `By=spiffe://cluster/ns/edge;Hash=def;Cert="${encodeURIComponent(pem(root))}"`;
+  const xfcc = (cert: Buffer, more = '') =>
+    `By=spiffe://cluster/ns/cups;Hash=${createHash('sha256').update(cert).digest('hex')};Cert="${encodeURIComponent(pem(cert))}"${more}`;
+
+  it('Envoy XFCC: Cert is the gateway, Chain adds intermediates, Hash is checked', () => {
+    const value = xfcc(leaf, `;Chain="${encodeURIComponent(pem(leaf) + pem(intermediate))}";Subject="CN=b827ebfffe123456";URI=;DNS=a.example;DNS=b.example`);
     expect(parseForwardedCertificates(value)).toEqual([leaf, intermediate]);
+  });
+
+  it.each([
+    // A client certificate whose URI SAN is "x;Cert=<victim>": Envoy writes SANs unescaped.
+    ['a second Cert smuggled in through a subjectAltName', () => xfcc(leaf, `;URI=x;Cert="${encodeURIComponent(pem(root))}"`), /names cert twice/],
+    ['a second Hash', () => xfcc(leaf, `;Hash=${'0'.repeat(64)}`), /names hash twice/],
+    ['a Hash of another certificate', () => xfcc(leaf).replace(/Hash=\w+/, `Hash=${createHash('sha256').update(root).digest('hex')}`), /Hash is not the SHA-256/],
+    ['no Hash', () => xfcc(leaf).replace(/Hash=\w+;/, ''), /no Hash/],
+    ['a second element (which would be the gateway?)', () => `${xfcc(leaf)},${xfcc(root)}`, /exactly one is accepted/],
+    ['a key Envoy never writes', () => xfcc(leaf, ';Tenant=a'), /no key Envoy writes/],
+    ['a quote inside a bare value', () => xfcc(leaf, ';URI=x"y'), /quote/],
+    ['text after a closing quote', () => xfcc(leaf, ';Subject="CN=x"y'), /after its closing quote/],
+    ['two certificates in Cert', () => `Hash=${createHash('sha256').update(leaf).digest('hex')};Cert="${encodeURIComponent(pem(leaf) + pem(root))}"`, /more than one certificate/],
+  ])('refuses XFCC with %s', (_name, value, reason) => {
+    expect(() => parseForwardedCertificates(value())).toThrow(reason);
+  });
+
+  it.each([
+    ['a private key beside the certificate', () => `${pem(leaf)}-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n`],
+    ['text before the PEM', () => `junk ${pem(leaf)}`],
+    ['base64 mixing the standard and URL alphabets', () => `${leaf.toString('base64')}-_`],
+    ['a list mixing RFC 9440 items and bare base64', () => `:${leaf.toString('base64')}:,${intermediate.toString('base64')}`],
+  ])('refuses %s: a value read one way only', (_name, value) => {
+    expect(() => parseForwardedCertificates(value())).toThrow(ClientCertificateMalformed);
   });
 
   it('AWS ALB: URL-encoded PEM with + = / left as they are', () => {
@@ -75,6 +100,7 @@ describe('header forms no proxy here produces', () => {
     ['a PEM block with no end', '-----BEGIN CERTIFICATE-----\nMIIB'],
     ['text', 'hello world'],
     ['an unterminated XFCC quote', 'Hash=abc;Cert="-----BEGIN'],
+    ['text after the PEM', `${'-----BEGIN CERTIFICATE-----'}\n-----END CERTIFICATE----- and more`],
   ])('refuses %s', (_name, value) => {
     expect(() => parseForwardedCertificates(value)).toThrow(ClientCertificateMalformed);
   });
