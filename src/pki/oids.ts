@@ -11,9 +11,11 @@ export const OID = {
   subjectKeyIdentifier: '2.5.29.14',
   authorityKeyIdentifier: '2.5.29.35',
   subjectAltName: '2.5.29.17',
+  nameConstraints: '2.5.29.30',
+  certificatePolicies: '2.5.29.32',
   clientAuth: '1.3.6.1.5.5.7.3.2',
   serverAuth: '1.3.6.1.5.5.7.3.1',
 } as const;
 
 /** Key usage bits, first byte of the BIT STRING (RFC 5280 4.2.1.3). */
-export const KEY_USAGE = { digitalSignature: 0x80, keyEncipherment: 0x20, keyCertSign: 0x04, cRLSign: 0x02 } as const;
+export const KEY_USAGE = { digitalSignature: 0x80, keyEncipherment: 0x20, keyAgreement: 0x08, keyCertSign: 0x04, cRLSign: 0x02 } as const;

@@ -1,21 +1,29 @@
-import { hash, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { hash, X509Certificate, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { derBytes, derChildren, derElement, derExpect, derOid, derRaw, derString, derTime } from './lib/der-reader.ts';
 import { publicKeyFromSpki } from './lib/public-key.ts';
 import { KEY_USAGE, OID } from '../pki/oids.ts';
+import { canonicalRdns, readAltNames, readNameConstraints, type GeneralName, type NameConstraints } from './name-constraints.ts';
+import { signatureScheme, verifySignature, verifySignatureNow, type SignatureScheme } from './signature-algorithms.ts';
 
 export class CertificateParseError extends Error {
   readonly code = 'certificate_malformed';
 }
 
-/** Signature algorithms verified directly with the issuer's key; the hash each uses (null: none, as Ed25519). */
-const SIGNATURE_HASHES = new Map<string, string | null>([
-  ['1.2.840.10045.4.3.2', 'sha256'], // ecdsa-with-SHA256
-  ['1.2.840.10045.4.3.3', 'sha384'],
-  ['1.2.840.10045.4.3.4', 'sha512'],
-  ['1.2.840.113549.1.1.11', 'sha256'], // sha256WithRSAEncryption
-  ['1.2.840.113549.1.1.12', 'sha384'],
-  ['1.2.840.113549.1.1.13', 'sha512'],
-  ['1.3.101.112', null], // Ed25519
+/**
+ * Extensions whose meaning the checks apply; any other extension marked critical makes a
+ * certificate unusable, as RFC 5280 requires. certificatePolicies restricts nothing here, as in
+ * OpenSSL's default verification.
+ */
+const HANDLED_EXTENSIONS = new Set<string>([
+  OID.basicConstraints,
+  OID.keyUsage,
+  OID.extKeyUsage,
+  OID.subjectKeyIdentifier,
+  OID.authorityKeyIdentifier,
+  OID.subjectAltName,
+  OID.nameConstraints,
+  OID.certificatePolicies,
 ]);
 
 /**
@@ -43,12 +51,18 @@ export class CertificateFacts {
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly selfIssued: boolean;
+  /** Critical extensions the checks do not process: such a certificate is never accepted. */
+  readonly unhandledCriticalExtensions: string[] = [];
+  /** A CA's name constraints, or undefined when it has none. */
+  readonly nameConstraints: NameConstraints | undefined;
   readonly #tbs: Buffer;
   readonly #signatureAlgorithm: Buffer;
   readonly #tbsSignatureAlgorithm: Buffer;
   readonly #signatureOid: string;
   readonly #signature: Buffer;
   readonly #spki: Buffer;
+  #subjectAltName: Buffer | undefined;
+  #scheme: SignatureScheme | string | undefined;
   #x509: X509Certificate | undefined;
   #publicKey: KeyObject | undefined;
 
@@ -93,6 +107,8 @@ export class CertificateFacts {
       const oid = derOid(der, parts[0]!);
       if (seen.has(oid)) throw new CertificateParseError(`not an X.509 certificate: the extension ${oid} appears twice`);
       seen.add(oid);
+      const critical = parts.length === 3 && parts[1]!.tag === 0x01 && der[parts[1]!.content] === 0xff;
+      if (critical && !HANDLED_EXTENSIONS.has(oid)) this.unhandledCriticalExtensions.push(oid);
       const value = parts.at(-1)!;
       if (value.tag !== 0x04) throw new CertificateParseError(`not an X.509 certificate: the extension ${oid} has no OCTET STRING value`);
       const inner = derElement(der, value.content, value.end);
@@ -119,6 +135,12 @@ export class CertificateFacts {
           if (inner.tag !== 0x04) throw new CertificateParseError('not an X.509 certificate: subjectKeyIdentifier is not an OCTET STRING');
           this.subjectKeyId = derBytes(der, inner).toString('hex');
           break;
+        case OID.subjectAltName:
+          this.#subjectAltName = derRaw(der, inner);
+          break;
+        case OID.nameConstraints:
+          this.nameConstraints = readNameConstraints(der, inner);
+          break;
         case OID.authorityKeyIdentifier: {
           const keyId = derExpect(der, inner, 0x30, 'authorityKeyIdentifier').find((e) => e.tag === 0x80);
           this.authorityKeyId = keyId && derBytes(der, keyId).toString('hex');
@@ -128,7 +150,7 @@ export class CertificateFacts {
     }
   }
 
-  /** OpenSSL's view, built on first use (for the signature algorithms read here only by OpenSSL). */
+  /** OpenSSL's view, built on first use (for names as text and a root's own signature). */
   get x509(): X509Certificate {
     return (this.#x509 ??= new X509Certificate(this.der));
   }
@@ -147,37 +169,61 @@ export class CertificateFacts {
     return (this.#publicKey ??= publicKeyFromSpki(this.#spki));
   }
 
+  /** How this certificate's signature is verified, or why its algorithm is refused. */
+  get signatureScheme(): SignatureScheme | string {
+    return (this.#scheme ??= signatureScheme(this.#signatureAlgorithm));
+  }
+
+  /** The subject's RDNs in canonical text, for name constraints. */
+  get subjectRdns(): string[] {
+    const name = Buffer.from(this.subjectKey, 'latin1');
+    return canonicalRdns(name, derElement(name, 0, name.length));
+  }
+
+  /** subjectAltName entries (empty without the extension), for name constraints. */
+  get altNames(): GeneralName[] {
+    return this.#subjectAltName ? readAltNames(this.#subjectAltName) : [];
+  }
+
   /**
    * Whether `issuer` issued this certificate: its subject is this issuer name (byte for byte), the
    * key identifiers agree where both are given, its key usage (if restricted) allows signing
-   * certificates, and the signature verifies with its key under the algorithm both copies name.
+   * certificates, the algorithm is an accepted one, and the signature verifies with its key under
+   * the algorithm both copies name. Verified on libuv's thread pool: a server verifying many new
+   * gateways at once then uses every core, and its event loop keeps answering meanwhile.
    */
+  checkIssuedBy(issuer: CertificateFacts): Promise<boolean> {
+    const key = this.#issuerKeyIfPlausible(issuer);
+    return key ? verifySignature(this.signatureScheme as SignatureScheme, this.#tbs, key, this.#signature) : Promise.resolve(false);
+  }
+
+  /** checkIssuedBy on the calling thread. */
   isIssuedBy(issuer: CertificateFacts): boolean {
-    if (!this.#mayBeIssuedBy(issuer)) return false;
+    const key = this.#issuerKeyIfPlausible(issuer);
+    return key ? verifySignatureNow(this.signatureScheme as SignatureScheme, this.#tbs, key, this.#signature) : false;
+  }
+
+  /** The issuer's key when everything but the signature says it may have issued this certificate. */
+  #issuerKeyIfPlausible(issuer: CertificateFacts): KeyObject | undefined {
+    if (typeof this.signatureScheme === 'string' || !this.#mayBeIssuedBy(issuer)) return undefined;
     try {
-      const hash = SIGNATURE_HASHES.get(this.#signatureOid);
-      if (hash === undefined) return this.x509.verify(issuer.publicKey); // RSA-PSS and the rare rest: OpenSSL reads the parameters
-      return verify(hash, this.#tbs, issuer.publicKey, this.#signature);
+      return issuer.publicKey;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
   /**
-   * isIssuedBy, with the signature verified on libuv's thread pool: a server verifying many new
-   * gateways at once then uses every core, and its event loop keeps answering meanwhile.
+   * A self-signed CA: where a chain may end. A root's own signature is not what trust rests on
+   * (OpenSSL does not check it), so any algorithm OpenSSL knows is taken here.
    */
-  checkIssuedBy(issuer: CertificateFacts): Promise<boolean> {
-    const hash = SIGNATURE_HASHES.get(this.#signatureOid);
-    // OpenSSL's certificate view (RSA-PSS and the rare rest) has no asynchronous form.
-    if (hash === undefined || !this.#mayBeIssuedBy(issuer)) return Promise.resolve(this.isIssuedBy(issuer));
-    return new Promise((resolve) => {
-      try {
-        verify(hash, this.#tbs, issuer.publicKey, this.#signature, (error, valid) => resolve(!error && valid));
-      } catch {
-        resolve(false);
-      }
-    });
+  get selfSigned(): boolean {
+    if (!this.selfIssued || !this.#mayBeIssuedBy(this)) return false;
+    try {
+      return this.x509.verify(this.publicKey);
+    } catch {
+      return false;
+    }
   }
 
   /** Everything isIssuedBy checks but the signature. */
@@ -223,9 +269,13 @@ function sha256Hex(der: Uint8Array): string {
   return hash('sha256', der, 'hex');
 }
 
-const CACHE_LIMIT = 20_000;
-const parsed = new Map<string, CertificateFacts>();
-
+/**
+ * Parsed certificates by fingerprint, bounded in bytes: any client can present certificates, so
+ * the cache holds at most this much of them whatever they send (each counted at three times its
+ * DER, for the views and strings kept beside it).
+ */
+const PARSE_CACHE_BYTES = 16 * 1024 * 1024;
+const parsed = new LRUCache<string, CertificateFacts>({ maxSize: PARSE_CACHE_BYTES, sizeCalculation: (facts) => facts.der.length * 3 + 1024 });
 /**
  * Parses DER into facts; throws CertificateParseError for anything that is not one X.509
  * certificate. Results are kept in a bounded cache by fingerprint, so an intermediate that many
@@ -236,7 +286,6 @@ export function certificateFacts(der: Uint8Array): CertificateFacts {
   const known = parsed.get(fingerprint);
   if (known) return known;
   const facts = parseCertificate(der, fingerprint);
-  if (parsed.size >= CACHE_LIMIT) parsed.delete(parsed.keys().next().value!);
   parsed.set(fingerprint, facts);
   return facts;
 }

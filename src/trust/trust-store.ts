@@ -36,6 +36,7 @@ export class TrustStore {
   private readonly bySubjectAndKeyId = new Map<string, StoredCertificate[]>();
   /** Certificates without a subject key identifier, by subject: any certificate of that issuer name may be theirs. */
   private readonly withoutKeyId = new Map<string, StoredCertificate[]>();
+  private readonly fingerprints: Set<string>;
 
   constructor(
     readonly certificates: StoredCertificate[],
@@ -46,6 +47,7 @@ export class TrustStore {
       if (list) list.push(cert);
       else index.set(key, [cert]);
     };
+    this.fingerprints = new Set(certificates.map((c) => c.fingerprint));
     for (const cert of certificates) {
       add(this.bySubject, cert.subjectKey, cert);
       if (cert.subjectKeyId) add(this.bySubjectAndKeyId, `${cert.subjectKey}\n${cert.subjectKeyId}`, cert);
@@ -64,9 +66,9 @@ export class TrustStore {
     return unkeyed ? [...keyed, ...unkeyed] : keyed;
   }
 
-  /** PEM of every certificate, for the TLS server's CA list. */
-  get pem(): string[] {
-    return this.certificates.map((c) => c.pem);
+  /** Whether the store holds the certificate of this SHA-256 fingerprint. */
+  has(fingerprint: string): boolean {
+    return this.fingerprints.has(fingerprint);
   }
 }
 
@@ -75,7 +77,7 @@ export class TrustStore {
  * tenants and files that hold it. A CA's key is decoded here, once, not when a chain needs it.
  */
 export function storedCertificate(facts: CertificateFacts, tenants: string[], files: string[]): StoredCertificate {
-  const anchor = facts.isCa && facts.selfIssued && facts.isIssuedBy(facts);
+  const anchor = facts.isCa && facts.selfSigned;
   return Object.assign(facts, { tenants: new Set(tenants), files, anchor });
 }
 

@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import {
   CertificateExpired,
   CertificateNotClient,
@@ -7,26 +6,23 @@ import {
   ClientCertificateMalformed,
   type Refusal,
 } from '../errors.ts';
-import { OID } from '../pki/oids.ts';
+import { KEY_USAGE, OID } from '../pki/oids.ts';
 import { certificateFacts, type CertificateFacts } from './certificate-facts.ts';
+import { nameConstraintViolation } from './name-constraints.ts';
+import { signatureCheckCost } from './signature-algorithms.ts';
 import { COMMON_TENANT, type StoredCertificate, type TrustStore } from './trust-store.ts';
 
 /** Longest chain accepted, leaf and root included. */
 export const MAX_CHAIN_LENGTH = 8;
 
 /**
- * Most issuer candidates (a signature check each) tried for one client certificate, the bound Go's
- * crypto/x509 sets. Without it a client presenting a dozen look-alike CAs that sign each other
- * makes path building exponential: eight of them cost seconds of the event loop. A check by an
- * RSA key over 2,048 bits counts as (bits / 2048)^2 checks, 16 for 8,192 bits: more than it costs
- * (5.7 times a 2,048-bit check, measured), so large keys cannot stretch the bound.
+ * Signature-check time path building may spend on one client certificate, in microseconds of one
+ * core, counted by what each check costs (see signatureCheckCost): about 100 checks by P-256 keys
+ * or 5 by P-521 ones. Look-alike CAs (one name, no key identifiers to tell them apart) that sign
+ * each other make path building exponential; this bounds what such a client can make the
+ * server do, whichever keys it chooses.
  */
-export const MAX_ISSUER_CHECKS = 100;
-
-function checkCost(key: KeyObject): number {
-  const bits = key.asymmetricKeyType?.startsWith('rsa') ? key.asymmetricKeyDetails?.modulusLength ?? 0 : 0;
-  return Math.max(1, (bits / 2048) ** 2);
-}
+export const VERIFICATION_BUDGET_US = 5_000;
 
 /** The tenants a verified chain may authenticate a gateway for. */
 export type TenantScope = 'all' | ReadonlySet<string>;
@@ -40,9 +36,8 @@ export interface VerifiedChain {
 
 interface Candidate {
   facts: CertificateFacts;
+  /** The store's copy, when the store holds this certificate (whether or not it was also presented). */
   stored?: StoredCertificate;
-  /** Sent by the client: usable for any tenant, unlike an intermediate found only in a tenant's folder. */
-  presented: boolean;
 }
 
 const EUI_CN = /^[0-9A-Fa-f]{16}$/;
@@ -74,10 +69,20 @@ export async function verifyClientChain(
   if (leaf.extKeyUsage && !leaf.extKeyUsage.includes(OID.clientAuth)) {
     throw new CertificateNotClient('the client certificate has extended key usage without clientAuth');
   }
+  if (leaf.keyUsage !== undefined && !(leaf.keyUsage & (KEY_USAGE.digitalSignature | KEY_USAGE.keyAgreement))) {
+    throw new CertificateNotClient('the client certificate has key usage without digitalSignature or keyAgreement');
+  }
+  if (leaf.unhandledCriticalExtensions.length > 0) {
+    throw new CertificateUntrusted(`the client certificate has a critical extension that is not processed (${leaf.unhandledCriticalExtensions.join(', ')})`);
+  }
   const presented = presentedDer.slice(0, MAX_CHAIN_LENGTH * 2).map((der) => parseClientCertificate(der, 'presented chain certificate'));
-  const { paths, refusedKeys } = await findPaths(leaf, presented, store);
+  // Algorithms no check would accept are refused before any work is done for them.
+  for (const cert of [leaf, ...presented.filter((c) => !store.has(c.fingerprint))]) {
+    if (typeof cert.signatureScheme === 'string') throw new CertificateUntrusted(`${cert === leaf ? 'the client certificate' : `the presented certificate ${cert.subjectText}`}: ${cert.signatureScheme}`);
+  }
+  const { paths, refusedIssuers } = await findPaths(leaf, presented, store);
   if (paths.length === 0) {
-    const why = [...refusedKeys].map(([subject, reason]) => `; ${subject} cannot be an issuer: ${reason}`).join('');
+    const why = [...refusedIssuers].map(([subject, reason]) => `; ${subject} cannot be an issuer: ${reason}`).join('');
     throw new CertificateUntrusted(
       `no chain from the client certificate (issuer ${leaf.issuerText}) reaches a CA in the trust store${why}`,
     );
@@ -109,22 +114,21 @@ export function parseClientCertificate(der: Uint8Array, what = 'client certifica
 
 /**
  * Every chain (issuers above the leaf, root last) that ends at a store anchor, depth-first, and
- * the candidate issuers whose keys are not accepted (by subject), to say why none was found.
+ * the candidate issuers refused before their signature was checked (by subject, with the reason).
  */
-async function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store: TrustStore): Promise<{ paths: Candidate[][]; refusedKeys: Map<string, string> }> {
+async function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store: TrustStore): Promise<{ paths: Candidate[][]; refusedIssuers: Map<string, string> }> {
   const found: Candidate[][] = [];
-  const refusedKeys = new Map<string, string>();
+  const refusedIssuers = new Map<string, string>();
   const issuersOf = (cert: CertificateFacts): Candidate[] => {
     const candidates = new Map<string, Candidate>();
-    for (const stored of store.issuersOf(cert)) candidates.set(stored.fingerprint, { facts: stored, stored, presented: false });
+    for (const stored of store.issuersOf(cert)) candidates.set(stored.fingerprint, { facts: stored, stored });
+    // A presented certificate identical to a stored one is that stored one.
     for (const facts of presented) {
-      if (facts.subjectKey !== cert.issuerKey) continue;
-      const stored = candidates.get(facts.fingerprint)?.stored;
-      candidates.set(facts.fingerprint, { facts, ...(stored ? { stored } : {}), presented: true });
+      if (facts.subjectKey === cert.issuerKey && !candidates.has(facts.fingerprint)) candidates.set(facts.fingerprint, { facts });
     }
     return [...candidates.values()];
   };
-  let checks = 0;
+  let spentUs = 0;
   const walk = async (cert: CertificateFacts, above: Candidate[], seen: Set<string>): Promise<void> => {
     if (above.length + 1 >= MAX_CHAIN_LENGTH) return;
     for (const candidate of issuersOf(cert)) {
@@ -132,27 +136,51 @@ async function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], 
       if (seen.has(issuer.fingerprint) || !issuer.isCa) continue;
       // Intermediates between this issuer and the leaf, which its path length constraint bounds.
       if (issuer.pathLength !== undefined && above.length > issuer.pathLength) continue;
-      let key: KeyObject | undefined;
-      try {
-        key = issuer.publicKey;
-      } catch (error) {
-        refusedKeys.set(issuer.subjectText, (error as Error).message);
+      const problem = issuerProblem(issuer, [leaf, ...above.map((c) => c.facts)]);
+      if (problem) {
+        refusedIssuers.set(issuer.subjectText, problem);
+        continue;
       }
-      checks += key ? checkCost(key) : 1;
-      if (checks > MAX_ISSUER_CHECKS) {
+      spentUs += signatureCheckCost(issuer.publicKey);
+      if (spentUs > VERIFICATION_BUDGET_US) {
         throw new CertificateUntrusted(
-          `the client certificate's chain needs more than ${MAX_ISSUER_CHECKS} signature checks to resolve: too many CAs of one name ` +
+          `the client certificate's chain needs more than ${VERIFICATION_BUDGET_US / 1000} ms of signature checks to resolve: too many CAs of one name ` +
             'with no key identifiers to tell them apart; present fewer certificates, or issue with authority key identifiers',
         );
       }
-      if (!key || !(await cert.checkIssuedBy(issuer))) continue;
+      if (!(await cert.checkIssuedBy(issuer))) continue;
       const path = [...above, candidate];
       if (candidate.stored?.anchor) found.push(path);
       else await walk(issuer, path, new Set([...seen, issuer.fingerprint]));
     }
   };
   await walk(leaf, [], new Set([leaf.fingerprint]));
-  return { paths: found, refusedKeys };
+  return { paths: found, refusedIssuers };
+}
+
+/**
+ * Why `issuer` cannot sign for `below` (the leaf and the intermediates under it), checked before
+ * its signature is: a critical extension not processed, extended key usage without clientAuth
+ * (OpenSSL's client purpose), name constraints that the names below break or that cannot be
+ * processed, or a key no check accepts.
+ */
+function issuerProblem(issuer: CertificateFacts, below: CertificateFacts[]): string | undefined {
+  if (issuer.unhandledCriticalExtensions.length > 0) return `a critical extension is not processed (${issuer.unhandledCriticalExtensions.join(', ')})`;
+  if (issuer.extKeyUsage && !issuer.extKeyUsage.includes(OID.clientAuth)) return 'its extended key usage excludes clientAuth';
+  if (issuer.nameConstraints) {
+    for (const [i, cert] of below.entries()) {
+      // RFC 5280 6.1.3: self-issued intermediates are not subject to the constraints above them.
+      if (i > 0 && cert.selfIssued) continue;
+      const violation = nameConstraintViolation(issuer.nameConstraints, { subjectRdns: cert.subjectRdns, altNames: cert.altNames });
+      if (violation) return `name constraints: ${violation} (in ${cert.subjectText})`;
+    }
+  }
+  try {
+    void issuer.publicKey;
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return undefined;
 }
 
 function dateProblem(chain: CertificateFacts[], now: Date): Refusal | undefined {
@@ -164,12 +192,15 @@ function dateProblem(chain: CertificateFacts[], now: Date): Refusal | undefined 
   return undefined;
 }
 
-/** Store certificates outside `common` restrict a chain to the tenants whose folders hold them. */
+/**
+ * A path's tenants come from the store certificates it passes through, whether or not the
+ * client also presented them: each outside `common` restricts the path to the tenants whose
+ * folders hold it. So the answer never depends on what the client or its proxy chose to send.
+ */
 function pathScope(path: Candidate[]): TenantScope {
   let scope: Set<string> | undefined;
-  for (const { stored, presented } of path) {
-    const fromStoreOnly = stored && (!presented || stored.anchor);
-    if (!fromStoreOnly || stored.tenants.has(COMMON_TENANT)) continue;
+  for (const { stored } of path) {
+    if (!stored || stored.tenants.has(COMMON_TENANT)) continue;
     scope = scope ? new Set([...scope].filter((t) => stored.tenants.has(t))) : new Set(stored.tenants);
   }
   return scope ?? 'all';

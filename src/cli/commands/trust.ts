@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pemBlocks } from '../../../protocol/lib/der.ts';
 import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
-import { CnNotEui, TenantMismatch } from '../../errors.ts';
+import { CnNotEui } from '../../errors.ts';
 import { loadTrustStore } from '../../trust/trust-store.ts';
 import { certificateEui, scopeAllows, verifyClientChain } from '../../trust/verify-chain.ts';
 import { CliError } from '../fail.ts';
@@ -57,7 +57,7 @@ export function registerTrust(program: Command): void {
         throw new CnNotEui(`the certificate's CN must be exactly one value of 16 hex digits, got ${JSON.stringify(verified.leaf.commonNames)}`);
       }
       if (!scopeAllows(verified.scope, flags.tenant)) {
-        throw new TenantMismatch(`the chain's root is trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${flags.tenant}`);
+        throw new CliError('tenant_mismatch', `the chain's CAs are trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${flags.tenant}`);
       }
       process.stdout.write(`OK: ${eui} for tenant ${flags.tenant}\n`);
       for (const cert of verified.path) process.stdout.write(`  ${cert.subjectText}  (until ${cert.notAfter.toISOString()})\n`);
