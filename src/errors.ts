@@ -7,7 +7,11 @@ export abstract class Refusal extends Error {
   abstract readonly code: string;
   /** When set, the answer carries Retry-After: the client should come back, not give up. */
   readonly retryAfterSeconds?: number;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Written to the log with the refusal, never sent: what the operator may know and the client may not. */
+    readonly logDetail?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -33,7 +37,6 @@ export class RequestTimedOut extends refusal(408, 'request_timeout') {}
 export class CnNotEui extends refusal(403, 'cn_not_eui') {}
 export class CnRouterMismatch extends refusal(403, 'cn_router_mismatch') {}
 export class GatewayNotFound extends refusal(404, 'gateway_not_found') {}
-export class TenantMismatch extends refusal(403, 'tenant_mismatch') {}
 export class CertificateNotPinned extends refusal(403, 'certificate_not_pinned') {}
 /** The registry cannot be reached or read: the station should try again later. */
 export class RegistryUnavailable extends refusal(503, 'registry_unavailable') {

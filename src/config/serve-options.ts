@@ -3,6 +3,7 @@ import { DEFAULT_DB_URL } from '../registry/open-registry.ts';
 import { DEFAULT_SECRET_KEY_FILE } from '../secrets/load-keyring.ts';
 import { DEFAULT_FIRMWARE_DIR } from '../firmware/image-store.ts';
 import type { RateLimit } from '../http/rate-limiter.ts';
+import { DEFAULT_IPV6_PREFIX } from '../http/client-address.ts';
 
 /** Everything `cups serve` can be told; each also comes from an environment variable (see the CLI). */
 export interface ServeOptions {
@@ -24,6 +25,8 @@ export interface ServeOptions {
   rateLimitEui: RateLimit | null;
   /** Calls one client address may make (behind a trusted proxy, the address it forwards); null: unlimited. */
   rateLimitPeer: RateLimit | null;
+  /** IPv6 prefix length counted as one client by the per-address limit and the verification queue. */
+  ipv6Prefix?: number;
   /** Longest a request may take to arrive, headers and body, in milliseconds. */
   requestTimeoutMs?: number;
   logLevel: string;
@@ -43,6 +46,7 @@ export const SERVE_DEFAULTS = {
   rateLimitEui: '12:6',
   // Many gateways may share one NAT address, and all call after an outage.
   rateLimitPeer: '1200:300',
+  ipv6Prefix: DEFAULT_IPV6_PREFIX,
   requestTimeoutMs: 10_000,
   logLevel: 'info',
 } as const;

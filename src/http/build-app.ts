@@ -2,10 +2,12 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { SecureContextOptions } from 'node:tls';
 import { InvalidRequest, Refusal, RequestTimedOut, RequestTooLarge, RouteNotFound, ShuttingDown, UnsupportedMediaType } from '../errors.ts';
 import { updateInfoRoute, type UpdateInfoOptions } from './update-info-route.ts';
+import { clientAddressKey } from './client-address.ts';
+import { RateLimiter } from './rate-limiter.ts';
 
 export interface AppOptions extends UpdateInfoOptions {
   /** Native TLS; absent for plain HTTP behind a TLS proxy. */
-  https?: SecureContextOptions & { rejectUnauthorized: boolean };
+  https?: SecureContextOptions;
   logger?: FastifyServerOptions['logger'];
   /** Readiness: resolves when the registry answers. */
   isReady: () => Promise<boolean>;
@@ -14,6 +16,9 @@ export interface AppOptions extends UpdateInfoOptions {
   /** While true (shutting down), every new request is answered 503 and its connection closed. */
   isDraining?: () => boolean;
 }
+
+/** How long a readiness answer is reused. */
+const READINESS_TTL_MS = 1000;
 
 /** How often Node looks for requests over their time (its default, 30 s, would let one linger 40 s). */
 const TIMEOUT_CHECK_MS = 1000;
@@ -44,7 +49,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           https: {
             ...options.https,
             connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+            // Every client is asked for a certificate and the handshake finishes whatever it sends:
+            // the service verifies it, and answers (or closes, with closeUnauthenticated) why not.
             requestCert: true,
+            rejectUnauthorized: false,
             minVersion: 'TLSv1.2' as const,
           },
         }
@@ -57,7 +65,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       request.log.error({ err: error, peer: request.ip }, 'request failed');
       return reply.code(500).send({ code: 'internal_error', message: 'the server failed to answer; see its log' });
     }
-    const line = { eui: request.gatewayEui ?? undefined, reason: refusal.code, peer: request.ip };
+    const line = { eui: request.gatewayEui ?? undefined, reason: refusal.code, peer: request.ip, ...refusal.logDetail };
     if (refusal.status >= 500) request.log.error(line, refusal.message);
     else request.log.warn(line, refusal.message);
     if (refusal.retryAfterSeconds !== undefined) reply.header('retry-after', String(refusal.retryAfterSeconds));
@@ -67,6 +75,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const refusal = new RouteNotFound(`no route ${request.method} ${request.url.split('?')[0]}`);
     return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
   });
+
+  // Every route, before anything else is done for the request: one address flooding is turned
+  // away whatever it asks for.
+  const perPeer = options.rateLimits?.perPeer && new RateLimiter(options.rateLimits.perPeer);
+  if (perPeer) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      try {
+        perPeer.enforce(clientAddressKey(request.ip, options.ipv6Prefix), 'the address');
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
+    });
+  }
 
   const isDraining = options.isDraining;
   if (isDraining) {
@@ -94,8 +116,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // One registry check a second at most, however many probes (or a flood) ask.
+  let readiness: { at: number; ready: Promise<boolean> } | undefined;
   app.get('/readyz', async (_request, reply) => {
-    const ready = await options.isReady().catch(() => false);
+    const now = Date.now();
+    if (!readiness || now - readiness.at >= READINESS_TTL_MS) readiness = { at: now, ready: options.isReady().catch(() => false) };
+    const ready = await readiness.ready;
     return reply.code(ready ? 200 : 503).send({ ready });
   });
   await app.register(updateInfoRoute, options);

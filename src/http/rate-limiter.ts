@@ -1,3 +1,5 @@
+import { RateLimited } from '../errors.ts';
+
 /** A rate as operators give it: sustained calls a minute, and how many may come at once. */
 export interface RateLimit {
   perMinute: number;
@@ -37,5 +39,11 @@ export class RateLimiter {
       return 0;
     }
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000));
+  }
+
+  /** Takes one call for `key` (named `label` in the message), or throws RateLimited with the wait. */
+  enforce(key: string, label: string): void {
+    const wait = this.take(key);
+    if (wait > 0) throw new RateLimited(`${label} ${key} called more than ${this.limit.perMinute} times a minute (bursts of ${this.limit.burst}); retry after ${wait} s`, wait);
   }
 }

@@ -18,9 +18,7 @@ import {
   InvalidRequest,
   MethodNotAllowed,
   NoClientCertificate,
-  RateLimited,
-  ServerBusy,
-  TenantMismatch,
+  type Refusal,
 } from '../errors.ts';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -33,6 +31,8 @@ import type { TrustStore } from '../trust/trust-store.ts';
 import type { VerificationCache } from '../trust/verification-cache.ts';
 import { ContactThrottle, ContactWriter } from '../registry/contact-recorder.ts';
 import { RateLimiter, type RateLimit } from './rate-limiter.ts';
+import { clientAddressKey } from './client-address.ts';
+import { DEFAULT_FAIR_QUEUE_LIMITS, FairQueue, type FairQueueLimits } from './fair-queue.ts';
 import { hash } from 'node:crypto';
 import { certificateEui, parseClientCertificate, scopeAllows, verifyClientChain, type VerifiedChain } from '../trust/verify-chain.ts';
 import { decideAnswer } from './decide-answer.ts';
@@ -60,20 +60,21 @@ export interface UpdateInfoOptions {
   /** Verified chains by what was presented; the owner clears it when the trust store changes. */
   verificationCache?: VerificationCache;
   forwarded?: ForwardedCertificateSettings;
-  /** Calls allowed per gateway (by the EUI its certificate proves) and per client address; absent: unlimited. */
+  /** Calls allowed per gateway (by the EUI its certificate proves) and per client address (every route); absent: unlimited. */
   rateLimits?: { perEui?: RateLimit; perPeer?: RateLimit };
-  /** Chains verified at once at most (default MAX_VERIFICATIONS_IN_FLIGHT); a request over it is answered 503 server_busy. */
-  maxVerificationsInFlight?: number;
+  /** IPv6 prefix length counted as one client by the per-address limit and the verification queue. */
+  ipv6Prefix?: number;
+  /** How many new chains are verified at once and how many may wait (see FairQueue). */
+  verificationQueue?: FairQueueLimits;
+  /**
+   * Native TLS with --tls-reject-unauthorized: a client whose certificate is missing or refused
+   * gets no HTTP answer; its connection is closed, as a refused handshake would be.
+   */
+  closeUnauthenticated?: boolean;
 }
 
-/**
- * Chains being verified at once, at most. Signature checks run on the thread pool, so the event
- * loop keeps reading requests while they wait; without a bound a reconnect storm of new gateways
- * would queue without limit in memory. At about 2,500 verifications a second this is about a
- * tenth of a second of work; beyond it a new gateway is told to come back in two seconds, and
- * gateways verified before are answered from the cache all the while.
- */
-export const MAX_VERIFICATIONS_IN_FLIGHT = 256;
+/** Refusals of the certificate itself: with closeUnauthenticated, the connection closes instead. */
+const CERTIFICATE_REFUSALS = new Set([401, 403]);
 
 /**
  * POST /update-info. The checks run in a fixed order: certificate present, chain trusted (in
@@ -97,38 +98,30 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     app.log.error({ gateways: euis.length, euis: euis.slice(0, 20), err: error }, 'could not record the gateway contact'),
   );
   app.addHook('onClose', () => contactWriter.flush());
-  const maxChainsInFlight = options.maxVerificationsInFlight ?? MAX_VERIFICATIONS_IN_FLIGHT;
-  let chainsInFlight = 0;
+  const verifications = new FairQueue(options.verificationQueue ?? DEFAULT_FAIR_QUEUE_LIMITS);
   const perEui = options.rateLimits?.perEui && new RateLimiter(options.rateLimits.perEui);
-  const perPeer = options.rateLimits?.perPeer && new RateLimiter(options.rateLimits.perPeer);
-
-  /** A gateway in a retry loop, or one address flooding, is turned away before it costs anything more. */
-  const limit = (limiter: RateLimiter | undefined, key: string, kind: 'gateway' | 'the address') => {
-    const wait = limiter ? limiter.take(key) : 0;
-    if (wait > 0) throw new RateLimited(`${kind} ${key} called more than ${limiter!.limit.perMinute} times a minute (bursts of ${limiter!.limit.burst}); retry after ${wait} s`, wait);
-  };
+  const clientKey = (request: FastifyRequest) => clientAddressKey(request.ip, options.ipv6Prefix);
 
   // With a callback, synchronous unless a chain must be verified: a gateway calling again costs
   // lookups only, and a promise per request costs.
   const authenticate = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    const refuse = (error: Error) => {
+      if (options.closeUnauthenticated && CERTIFICATE_REFUSALS.has((error as Refusal).status)) {
+        // No answer at all: the connection ends as a refused handshake would; the log says why.
+        request.log.warn({ eui: request.gatewayEui ?? undefined, reason: (error as Refusal).code, peer: request.ip }, `connection closed: ${error.message}`);
+        request.raw.socket.destroy();
+        return;
+      }
+      done(error);
+    };
     let verifying: Promise<void> | undefined;
     try {
-      if (perPeer) limit(perPeer, request.ip, 'the address');
       verifying = verify(request);
     } catch (error) {
-      return done(error as Error);
+      return refuse(error as Error);
     }
-    if (verifying) verifying.then(() => limitGateway(request, done), done);
-    else limitGateway(request, done);
-  };
-
-  const limitGateway = (request: FastifyRequest, done: (error?: Error) => void): void => {
-    try {
-      if (perEui && request.gatewayEui) limit(perEui, request.gatewayEui, 'gateway');
-    } catch (error) {
-      return done(error as Error);
-    }
-    done();
+    if (verifying) verifying.then(() => done(), refuse);
+    else done();
   };
 
   /** Sets request.verifiedChain: at once from the cache, or once the chain is verified (the promise). */
@@ -161,19 +154,15 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     const leaf = parseClientCertificate(presented.leaf);
     // Logged with any refusal below: the EUI the certificate claims, proven or not.
     request.gatewayEui = certificateEui(leaf) ?? null;
-    if (chainsInFlight >= maxChainsInFlight) {
-      throw new ServerBusy(`${chainsInFlight} new certificate chains are being verified; retry shortly (gateways verified before are answered meanwhile)`);
-    }
-    chainsInFlight++;
-    const store = options.trustStore();
-    return verifyClientChain(leaf, presented.chain, store)
-      .then((chain) => {
-        acceptChain(request, chain);
-        const key = headerKey ?? tlsKey;
-        // Not a chain verified against a trust store that has changed since (and dropped the cache).
-        if (key && options.trustStore() === store) cache?.set(key, chain);
-      })
-      .finally(() => chainsInFlight--);
+    // A new chain costs signature checks: the client's address waits its turn for them.
+    return verifications.run(clientKey(request), async () => {
+      const store = options.trustStore();
+      const chain = await verifyClientChain(leaf, presented.chain, store);
+      acceptChain(request, chain);
+      const key = headerKey ?? tlsKey;
+      // Not a chain verified against a trust store that has changed since (and dropped the cache).
+      if (key && options.trustStore() === store) cache?.set(key, chain);
+    });
   };
 
   app.post('/update-info', { onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {
@@ -195,14 +184,21 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       throw new CnRouterMismatch(`the certificate is for ${eui} but router names ${router} (${formatId6(body.router)})`);
     }
     const gateway = await options.registry.get(eui);
-    if (!gateway) throw new GatewayNotFound(`gateway ${eui} is not registered`);
-    if (!scopeAllows(chain.scope, gateway.tenant)) {
-      throw new TenantMismatch(`the certificate's CA is not trusted for tenant ${gateway.tenant}`);
+    // Unregistered, or registered to a tenant this certificate cannot speak for: one answer, so
+    // that no tenant learns of another's gateways. The log keeps which for the operator.
+    if (!gateway || !scopeAllows(chain.scope, gateway.tenant)) {
+      throw new GatewayNotFound(
+        `gateway ${eui} is not registered to a tenant whose CAs issued this certificate`,
+        gateway ? { registeredTo: gateway.tenant, certificateTenants: chain.scope === 'all' ? 'all' : [...chain.scope] } : { registered: false },
+      );
     }
     // Pinned certificates ("dynamic mTLS"): only after every chain check has passed.
     if (gateway.pinnedCertificates.length > 0 && !gateway.pinnedCertificates.includes(chain.leaf.fingerprint)) {
       throw new CertificateNotPinned(`gateway ${eui} accepts only its pinned certificates; this one is ${chain.leaf.fingerprint}`);
     }
+    // Counted only now that the certificate is proven to speak for this gateway: nobody else can
+    // spend a gateway's calls.
+    perEui?.enforce(eui, 'gateway');
     const answer = decideAnswer(body, gateway);
     const update = await offerUpdate(body, gateway, request);
     const report = { station: body.station, model: body.model, package: body.package, peer: request.ip };

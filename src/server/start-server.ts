@@ -1,6 +1,7 @@
 import { constants } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server as TlsServer, SecureContextOptions } from 'node:tls';
+import { logRefusedHandshakes } from './log-refused-handshakes.ts';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { trustedProxyMatcher } from '../client-cert/trusted-proxies.ts';
@@ -45,7 +46,9 @@ export async function startServer(
     : undefined;
   if (!!options.tlsCert !== !!options.tlsKey) throw new Error('--tls-cert and --tls-key go together');
   // No session tickets: a resumed session carries no chain, and none may stand in for a certificate.
-  const context = (ca: string[]): SecureContextOptions => ({ ...tls, ca, minVersion: 'TLSv1.2', secureOptions: constants.SSL_OP_NO_TICKET });
+  // No CA list: the CertificateRequest names no CA (it would list every tenant's to anyone who
+  // connects), and the service verifies every presented chain itself, against the trust store.
+  const context: SecureContextOptions = { ...tls, minVersion: 'TLSv1.2', secureOptions: constants.SSL_OP_NO_TICKET };
   let watcher!: TrustStoreWatcher;
   const verificationCache = new VerificationCache();
   let keysChecked = false;
@@ -72,7 +75,8 @@ export async function startServer(
       return true;
     },
     logger: { level: options.logLevel, ...(logDestination ? { stream: logDestination } : {}) },
-    ...(tls ? { https: { ...context([]), rejectUnauthorized: options.tlsRejectUnauthorized } } : {}),
+    ...(tls ? { https: context, closeUnauthenticated: options.tlsRejectUnauthorized } : {}),
+    ipv6Prefix: options.ipv6Prefix,
     requestTimeoutMs: options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs,
     rateLimits: { ...(options.rateLimitEui ? { perEui: options.rateLimitEui } : {}), ...(options.rateLimitPeer ? { perPeer: options.rateLimitPeer } : {}) },
     ...(options.clientCertHeader
@@ -99,11 +103,7 @@ export async function startServer(
   watcher = new TrustStoreWatcher(resolve(options.tenants), app.log);
   // A changed trust store may revoke what was verified before.
   watcher.onChange(() => verificationCache.clear());
-  if (tls) {
-    // The CA list asks clients for certificates of known CAs and, with --tls-reject-unauthorized,
-    // lets the handshake refuse the others; new connections see a changed store without a restart.
-    watcher.onChange((store) => (app.server as unknown as TlsServer).setSecureContext(context(store.pem)));
-  }
+  if (tls) logRefusedHandshakes(app.server as unknown as TlsServer, app.log);
   await watcher.start();
   configure?.(app);
   const address = await app.listen({ port: options.port, host: options.host });

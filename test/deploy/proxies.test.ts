@@ -178,7 +178,7 @@ describe.each(Object.entries(PROXIES))('cups serve behind %s, configured by the 
     ['an unknown CA', { cert: 'stranger' }, 403, 'certificate_untrusted'],
     // nginx checks dates itself even with optional_no_ca, and answers with its own 400 page.
     ['an expired certificate', { cert: 'expired' }, ...(proxy.refusesExpired ? [400, 'refused by the proxy'] as const : [403, 'certificate_expired'] as const)],
-    ["tenant B's CA for tenant A's gateway", { cert: 'bClaimsA' }, 403, 'tenant_mismatch'],
+    ["tenant B's CA for tenant A's gateway (answered as for an unregistered one)", { cert: 'bClaimsA' }, 404, 'gateway_not_found'],
     ['a certificate for another EUI than router', { cert: 'a', eui: EUI.b }, 403, 'cn_router_mismatch'],
   ];
   it.each(refusals.map((r) => [`${r[0]}: ${r[2]} ${r[3]}`, ...r] as const))('%s', async (_title, _case, c, status, code) => {

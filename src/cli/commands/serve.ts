@@ -18,12 +18,13 @@ export function registerServe(program: Command): void {
     .addOption(env(new Option('--firmware-dir <dir>', 'firmware images, by hash (shared between instances)').default(SERVE_DEFAULTS.firmwareDir), 'FIRMWARE_DIR'))
     .addOption(env(new Option('--tls-cert <file>', 'server certificate (PEM, chain after it) for native TLS'), 'TLS_CERT'))
     .addOption(env(new Option('--tls-key <file>', 'server private key (PEM)'), 'TLS_KEY'))
-    .addOption(env(new Option('--tls-reject-unauthorized', 'refuse unknown or missing client certificates in the handshake itself').default(false), 'TLS_REJECT_UNAUTHORIZED'))
+    .addOption(env(new Option('--tls-reject-unauthorized', 'close the connection of a client whose certificate is missing or refused, without an HTTP answer').default(false), 'TLS_REJECT_UNAUTHORIZED'))
     .addOption(env(new Option('--client-cert-header <name>', 'take the client certificate from this header set by a trusted TLS proxy'), 'CLIENT_CERT_HEADER'))
     .addOption(env(new Option('--client-chain-header <name>', 'optional header with the intermediates (HAProxy ssl_c_chain_der, Client-Cert-Chain)'), 'CLIENT_CHAIN_HEADER'))
     .addOption(env(new Option('--trust-proxy <cidrs>', 'peers whose certificate header is believed').default(SERVE_DEFAULTS.trustProxy.join(',')), 'TRUST_PROXY'))
     .addOption(env(new Option('--rate-limit-eui <rate>', 'calls per minute and burst per gateway, PER_MINUTE[:BURST]; 0: no limit').default(parseRateLimit(SERVE_DEFAULTS.rateLimitEui, ''), SERVE_DEFAULTS.rateLimitEui).argParser((v) => parseRateLimit(v, '--rate-limit-eui')), 'RATE_LIMIT_EUI'))
     .addOption(env(new Option('--rate-limit-peer <rate>', 'calls per minute and burst per client address, PER_MINUTE[:BURST]; 0: no limit').default(parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, ''), SERVE_DEFAULTS.rateLimitPeer).argParser((v) => parseRateLimit(v, '--rate-limit-peer')), 'RATE_LIMIT_PEER'))
+    .addOption(env(new Option('--ipv6-prefix <bits>', 'IPv6 prefix length counted as one client by --rate-limit-peer and the verification queue').default(SERVE_DEFAULTS.ipv6Prefix).argParser(ipv6Prefix), 'IPV6_PREFIX'))
     .addOption(env(new Option('--request-timeout-ms <ms>', 'longest a request may take to arrive, headers and body (slow clients get 408)').default(SERVE_DEFAULTS.requestTimeoutMs).argParser((v) => positiveInteger(v, '--request-timeout-ms')), 'REQUEST_TIMEOUT_MS'))
     .addOption(env(new Option('--log-level <level>', 'fatal, error, warn, info, debug').default(SERVE_DEFAULTS.logLevel), 'LOG_LEVEL'))
     .addOption(env(new Option('--demo', 'on first run create a demo server certificate, tenant CA and gateway, and use them').default(false), 'DEMO'))
@@ -57,6 +58,12 @@ export function registerServe(program: Command): void {
 function positiveInteger(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number of at least 1, got "${value}"`);
+  return n;
+}
+
+function ipv6Prefix(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 128) throw new Error(`--ipv6-prefix must be a whole number of 1..128, got "${value}"`);
   return n;
 }
 
