@@ -56,14 +56,25 @@ export function privateKeyDer(input: Uint8Array | string | KeyObject): Buffer {
   throw new InvalidCredentialsError(`a ${key.asymmetricKeyType} private key cannot be used by the station; use EC or RSA`);
 }
 
+/** A header line of a token: an HTTP field name, a colon, one space, a value. */
+const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+: \S/;
+
 /** Token mode sends HTTP header lines; a bare token becomes `Authorization: <token>`. */
 export function tokenHeaderLines(token: string): string {
   const trimmed = token.replace(/(\r?\n)+$/, '');
   if (trimmed.length === 0) throw new InvalidCredentialsError('the token is empty');
   const lines = trimmed.split(/\r?\n/);
-  const headerLines = lines.every((line) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:\s?\S/.test(line))
-    ? lines
-    : [`Authorization: ${trimmed}`];
+  // One syntax, read one way: header lines "Name: value" (one space after the colon), or a bare
+  // token with no colon at all, sent as "Authorization: <token>". Anything else could be read
+  // both ways ("abc:def" as a token, or as header abc), so it is refused.
+  const headerForm = lines.every((line) => HEADER_LINE.test(line));
+  if (!headerForm && (lines.length > 1 || trimmed.includes(':'))) {
+    throw new InvalidCredentialsError(
+      'a token is either header lines "Name: value" (one space after the colon) or one bare token without ":"; ' +
+        `write this one as a header line, e.g. "Authorization: ${lines[0]}"`,
+    );
+  }
+  const headerLines = headerForm ? lines : [`Authorization: ${trimmed}`];
   for (const line of headerLines) {
     if (/[\0\r\n]/.test(line) || !/^[\x20-\x7e\t]+$/.test(line)) {
       throw new InvalidCredentialsError('a token must be printable ASCII on one line per header');

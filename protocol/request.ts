@@ -57,9 +57,9 @@ export function parseUpdateInfoRequest(body: string | Uint8Array): UpdateInfoReq
   try {
     raw = parsedFast = JSON.parse(textBody);
     // The exact reader only where it matters: a router written as a number (digits beyond 2^53)
-    // or named twice (which value would count?). It refuses duplicate keys.
-    const routerTwice = textBody.indexOf('"router"') !== textBody.lastIndexOf('"router"');
-    if (routerTwice || typeof (raw as { router?: unknown } | null)?.router === 'number') raw = parseJsonLossless(textBody, null, exactNumber);
+    // or a key that may be named twice (which value would count?), spelled alike or through
+    // escapes ("\u0072outer" is "router"). It refuses duplicate keys, at any depth.
+    if (mayRepeatAKey(textBody) || typeof (raw as { router?: unknown } | null)?.router === 'number') raw = parseJsonLossless(textBody, null, exactNumber);
   } catch (error) {
     throw new InvalidRequestError(`the body is not valid JSON: ${(error as Error).message}`);
   }
@@ -103,6 +103,20 @@ export function parseUpdateInfoRequest(body: string | Uint8Array): UpdateInfoReq
     package: (fields.package as string | null | undefined) ?? null,
     keys: (fields.keys as number[] | undefined) ?? [],
   };
+}
+
+/** Keys of valid JSON without escapes: a quoted string followed by a colon. */
+const KEY = /"([^"]*)"\s*:/g;
+
+/** Whether a key may appear twice: some key is written twice, or escapes could spell one so. */
+function mayRepeatAKey(json: string): boolean {
+  if (json.includes('\\')) return true;
+  const keys = new Set<string>();
+  for (const match of json.matchAll(KEY)) {
+    if (keys.has(match[1]!)) return true;
+    keys.add(match[1]!);
+  }
+  return false;
 }
 
 /** Safe numbers as numbers; integers beyond 2^53 as bigint so that no digit is lost. */

@@ -17,7 +17,7 @@ export interface AppOptions extends UpdateInfoOptions {
   isDraining?: () => boolean;
 }
 
-/** How long a readiness answer is reused. */
+/** How long a ready answer is reused. */
 const READINESS_TTL_MS = 1000;
 
 /** How often Node looks for requests over their time (its default, 30 s, would let one linger 40 s). */
@@ -116,11 +116,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-  // One registry check a second at most, however many probes (or a flood) ask.
+  // Probes (or a flood) share one registry check while it runs, and a ready answer for a second.
   let readiness: { at: number; ready: Promise<boolean> } | undefined;
   app.get('/readyz', async (_request, reply) => {
     const now = Date.now();
-    if (!readiness || now - readiness.at >= READINESS_TTL_MS) readiness = { at: now, ready: options.isReady().catch(() => false) };
+    if (!readiness || now - readiness.at >= READINESS_TTL_MS) {
+      const check = { at: now, ready: options.isReady().catch(() => false) };
+      readiness = check;
+      // A failure is not kept: the next probe checks again, so recovery shows at once.
+      void check.ready.then((ready) => {
+        if (!ready && readiness === check) readiness = undefined;
+      });
+    }
     const ready = await readiness.ready;
     return reply.code(ready ? 200 : 503).send({ ready });
   });

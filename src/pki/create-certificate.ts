@@ -37,6 +37,8 @@ export interface CertificateSpec {
   dnsNames?: string[];
   ipAddresses?: string[];
   serial?: Buffer;
+  /** Further extensions, as given (name constraints, a vendor's own). */
+  extensions?: pkijs.Extension[];
 }
 
 const DAY_MS = 86_400_000;
@@ -88,7 +90,7 @@ export async function createCertificate(spec: CertificateSpec): Promise<IssuedCe
     ...(spec.ipAddresses ?? []).map((ip) => new pkijs.GeneralName({ type: 7, value: new asn1js.OctetString({ valueHex: ipBytes(ip) }) })),
   ];
   if (altNames.length) extensions.push(extension(OID.subjectAltName, false, new pkijs.GeneralNames({ names: altNames }).toSchema()));
-  cert.extensions = extensions;
+  cert.extensions = [...extensions, ...(spec.extensions ?? [])];
 
   await cert.sign(issuerKey, 'SHA-256');
   const der = Buffer.from(cert.toSchema(true).toBER());

@@ -5,7 +5,7 @@ import { CupsProtocolError, formatEuiHex, loadPrivateKey, parseEui, splitCredent
 import { InvalidImportRow, Refusal } from '../errors.ts';
 import { toPem } from '../pki/keys.ts';
 import type { Gateway, NewGateway } from '../registry/gateway.ts';
-import { isTenantId, TENANT_ID_RULE } from '../trust/trust-store.ts';
+import { gatewayTenantProblem } from '../trust/trust-store.ts';
 import { buildEndpoint, type EndpointInput } from './endpoint-credentials.ts';
 
 /** The columns of an import or export file, CSV or JSON lines alike; PEM goes inline. */
@@ -76,8 +76,9 @@ export function recordToGateway({ line, record }: NumberedRecord): NewGateway {
     const unknown = Object.keys(record).filter((key) => !(RECORD_FIELDS as readonly string[]).includes(key));
     if (unknown.length) throw new InvalidImportRow(`unknown field ${unknown.join(', ')}; the fields are ${RECORD_FIELDS.join(', ')}`);
     const eui = formatEuiHex(parseEui(text(record.eui) ?? ''));
-    const tenant = text(record.tenant);
-    if (!tenant || !isTenantId(tenant)) throw new InvalidImportRow(`tenant "${tenant ?? ''}" is not a tenant id (${TENANT_ID_RULE})`);
+    const tenant = text(record.tenant) ?? '';
+    const tenantProblem = gatewayTenantProblem(tenant);
+    if (tenantProblem) throw new InvalidImportRow(`tenant ${tenantProblem}`);
     const lnsUri = text(record.lns_uri);
     if (!lnsUri) throw new InvalidImportRow('lns_uri is required');
     const lns = buildEndpoint('lns', endpoint(record, 'lns', lnsUri));

@@ -1,16 +1,24 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pemBlocks } from '../../protocol/lib/der.ts';
 import { parseCertificate, type CertificateFacts } from './certificate-facts.ts';
 
 /** The folder name whose certificates every tenant trusts. */
 export const COMMON_TENANT = 'common';
-const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const TENANT_ID_RULE = 'letters, digits, ".", "_", "-", at most 64, not starting with a separator';
+/** Lowercase only: "Acme" and "acme" can never be two tenants, nor one read as the other. */
+const TENANT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const TENANT_ID_RULE = 'lowercase letters, digits, ".", "_", "-", at most 64, starting with a letter or digit';
 
 /** Whether a name can be a tenant id (and so a folder name in the trust store). */
 export function isTenantId(name: string): boolean {
   return TENANT_ID.test(name);
+}
+
+/** Why a gateway cannot belong to `tenant`, or undefined when it can: a tenant id, and not `common`, which is every tenant's. */
+export function gatewayTenantProblem(tenant: string): string | undefined {
+  if (!isTenantId(tenant)) return `"${tenant}" is not a tenant id (${TENANT_ID_RULE})`;
+  if (tenant === COMMON_TENANT) return `"${COMMON_TENANT}" is the trust every tenant shares, not a tenant a gateway can belong to`;
+  return undefined;
 }
 
 export interface StoredCertificate extends CertificateFacts {
@@ -89,17 +97,18 @@ export function storedCertificate(facts: CertificateFacts, tenants: string[], fi
 export async function loadTrustStore(dir: string): Promise<TrustStore> {
   const byFingerprint = new Map<string, StoredCertificate>();
   const problems: TrustStoreProblem[] = [];
-  const entries = await readdir(dir, { withFileTypes: true });
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
-    const tenantDir = join(dir, entry.name);
-    if (!isTenantId(entry.name)) {
+  for (const { name: tenant, path: tenantDir, problem } of await tenantFolders(dir)) {
+    if (problem) {
+      problems.push({ file: tenantDir, reason: problem });
+      continue;
+    }
+    if (!isTenantId(tenant)) {
       problems.push({ file: tenantDir, reason: `not a valid tenant id (${TENANT_ID_RULE})` });
       continue;
     }
     let files: string[];
     try {
-      files = (await readdir(tenantDir)).filter((name) => name.endsWith('.pem')).sort();
+      files = (await readdir(tenantDir)).filter((file) => file.endsWith('.pem')).sort();
     } catch (error) {
       problems.push({ file: tenantDir, reason: (error as Error).message });
       continue;
@@ -120,13 +129,39 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
       for (const facts of parsed) {
         const known = byFingerprint.get(facts.fingerprint);
         if (known) {
-          known.tenants.add(entry.name);
+          known.tenants.add(tenant);
           known.files.push(file);
         } else {
-          byFingerprint.set(facts.fingerprint, storedCertificate(facts, [entry.name], [file]));
+          byFingerprint.set(facts.fingerprint, storedCertificate(facts, [tenant], [file]));
         }
       }
     }
   }
   return new TrustStore([...byFingerprint.values()], problems);
+}
+
+export interface TenantFolder {
+  name: string;
+  path: string;
+  /** The folder's inode: a folder deleted and made again is a new one to watch. */
+  inode?: number;
+  /** Why an entry that looks like a tenant folder is not read. */
+  problem?: string;
+}
+
+/**
+ * The tenant folders of DIR, by name, symbolic links followed (a link to a folder is a tenant
+ * folder; one to anything else, or to nothing, is a problem to report, not skipped in silence).
+ */
+export async function tenantFolders(dir: string): Promise<TenantFolder[]> {
+  const folders: TenantFolder[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.name.startsWith('.') || !(entry.isDirectory() || entry.isSymbolicLink())) continue;
+    const path = join(dir, entry.name);
+    const info = await stat(path).catch((error: Error) => error);
+    if (info instanceof Error) folders.push({ name: entry.name, path, problem: `a symbolic link that cannot be followed: ${info.message}` });
+    else if (!info.isDirectory()) folders.push({ name: entry.name, path, problem: 'a symbolic link to something other than a folder' });
+    else folders.push({ name: entry.name, path, inode: info.ino });
+  }
+  return folders;
 }

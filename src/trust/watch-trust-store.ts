@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { loadTrustStore, TrustStore } from './trust-store.ts';
+import { loadTrustStore, tenantFolders, TrustStore } from './trust-store.ts';
 
 /** After a change event, wait this long for the rest of a copy or move before reading. */
 const SETTLE_MS = 50;
@@ -22,7 +22,8 @@ export class TrustStoreWatcher {
   private settle: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private checkAgain = false;
-  private readonly watchers = new Map<string, FSWatcher>();
+  /** Watched folders by path, with the inode watched: a folder deleted and made again is watched anew. */
+  private readonly watchers = new Map<string, { watcher: FSWatcher; inode: number | undefined }>();
   private lastFullCheck = 0;
   private readonly listeners: ((store: TrustStore) => void)[] = [];
   private lastError: string | undefined;
@@ -56,7 +57,7 @@ export class TrustStoreWatcher {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.settle);
-    for (const watcher of this.watchers.values()) watcher.close();
+    for (const { watcher } of this.watchers.values()) watcher.close();
     this.watchers.clear();
     await this.polling;
   }
@@ -89,7 +90,7 @@ export class TrustStoreWatcher {
     this.lastFullCheck = Date.now();
     try {
       const { signature, folders } = await folderSignature(this.dir);
-      this.watchFolders([this.dir, ...folders]);
+      this.watchFolders([{ path: this.dir, inode: undefined }, ...folders]);
       if (signature === this.signature) return;
       const store = await loadTrustStore(this.dir);
       this.signature = signature;
@@ -110,25 +111,25 @@ export class TrustStoreWatcher {
   }
 
   /** Watches exactly these folders; one that cannot be watched is left to the periodic check. */
-  private watchFolders(folders: string[]): void {
+  private watchFolders(folders: { path: string; inode: number | undefined }[]): void {
     if (this.stopped) return;
-    const wanted = new Set(folders);
-    for (const [folder, watcher] of this.watchers) {
-      if (!wanted.has(folder)) {
+    const wanted = new Map(folders.map((f) => [f.path, f.inode]));
+    for (const [folder, { watcher, inode }] of this.watchers) {
+      if (!wanted.has(folder) || wanted.get(folder) !== inode) {
         watcher.close();
         this.watchers.delete(folder);
       }
     }
-    for (const folder of wanted) {
+    for (const [folder, inode] of wanted) {
       if (this.watchers.has(folder)) continue;
       try {
         const watcher = watch(folder, { persistent: false }, () => this.checkSoon());
         watcher.on('error', () => {
           watcher.close();
-          if (this.watchers.get(folder) === watcher) this.watchers.delete(folder);
+          if (this.watchers.get(folder)?.watcher === watcher) this.watchers.delete(folder);
           this.checkSoon();
         });
-        this.watchers.set(folder, watcher);
+        this.watchers.set(folder, { watcher, inode });
       } catch {
         // gone or unreadable: the periodic check notices
       }
@@ -136,19 +137,18 @@ export class TrustStoreWatcher {
   }
 }
 
-async function folderSignature(dir: string): Promise<{ signature: string; folders: string[] }> {
+async function folderSignature(dir: string): Promise<{ signature: string; folders: { path: string; inode: number | undefined }[] }> {
   const parts: string[] = [];
-  const folders: string[] = [];
-  for (const tenant of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!tenant.isDirectory()) continue;
-    const tenantDir = join(dir, tenant.name);
-    folders.push(tenantDir);
-    const names = (await readdir(tenantDir).catch(() => [] as string[])).filter((n) => n.endsWith('.pem')).sort();
+  const folders: { path: string; inode: number | undefined }[] = [];
+  for (const tenant of await tenantFolders(dir)) {
+    parts.push(`${tenant.name}/@${tenant.inode}:${tenant.problem ?? ''}`);
+    if (tenant.problem) continue;
+    folders.push({ path: tenant.path, inode: tenant.inode });
+    const names = (await readdir(tenant.path).catch(() => [] as string[])).filter((n) => n.endsWith('.pem')).sort();
     for (const name of names) {
-      const info = await stat(join(tenantDir, name)).catch(() => undefined);
+      const info = await stat(join(tenant.path, name)).catch(() => undefined);
       parts.push(`${tenant.name}/${name}:${info?.size}:${info?.mtimeMs}:${info?.ino}`);
     }
-    parts.push(`${tenant.name}/`);
   }
   return { signature: parts.join('\n'), folders };
 }

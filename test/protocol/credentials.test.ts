@@ -76,6 +76,10 @@ describe('building blobs', () => {
     const token = tokenHeaderLines('Bearer NNSXS.XYZ');
     expect(token).toBe('Authorization: Bearer NNSXS.XYZ\r\n');
     expect(tokenHeaderLines('Authorization: Bearer a\nX-Extra: b\n')).toBe('Authorization: Bearer a\r\nX-Extra: b\r\n');
+    // A colon without the header form reads two ways (token "abc:def", or header abc): refused, saying how to write it.
+    expect(() => tokenHeaderLines('abc:def')).toThrow(/write this one as a header line, e.g. "Authorization: abc:def"/);
+    expect(() => tokenHeaderLines('Authorization:Bearer x')).toThrow(/one space after the colon/);
+    expect(tokenHeaderLines('Authorization: abc:def')).toBe('Authorization: abc:def\r\n');
     const blob = encodeCredentials({ mode: 'token', trust, token });
     expect(blob).toEqual(Buffer.concat([trust, Buffer.alloc(4), Buffer.from(token)]));
     expect(splitCredentials(blob)).toEqual({ trust, cert: null, key: null, token, ignoredBytes: 0 });

@@ -54,6 +54,18 @@ describe('parseUpdateInfoRequest', () => {
     expect(() => parseUpdateInfoRequest(body)).toThrow(reason);
   });
 
+  it('refuses a key named twice, however it is spelled and at any depth, and reads the same key at two depths', () => {
+    for (const body of [
+      '{"router":"1::","router":"2::"}',
+      '{"router":"1::","\\u0072outer":"2::"}',
+      '{"router":"1::","x":{"a":1,"\\u0061":2}}',
+      '{"router":"1::","station":"a","station" :"b"}',
+    ]) {
+      expect(() => parseUpdateInfoRequest(body), body).toThrow(/Duplicate key/);
+    }
+    expect(parseUpdateInfoRequest('{"router":"1::","x":{"a":1},"y":{"a":2},"model":"a\\"b"}').model).toBe('a"b');
+  });
+
   it('raises only InvalidRequestError for any garbage', () => {
     const jsonish = fc.oneof(
       fc.string(),

@@ -109,7 +109,7 @@ describe('cups pki issue --register, then stations asking CUPS', () => {
     expect(other.status).toBe(0);
     const refused = await runCli(['update-info', '--home', at('loose', 'B827EBFFFE999999')]);
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(/^error \[cups_refused\]: CUPS answered 404 \(gateway_not_found: gateway B827EBFFFE999999 is not registered\)/);
+    expect(refused.stderr).toMatch(/^error \[cups_refused\]: CUPS answered 404 \(gateway_not_found: gateway B827EBFFFE999999 is not registered to a tenant whose CAs issued this certificate\)/);
   });
 });
 

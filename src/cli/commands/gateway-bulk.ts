@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { GatewayExists, InvalidImportRow } from '../../errors.ts';
 import { formatOf, formatRecords, gatewayToRecord, parseRecords, recordToGateway } from '../../provisioning/gateway-records.ts';
@@ -69,7 +69,23 @@ export function registerGatewayBulk(gateway: Command): void {
     .action(async (flags: RegistryFlags & { out?: string; tenant?: string; withSecrets: boolean; format: 'csv' | 'jsonl' }) => {
       const gateways = await withRegistry(flags, (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
       const output = formatRecords(gateways.map((g) => gatewayToRecord(g, flags.withSecrets)), flags.format);
-      if (flags.out) writeFileSync(flags.out, output, { mode: flags.withSecrets ? 0o600 : 0o644 });
+      if (flags.out) replaceFile(flags.out, output, flags.withSecrets ? 0o600 : 0o644);
       else process.stdout.write(output);
     });
+}
+
+/**
+ * Writes a new file with exactly `mode` and moves it over `path`: an existing file's mode (say,
+ * 0644) never carries over to secrets, and a failed write leaves the old file whole.
+ */
+function replaceFile(path: string, content: string, mode: number): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, content, { mode, flag: 'wx' });
+    chmodSync(temporary, mode);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
 }

@@ -4,7 +4,7 @@ import { certificateDer, formatEuiHex, parseEui } from '../../../protocol/index.
 import { GatewayNotFound, InvalidGateway } from '../../errors.ts';
 import { buildEndpoint, type EndpointInput } from '../../provisioning/endpoint-credentials.ts';
 import type { Gateway, GatewayChanges } from '../../registry/gateway.ts';
-import { isTenantId, TENANT_ID_RULE } from '../../trust/trust-store.ts';
+import { gatewayTenantProblem } from '../../trust/trust-store.ts';
 import { describeCredentials } from '../describe-response.ts';
 import { readFlagFile } from '../read-input.ts';
 import { registerGatewayBulk } from './gateway-bulk.ts';
@@ -80,7 +80,8 @@ function euiOf(value: string | undefined): string {
 
 export function tenantOf(value: string | undefined): string {
   if (!value) throw new InvalidGateway('--tenant is required');
-  if (!isTenantId(value)) throw new InvalidGateway(`--tenant "${value}" is not a tenant id (${TENANT_ID_RULE})`);
+  const problem = gatewayTenantProblem(value);
+  if (problem) throw new InvalidGateway(`--tenant ${problem}`);
   return value;
 }
 

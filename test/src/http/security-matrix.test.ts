@@ -1,3 +1,4 @@
+import { createHash, createPrivateKey } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
@@ -6,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { createCertificate, KEY_USAGE, OID, type IssuedCertificate } from '../../../src/pki/create-certificate.ts';
 import { hugeExponentRsaKeyPair } from '../../helpers/huge-exponent-rsa.ts';
+import { ALGORITHM, p521KeyPair, permittedOrganization, pssSha256Parameters, resigned, separateRdns, unknownCriticalExtension } from '../../helpers/unusual-certificates.ts';
+import { within } from '../../helpers/within.ts';
 import { REPO_ROOT } from '../../helpers/paths.ts';
 import { post, routerBody, startTestServer, type PostOptions, type TestServer } from '../../helpers/server.ts';
 
@@ -29,6 +32,7 @@ let extra: Awaited<ReturnType<typeof createExtraCertificates>>;
 let proxied: TestServer;
 let untrusting: TestServer;
 let native: TestServer;
+let envoy: TestServer;
 
 /** Certificates for the tricks the fixture PKI has no leaf for. */
 async function createExtraCertificates(pki: TestPki) {
@@ -51,6 +55,18 @@ async function createExtraCertificates(pki: TestPki) {
   const lookAlikes = [lookAlike, ...(await Promise.all(Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', keyPair: lookAlike.keyPair, issuer: lookAlike, ca: true }))))];
   const hugeExponent = await createCertificate({ subject: 'Tenant A huge exponent', issuer: rootA, ca: true, keyPair: await hugeExponentRsaKeyPair() });
   const forgedInt = await createCertificate({ subject: 'Tenant A intermediate', ca: true });
+  // Look-alikes again, with P-521 keys: each check costs twenty times a P-256 one.
+  const p521 = await p521KeyPair();
+  const lookAlike521 = await createCertificate({ subject: 'Look-alike 521', ca: true, keyPair: p521 });
+  const lookAlikes521 = [lookAlike521, ...(await Promise.all(Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike 521', keyPair: p521, issuer: lookAlike521, ca: true }))))];
+  const intAKey = createPrivateKey(intA.keyPem);
+  const rsaCa = await createCertificate({ subject: 'Tenant A RSA issuing CA', issuer: rootA, ca: true, keyType: 'rsa2048' });
+  const rsaCaKey = createPrivateKey(rsaCa.keyPem);
+  const factoryCa = await createCertificate({ subject: 'Tenant A Factory1 CA', issuer: rootA, ca: true, extensions: [permittedOrganization('Factory1')] });
+  const serverOnlyCa = await createCertificate({ subject: 'Tenant A server CA', issuer: rootA, ca: true, extKeyUsage: [OID.serverAuth] });
+  const oddCriticalCa = await createCertificate({ subject: 'Tenant A odd CA', issuer: rootA, ca: true, extensions: [unknownCriticalExtension()] });
+  // A sub-CA kept in tenant B's folder, under the common root: good for tenant B only.
+  const commonSubCaOfB = await createCertificate({ subject: 'Common sub-CA of tenant B', issuer: pki.common, ca: true });
   const tampered = Buffer.from((await gateway(EUI.a, intA)).der);
   tampered[tampered.length - 5]! ^= 0x01;
   return {
@@ -61,6 +77,24 @@ async function createExtraCertificates(pki: TestPki) {
     loop: [await gateway(EUI.a, x), xByY, yByX],
     lookAlikes: [await gateway(EUI.a, lookAlike), ...lookAlikes],
     viaHugeExponent: [await gateway(EUI.a, hugeExponent), hugeExponent],
+    lookAlikes521: [await gateway(EUI.a, lookAlike521), ...lookAlikes521],
+    md5: [resigned(await gateway(EUI.a, rsaCa), rsaCaKey, ALGORITHM.md5WithRsa, 'md5').pem, rsaCa],
+    sha1Rsa: [resigned(await gateway(EUI.a, rsaCa), rsaCaKey, ALGORITHM.sha1WithRsa, 'sha1').pem, rsaCa],
+    sha1Ecdsa: [resigned(await gateway(EUI.a, intA), intAKey, ALGORITHM.ecdsaWithSha1, 'sha1').pem],
+    sha224Ecdsa: [resigned(await gateway(EUI.a, intA), intAKey, ALGORITHM.ecdsaWithSha224, 'sha224').pem],
+    pss: [resigned(await gateway(EUI.a, rsaCa), rsaCaKey, ALGORITHM.rsaPss, 'sha256', { parameters: pssSha256Parameters(), pssSaltLength: 32 }).pem, rsaCa],
+    outsideNameConstraints: [await gateway(EUI.a, factoryCa), factoryCa],
+    insideNameConstraints: [
+      resigned(await gateway(EUI.a, factoryCa), createPrivateKey(factoryCa.keyPem), '1.2.840.10045.4.3.2', 'sha256', {
+        edit: (c) => (c.subject = separateRdns([[OID.organization, 'Factory1'], [OID.commonName, EUI.a]])),
+      }).pem,
+      factoryCa,
+    ],
+    viaServerOnlyCa: [await gateway(EUI.a, serverOnlyCa), serverOnlyCa],
+    viaOddCriticalCa: [await gateway(EUI.a, oddCriticalCa), oddCriticalCa],
+    oddCriticalLeaf: [await gateway(EUI.a, intA, { extensions: [unknownCriticalExtension()] })],
+    commonSubCaOfB,
+    bSubCaClaimsA: await gateway(EUI.a, commonSubCaOfB),
     forged: [await gateway(EUI.a, forgedInt)],
     tampered: `-----BEGIN CERTIFICATE-----\n${tampered.toString('base64')}\n-----END CERTIFICATE-----\n`,
     noCn: await gateway([[OID.organization, 'Vendor']], intA),
@@ -170,8 +204,26 @@ add('certificate', 'an intermediate forged with the name of tenant A\'s', 403, '
 add('certificate', 'a certificate with one signature bit flipped', 403, 'certificate_untrusted', () => withCert([extra.tampered])());
 add('certificate', 'an unknown CA', 403, 'certificate_untrusted', () => withCert([pki.leaves.stranger])());
 add('certificate', 'a 64 KiB certificate (header over Node\'s 16 KiB limit)', 431, '-', () => withCert([extra.huge])());
-add('certificate', "tenant B's CA for tenant A's gateway", 403, 'tenant_mismatch', () => withCert([pki.leaves.bClaimsA])());
-add('certificate', "tenant A's CA for tenant B's gateway", 403, 'tenant_mismatch', () => withCert([extra.aForB], routerBody(EUI.b))());
+// Another tenant's gateway is answered exactly as an unregistered one: no tenant can map another's fleet.
+add('certificate', "tenant B's CA for tenant A's gateway (as for an unregistered one)", 404, 'gateway_not_found', () => withCert([pki.leaves.bClaimsA])());
+add('certificate', "tenant A's CA for tenant B's gateway (as for an unregistered one)", 404, 'gateway_not_found', () => withCert([extra.aForB], routerBody(EUI.b))());
+// A path's tenants come from the store certificates it passes through, whatever is presented.
+add('certificate', "a sub-CA in tenant B's folder under the common root, for A's gateway, sub-CA left out", 404, 'gateway_not_found', () => withCert([extra.bSubCaClaimsA])());
+add('certificate', "a sub-CA in tenant B's folder under the common root, for A's gateway, sub-CA presented", 404, 'gateway_not_found', () => withCert([extra.bSubCaClaimsA, extra.commonSubCaOfB])());
+add('TLS', "a sub-CA in tenant B's folder under the common root, for A's gateway, over native TLS", 404, 'gateway_not_found', () => outcome(post(native.port, { tls: { ca: pki.serverCa.pem, cert: extra.bSubCaClaimsA.pem, key: extra.bSubCaClaimsA.keyPem }, body: routerBody(EUI.a) })));
+add('TLS', "the same, the sub-CA sent in the handshake", 404, 'gateway_not_found', () => outcome(post(native.port, { tls: { ca: pki.serverCa.pem, cert: extra.bSubCaClaimsA.pem + extra.commonSubCaOfB.pem, key: extra.bSubCaClaimsA.keyPem }, body: routerBody(EUI.a) })));
+// Certificate policy: what openssl verify refuses.
+add('policy', 'ten look-alike CAs with P-521 keys (path building budgeted by cost)', 403, 'certificate_untrusted', () => withCert(extra.lookAlikes521)());
+add('policy', 'a leaf signed with MD5 (RSA)', 403, 'certificate_untrusted', () => withCert(extra.md5)());
+add('policy', 'a leaf signed with SHA-1 (RSA)', 403, 'certificate_untrusted', () => withCert(extra.sha1Rsa)());
+add('policy', 'a leaf signed with SHA-1 (ECDSA)', 403, 'certificate_untrusted', () => withCert(extra.sha1Ecdsa)());
+add('policy', 'a leaf signed with SHA-224 (ECDSA)', 403, 'certificate_untrusted', () => withCert(extra.sha224Ecdsa)());
+add('policy', 'a leaf signed with RSA-PSS SHA-256 (control: accepted, checked on the thread pool)', 200, '-', () => withCert(extra.pss)());
+add('policy', 'a leaf outside its CA\'s name constraints (O=Factory1)', 403, 'certificate_untrusted', () => withCert(extra.outsideNameConstraints)());
+add('policy', 'a leaf inside its CA\'s name constraints (control)', 200, '-', () => withCert(extra.insideNameConstraints)());
+add('policy', 'a CA whose extended key usage is serverAuth only', 403, 'certificate_untrusted', () => withCert(extra.viaServerOnlyCa)());
+add('policy', 'an unknown critical extension in the CA', 403, 'certificate_untrusted', () => withCert(extra.viaOddCriticalCa)());
+add('policy', 'an unknown critical extension in the leaf', 403, 'certificate_untrusted', () => withCert(extra.oddCriticalLeaf)());
 add('certificate', 'a valid certificate for another EUI than router', 403, 'cn_router_mismatch', () => withCert([leafA()], routerBody(EUI.b))());
 add('certificate', 'an unregistered EUI', 404, 'gateway_not_found', () => withCert([pki.leaves.unregistered], routerBody(EUI.unregistered))());
 // Common Names.
@@ -205,6 +257,16 @@ add('header', 'a truncated PEM', 400, 'client_certificate_malformed', () => viaH
 add('header', 'a private key instead of a certificate', 400, 'client_certificate_malformed', () => viaHeader({ 'X-SSL-Client-Cert': encodeURIComponent(leafA().keyPem) })());
 add('header', 'broken percent-encoding', 400, 'client_certificate_malformed', viaHeader({ 'X-SSL-Client-Cert': '%E0%A4%A' }));
 add('header', "Caddy's placeholder (no certificate)", 401, 'no_client_certificate', viaHeader({ 'X-SSL-Client-Cert': '{http.request.tls.client.certificate_der_base64}' }));
+// Envoy writes URI and DNS subjectAltNames unescaped: a client certificate whose URI SAN is
+// "x;Cert=<the victim's URL-encoded PEM>" puts a second Cert into the element.
+const xfcc = (cert: IssuedCertificate, more = '') =>
+  `By=spiffe://cups;Hash=${createHash('sha256').update(cert.der).digest('hex')};Cert="${encodeURIComponent(cert.pem)}";Subject="CN=x"${more}`;
+const viaEnvoy = (value: string) => () => outcome(post(envoy.port, { headers: { 'x-forwarded-client-cert': value }, body: routerBody(EUI.a) }));
+add('header', 'XFCC from Envoy (control)', 200, '-', () => viaEnvoy(xfcc(leafA()))());
+add('header', "XFCC: an attacker's certificate smuggling the victim's Cert through its URI SAN", 400, 'client_certificate_malformed', () => viaEnvoy(xfcc(pki.leaves.stranger, `;URI=x;Cert="${encodeURIComponent(leafA().pem)}"`))());
+add('header', "XFCC: the victim's Cert with the attacker's Hash", 400, 'client_certificate_malformed', () => viaEnvoy(xfcc(leafA()).replace(/Hash=\w+/, `Hash=${createHash('sha256').update(pki.leaves.stranger.der).digest('hex')}`))());
+add('header', 'XFCC: two elements (which is the gateway?)', 400, 'client_certificate_malformed', () => viaEnvoy(`${xfcc(pki.leaves.stranger)},${xfcc(leafA())}`)());
+add('header', 'PEM with a private key beside the certificate', 400, 'client_certificate_malformed', () => viaHeader({ 'X-SSL-Client-Cert': encodeURIComponent(leafA().pem + leafA().keyPem) })());
 // Native TLS.
 add('TLS', 'a valid certificate in the handshake (control)', 200, '-', () => outcome(post(native.port, { tls: { ca: pki.serverCa.pem, cert: leafA().pem, key: leafA().keyPem }, body: routerBody(EUI.a) })));
 add('TLS', 'no certificate in the handshake', 401, 'no_client_certificate', () => outcome(post(native.port, { tls: { ca: pki.serverCa.pem }, body: routerBody(EUI.a) })));
@@ -222,6 +284,7 @@ bodyCase('no router', '{}');
 bodyCase('router as a boolean', '{"router":true}');
 bodyCase('router as an object', '{"router":{"eui":"B827EBFFFE123456"}}');
 bodyCase('router named twice', `{"router":"${EUI.a}","router":"${EUI.b}"}`);
+bodyCase('router named twice, once as "\\u0072outer"', `{"router":"${EUI.b}","\\u0072outer":"${EUI.a}"}`);
 bodyCase('a CRC as a string', () => routerBody(EUI.a, { tcCredCrc: '123' }));
 bodyCase('a CRC of 2^32', () => routerBody(EUI.a, { cupsCredCrc: 2 ** 32 }));
 bodyCase('a negative CRC', () => routerBody(EUI.a, { tcCredCrc: -1 }));
@@ -262,10 +325,16 @@ beforeAll(async () => {
   proxied = await startTestServer(pki, behindProxy);
   untrusting = await startTestServer(pki, { ...behindProxy, trustProxy: ['10.0.0.0/8'] });
   native = await startTestServer(pki, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
+  envoy = await startTestServer(pki, { ...behindProxy, clientCertHeader: 'x-forwarded-client-cert' });
+  // Tenant B keeps a sub-CA of the common root.
+  for (const server of [proxied, native]) {
+    writeFileSync(join(server.tenants, 'tenant-b', 'common-sub-ca.pem'), extra.commonSubCaOfB.pem);
+    await within(2000, async () => server.server.watcher.current.has(createHash('sha256').update(extra.commonSubCaOfB.der).digest('hex')));
+  }
 });
 
 afterAll(async () => {
-  await Promise.all([proxied, untrusting, native].map((s) => s?.server.close()));
+  await Promise.all([proxied, untrusting, native, envoy].map((s) => s?.server.close()));
   if (rows.length !== CASES.length) return;
   const cell = (o?: Outcome) => (o ? `${o.status} ${o.code}` : 'not run');
   const lines = [
@@ -299,7 +368,7 @@ describe(`the security matrix (${CASES.length} cases)`, () => {
   });
 
   it('left every server up, with no 5xx and no failed request in the logs', async () => {
-    for (const server of [proxied, untrusting, native]) {
+    for (const server of [proxied, untrusting, native, envoy]) {
       const health = await outcome(post(server.port, { method: 'GET', path: '/healthz', contentType: null, ...(server === native ? { tls: { ca: pki.serverCa.pem } } : {}) }));
       expect(health.status).toBe(200);
       expect(server.log().filter((line) => (line.level as number) >= 50)).toEqual([]);
