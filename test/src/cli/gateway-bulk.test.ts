@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -80,7 +80,10 @@ describe('export --with-secrets', () => {
     writeFileSync(at('few.jsonl'), readFileSync(at('fleet.jsonl'), 'utf8').split('\n').slice(0, 20).join('\n'));
     await cli(source, 'import', at('few.jsonl'));
     const out = at('export.csv');
+    // A file already there, readable by all: the secrets replace it as a file only its owner reads.
+    writeFileSync(out, 'old', { mode: 0o644 });
     expect((await cli(source, 'export', '--with-secrets', '--out', out)).status).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(readFileSync(out, 'utf8')).toContain('Bearer NNSXS.FLEET-SECRET-19');
     const copy = `sqlite:${at('copy.db')}`;
     expect((await cli(copy, 'import', out)).status).toBe(0);

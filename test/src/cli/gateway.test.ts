@@ -33,6 +33,9 @@ describe('cups gateway add refuses bad input and writes nothing', () => {
     ['a missing trust file', ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@missing.pem'], /cannot read/],
     ['a key as the trust', ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@client.key'], /exactly one CERTIFICATE block/],
     ['CUPS credentials without a CUPS URI', ['--lns-uri', 'ws://lns:8887', '--cups-trust', '@lns-ca.pem'], /need --cups-uri/],
+    ['the tenant common (every tenant\'s trust)', ['--tenant', 'common', '--lns-uri', 'ws://lns:8887'], /"common" is the trust every tenant shares/],
+    ['a tenant id in capitals (a case variant)', ['--tenant', 'Acme', '--lns-uri', 'ws://lns:8887'], /lowercase/],
+    ['a token with a colon that is no header line', ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@lns-ca.pem', '--lns-token', 'abc:def'], /e\.g\. "Authorization: abc:def"/],
   ])('%s', async (_name, args, reason) => {
     const result = await gatewayCli('add', '--tenant', 'acme', '--eui', EUI, ...args.map((a) => (a.startsWith('@') ? at(a.slice(1)) : a)));
     expect(result.status).toBe(1);

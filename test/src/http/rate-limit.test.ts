@@ -84,4 +84,27 @@ describe('rate limits on /update-info', () => {
     for (let i = 0; i < 9; i++) statuses.push((await post(untrustingServer.port, { headers: { 'X-Forwarded-For': `192.0.2.${i}` }, body: routerBody(EUI.a) })).status);
     expect(statuses).toEqual([...Array(8).fill(401), 429]);
   });
+
+  it("another tenant's certificate cannot spend a gateway's calls: it is counted only once proven to speak for it", async () => {
+    const fresh = await startTestServer(pki, { tlsCert: undefined, tlsKey: undefined, clientCertHeader: 'X-SSL-Client-Cert', rateLimitEui: { perMinute: 6, burst: 3 }, rateLimitPeer: null });
+    try {
+      const call = (pem: string, from: string) => post(fresh.port, { headers: { ...header(pem), 'X-Forwarded-For': from }, body: routerBody(EUI.a) });
+      // Tenant B's certificate naming A's gateway, from many addresses: refused, never counted against A.
+      for (let i = 0; i < 10; i++) expect((await call(pki.leaves.bClaimsA.pem, `203.0.113.${i}`)).status).toBe(404);
+      expect((await call(pki.leaves.a.pem, '203.0.113.200')).status).toBe(200);
+    } finally {
+      await fresh.server.close();
+    }
+  });
+
+  it('counts an IPv4-mapped IPv6 address as its IPv4 address, and one IPv6 /64 as one client', async () => {
+    const from = (address: string) => post(server.port, { headers: { 'X-Forwarded-For': address }, body: routerBody(EUI.a) });
+    const mapped = [];
+    for (let i = 0; i < 9; i++) mapped.push((await from(i % 2 ? '192.0.2.50' : '::ffff:192.0.2.50')).status);
+    expect(mapped).toEqual([...Array(8).fill(401), 429]);
+    const prefix = [];
+    for (let i = 0; i < 9; i++) prefix.push((await from(`2001:db8:0:7::${i + 1}`)).status);
+    expect(prefix).toEqual([...Array(8).fill(401), 429]);
+    expect((await from('2001:db8:0:8::1')).status).toBe(401);
+  });
 });

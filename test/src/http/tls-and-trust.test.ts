@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -103,7 +104,7 @@ describe('native TLS', () => {
     expect(answer).toContain('no_client_certificate');
   });
 
-  it('with --tls-reject-unauthorized the handshake itself refuses a missing or unknown certificate', async () => {
+  it('with --tls-reject-unauthorized a missing or unknown certificate gets no answer, and the log says why', async () => {
     const strict = await startTestServer(pki, { tlsRejectUnauthorized: true });
     try {
       const attempt = (cert?: { pem: string; keyPem: string }) =>
@@ -111,9 +112,27 @@ describe('native TLS', () => {
       await expect(attempt()).rejects.toThrow();
       await expect(attempt(pki.leaves.stranger)).rejects.toThrow();
       expect((await attempt(pki.leaves.a)).status).toBe(200);
+      const closed = strict.log().filter((line) => String(line.msg).startsWith('connection closed: '));
+      expect(closed.map((line) => line.reason)).toEqual(['no_client_certificate', 'certificate_untrusted']);
+      expect(closed[0]).toMatchObject({ level: 40, peer: '127.0.0.1' });
     } finally {
       await strict.server.close();
     }
+  });
+
+  it('names no CA in its certificate request: the tenants stay private (openssl s_client)', async () => {
+    // Asynchronous: the server answers from this same process.
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${server.port}`, '-tls1_2', '-servername', 'localhost'], (error, stdout) => (error ? reject(error) : resolve(stdout)));
+      child.stdin!.end();
+    });
+    expect(output).toContain('No client certificate CA names sent');
+    expect(output).not.toContain('Tenant A root');
+  });
+
+  it('logs a refused handshake with the peer and the reason', async () => {
+    await expect(open({ minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' })).rejects.toThrow();
+    await within(2000, async () => server.log().some((line) => line.msg?.toString().startsWith('TLS handshake refused: ') && line.peer === '127.0.0.1'));
   });
 });
 

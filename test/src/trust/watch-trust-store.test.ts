@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
@@ -32,6 +32,29 @@ function setUp(intervalMs: number, fullCheckMs: number) {
 const subjects = (watcher: TrustStoreWatcher) => watcher.current.certificates.map((c) => c.subjectText).sort();
 
 describe('the trust store watcher', () => {
+  it('watches a tenant folder deleted and made again: a CA added to it is seen at once, not at the full check', async () => {
+    const { tenants, watcher } = setUp(60_000, 60_000);
+    await watcher.start();
+    rmSync(join(tenants, 'acme'), { recursive: true });
+    await within(2000, () => subjects(watcher).length === 0, 10);
+    mkdirSync(join(tenants, 'acme'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    writeFileSync(join(tenants, 'acme', 'b.pem'), roots[1]!.pem);
+    await within(2000, () => subjects(watcher).join() === 'CN=Root B', 10);
+  });
+
+  it('follows a tenant folder that is a symbolic link, and names a link it cannot follow', async () => {
+    const { tenants, errors, watcher } = setUp(60_000, 60_000);
+    const elsewhere = mkdtempSync(join(tmpdir(), 'cups-linked-'));
+    writeFileSync(join(elsewhere, 'b.pem'), roots[1]!.pem);
+    symlinkSync(elsewhere, join(tenants, 'linked'));
+    symlinkSync(join(elsewhere, 'missing'), join(tenants, 'dangling'));
+    await watcher.start();
+    expect(subjects(watcher)).toEqual(['CN=Root A', 'CN=Root B']);
+    expect(watcher.current.certificates.find((c) => c.subjectText === 'CN=Root B')!.tenants).toEqual(new Set(['linked']));
+    expect(errors).toContainEqual(expect.stringMatching(/^trust store file skipped: a symbolic link that cannot be followed/));
+  });
+
   it('sees a new file, a new tenant folder and a replaced file at once, with no polling at all', async () => {
     const { tenants, watcher } = setUp(60_000, 60_000);
     await watcher.start();
