@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { ATTACK_TARGETS, benchAttack } from './attack.ts';
 import { benchChainVerify, IN_FLIGHT } from './chain-verify.ts';
 import { benchFirmwareMemory } from './firmware-memory.ts';
 import { benchHttp } from './http.ts';
@@ -6,7 +7,7 @@ import { MACHINE } from './machine.ts';
 import { benchPkiIssue } from './pki-issue.ts';
 import { benchScale, SCALE_LIMITS } from './scale.ts';
 
-/** `npm run bench [-- http chain scale firmware pki]`: ratios against baselines measured in the same run. */
+/** `npm run bench [-- http chain scale firmware pki attack]`: ratios against baselines measured in the same run. */
 console.log(`machine: ${MACHINE}\n`);
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
@@ -17,6 +18,7 @@ const chain = wanted('chain') ? await benchChainVerify() : [];
 const scale = wanted('scale') ? await benchScale((line) => console.log(line)) : undefined;
 const memory = wanted('firmware') ? await benchFirmwareMemory() : undefined;
 const pki = wanted('pki') ? benchPkiIssue() : [];
+const attack = wanted('attack') ? await benchAttack() : undefined;
 
 const lines: string[] = [];
 if (http.length) {
@@ -48,10 +50,19 @@ if (pki.length) {
     lines.push(`| ${r.name} | ${r.cupsSeconds.toFixed(1)} s${r.gateways === 10_000 ? '' : ` (from ${r.gateways})`} | ${r.opensslSeconds.toFixed(1)} s (from ${r.opensslSample}) | ${r.ratio.toFixed(1)}× | ≥ ${r.target}× | ${verdict(r.met)} |`);
   }
 }
+if (attack) {
+  lines.push('', '| under attack: look-alike P-521 chains from one address at its limit | p50 ms | p99 ms | target | |', '|---|---|---|---|---|');
+  lines.push(`| a cached gateway, quiet | ${attack.quiet.p50.toFixed(1)} | ${attack.quiet.p99.toFixed(1)} | | |`);
+  lines.push(`| a cached gateway, during ${attack.attackRequests} attack requests | ${attack.underAttack.p50.toFixed(1)} | ${attack.underAttack.p99.toFixed(1)} | p50 < ${ATTACK_TARGETS.p50Ms} ms | ${verdict(attack.underAttack.p50 < ATTACK_TARGETS.p50Ms)} |`);
+  lines.push(`| a new gateway from another address, during the attack | ${attack.newGatewayMs.toFixed(1)} (its first answer, 200) | | | |`);
+  const growth = attack.afterUntrustedRssMb - attack.idleRssMb;
+  lines.push('', '| memory: 10,000 distinct untrusted certificates | idle RSS | RSS after | growth | target | |', '|---|---|---|---|---|---|');
+  lines.push(`| server | ${attack.idleRssMb.toFixed(0)} MB | ${attack.afterUntrustedRssMb.toFixed(0)} MB | ${growth.toFixed(0)} MB | ≤ ${ATTACK_TARGETS.rssGrowthMb} MB | ${verdict(growth <= ATTACK_TARGETS.rssGrowthMb)} |`);
+}
 console.log(lines.join('\n'));
-const missed = [...http, ...chain].some((f) => f.met === false) || pki.some((r) => !r.met) || (memory && !memory.met) || (scale && !scale.met);
+const missed = [...http, ...chain].some((f) => f.met === false) || pki.some((r) => !r.met) || (memory && !memory.met) || (scale && !scale.met) || (attack && !attack.met);
 if (missed) console.log('\nSome targets were MISSED: see the rows above.');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine: MACHINE, date: new Date().toISOString(), http, chain, scale, memory, pki }, null, 2));
+writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine: MACHINE, date: new Date().toISOString(), http, chain, scale, memory, pki, attack }, null, 2));
 writeFileSync(new URL('./results/latest.md', import.meta.url), `${lines.join('\n')}\n\nMachine: ${MACHINE}\n`);
 if (missed) process.exitCode = 1;
