@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { ATTACK_TARGETS, benchAttack } from './attack.ts';
 import { benchChainVerify, IN_FLIGHT } from './chain-verify.ts';
+import { benchCheckCosts } from './check-costs.ts';
 import { benchFirmwareMemory } from './firmware-memory.ts';
 import { benchHttp } from './http.ts';
 import { MACHINE } from './machine.ts';
@@ -15,6 +16,7 @@ const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'm
 
 const http = wanted('http') ? await benchHttp() : [];
 const chain = wanted('chain') ? await benchChainVerify() : [];
+const costs = wanted('chain') ? benchCheckCosts() : [];
 const scale = wanted('scale') ? await benchScale((line) => console.log(line)) : undefined;
 const memory = wanted('firmware') ? await benchFirmwareMemory() : undefined;
 const pki = wanted('pki') ? benchPkiIssue() : [];
@@ -31,6 +33,11 @@ if (http.length) {
 if (chain.length) {
   lines.push(`| chain verification, every cache off, ${IN_FLIGHT} in flight | verifications/s | target | |`, '|---|---|---|---|');
   for (const f of chain) lines.push(`| ${f.name} | ${f.perSecond.toFixed(0)} | ${f.target ? `≥ ${f.target}/s` : ''} | ${verdict(f.met)} |`);
+  lines.push('');
+}
+if (costs.length) {
+  lines.push('| one signature check, by issuer key | measured µs | counted µs (path-building budget) | target | |', '|---|---|---|---|---|');
+  for (const c of costs) lines.push(`| ${c.name} | ${c.measuredUs.toFixed(0)} | ${c.countedUs.toFixed(0)} | counted ≥ half the measured | ${verdict(c.met)} |`);
   lines.push('');
 }
 if (scale) {
@@ -60,9 +67,9 @@ if (attack) {
   lines.push(`| server | ${attack.idleRssMb.toFixed(0)} MB | ${attack.afterUntrustedRssMb.toFixed(0)} MB | ${growth.toFixed(0)} MB | ≤ ${ATTACK_TARGETS.rssGrowthMb} MB | ${verdict(growth <= ATTACK_TARGETS.rssGrowthMb)} |`);
 }
 console.log(lines.join('\n'));
-const missed = [...http, ...chain].some((f) => f.met === false) || pki.some((r) => !r.met) || (memory && !memory.met) || (scale && !scale.met) || (attack && !attack.met);
+const missed = [...http, ...chain, ...costs].some((f) => f.met === false) || pki.some((r) => !r.met) || (memory && !memory.met) || (scale && !scale.met) || (attack && !attack.met);
 if (missed) console.log('\nSome targets were MISSED: see the rows above.');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine: MACHINE, date: new Date().toISOString(), http, chain, scale, memory, pki, attack }, null, 2));
+writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine: MACHINE, date: new Date().toISOString(), http, chain, costs, scale, memory, pki, attack }, null, 2));
 writeFileSync(new URL('./results/latest.md', import.meta.url), `${lines.join('\n')}\n\nMachine: ${MACHINE}\n`);
 if (missed) process.exitCode = 1;

@@ -1,6 +1,5 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,98 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeUpdateInfoResponse } from '../../protocol/index.ts';
 import { createTestPki, EUI, type TestPki } from '../../fixtures/test-pki.ts';
 import type { IssuedCertificate } from '../../src/pki/create-certificate.ts';
-import { REPO_ROOT } from '../helpers/paths.ts';
 import { prepareServerFolder, routerBody, type ServerFolder } from '../helpers/server.ts';
 import { freePort, spawnServe, type ServerProcess } from '../helpers/spawn-server.ts';
-import { within } from '../helpers/within.ts';
+import { DEPLOY, listening, PROXIES, serveFlagsOf, startProxy } from '../helpers/proxy.ts';
+import { sClientHandshake } from '../helpers/openssl.ts';
 
 const run = promisify(execFile);
-const DEPLOY = join(REPO_ROOT, 'deploy');
-
-/** The `cups serve` flags a shipped config names in its header comment ("run cups serve with:"). */
-function serveFlagsOf(config: string): string[] {
-  const lines = config.split('\n');
-  const start = lines.findIndex((line) => /^#\s+cups serve --/.test(line));
-  let command = '';
-  for (let i = start; i < lines.length; i++) {
-    const text = lines[i]!.replace(/^#\s*/, '');
-    command += ` ${text.replace(/\\$/, '')}`;
-    if (!text.endsWith('\\')) break;
-  }
-  return command.trim().split(/\s+/).slice(2);
-}
-
-/** `${NAME}` and `{$NAME}` replaced, as envsubst (nginx) or the proxy itself (HAProxy, Caddy) would. */
-function render(config: string, values: Record<string, string>): string {
-  return config.replace(/\$\{(CUPS_[A-Z_]+)\}|\{\$(CUPS_[A-Z_]+)\}/g, (_all, a: string | undefined, b: string | undefined) => values[(a ?? b)!]!);
-}
-
-async function listening(port: number, output: () => string): Promise<void> {
-  const accepts = () =>
-    new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-  await within(15_000, accepts, 100).catch(() => {
-    throw new Error(`the proxy did not listen on ${port}:\n${output()}`);
-  });
-}
-
-interface Proxy {
-  file: string;
-  /** nginx reads no environment: its ${CUPS_*} are filled in as envsubst would; HAProxy and Caddy read them themselves. */
-  renderedByTest: boolean;
-  /** How the proxy runs in the foreground with the shipped file. */
-  command(config: string, dir: string): { bin: string; args: string[]; env?: Record<string, string> };
-  /** The proxy forwards the client's intermediates too. */
-  forwardsChain: boolean;
-  /** The header a client might forge. */
-  header: string;
-  /** The proxy refuses an expired certificate itself rather than forwarding it. */
-  refusesExpired: boolean;
-}
-
-const PROXIES: Record<string, Proxy> = {
-  'nginx 1.22': {
-    file: 'nginx.conf',
-    renderedByTest: true,
-    command: (config, dir) => ({ bin: 'nginx', args: ['-p', dir, '-c', config, '-e', join(dir, 'error.log'), '-g', `daemon off; master_process off; pid ${join(dir, 'nginx.pid')};`] }),
-    header: 'X-SSL-Client-Cert',
-    forwardsChain: false,
-    refusesExpired: true,
-  },
-  'HAProxy 2.6': {
-    file: 'haproxy.cfg',
-    renderedByTest: false,
-    command: (config) => ({ bin: 'haproxy', args: ['-db', '-f', config] }),
-    header: 'X-SSL-Client-Cert',
-    forwardsChain: true,
-    refusesExpired: false,
-  },
-  'Caddy 2.6': {
-    file: 'Caddyfile',
-    renderedByTest: false,
-    command: (config, dir) => ({
-      bin: 'caddy',
-      args: ['run', '--config', config, '--adapter', 'caddyfile'],
-      env: { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') },
-    }),
-    header: 'X-Client-Cert-Der',
-    forwardsChain: false,
-    refusesExpired: false,
-  },
-};
-
-/** Starts the proxy with the shipped file; the values fill its ${CUPS_*} placeholders. */
-function startProxy(proxy: Proxy, config: string, dir: string, values: Record<string, string>): ChildProcess {
-  const file = join(dir, proxy.file);
-  writeFileSync(file, proxy.renderedByTest ? render(config, values) : config);
-  const { bin, args, env } = proxy.command(file, dir);
-  return spawn(bin, args, { env: { ...process.env, ...values, ...env } });
-}
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -166,6 +79,10 @@ describe.each(Object.entries(PROXIES))('cups serve behind %s, configured by the 
     }
     return { status: Number(stdout), body, code };
   }
+
+  it('names no CA in its certificate request: the tenants stay private (openssl s_client)', async () => {
+    expect(await sClientHandshake(port)).toContain('No client certificate CA names sent');
+  });
 
   it('a registered gateway with its certificate gets 200 and its LNS', async () => {
     const answer = await curl({ cert: pki.leaves.a });

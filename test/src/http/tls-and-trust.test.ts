@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
 import { within } from '../../helpers/within.ts';
+import { sClientHandshake } from '../../helpers/openssl.ts';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -121,11 +121,7 @@ describe('native TLS', () => {
   });
 
   it('names no CA in its certificate request: the tenants stay private (openssl s_client)', async () => {
-    // Asynchronous: the server answers from this same process.
-    const output = await new Promise<string>((resolve, reject) => {
-      const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${server.port}`, '-tls1_2', '-servername', 'localhost'], (error, stdout) => (error ? reject(error) : resolve(stdout)));
-      child.stdin!.end();
-    });
+    const output = await sClientHandshake(server.port);
     expect(output).toContain('No client certificate CA names sent');
     expect(output).not.toContain('Tenant A root');
   });
