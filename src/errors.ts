@@ -31,7 +31,6 @@ export class CertificateExpired extends refusal(403, 'certificate_expired') {}
 export class CertificateNotYetValid extends refusal(403, 'certificate_not_yet_valid') {}
 export class CertificateNotClient extends refusal(403, 'certificate_not_client') {}
 export class InvalidRequest extends refusal(400, 'invalid_request') {}
-export class UnsupportedMediaType extends refusal(415, 'unsupported_media_type') {}
 export class RequestTooLarge extends refusal(413, 'request_too_large') {}
 export class RequestTimedOut extends refusal(408, 'request_timeout') {}
 export class CnNotEui extends refusal(403, 'cn_not_eui') {}

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
-import { InvalidRequest, Refusal, RequestTimedOut, RequestTooLarge, RouteNotFound, ShuttingDown, UnsupportedMediaType } from '../errors.ts';
+import { InvalidRequest, Refusal, RequestTimedOut, RequestTooLarge, RouteNotFound, ShuttingDown } from '../errors.ts';
 import { updateInfoRoute, type UpdateInfoOptions } from './update-info-route.ts';
 import { clientAddressKey } from './client-address.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -26,7 +26,6 @@ const TIMEOUT_CHECK_MS = 1000;
 /** Fastify errors that are the client's fault, mapped to the service's refusals. */
 function asRefusal(error: FastifyError): Refusal | undefined {
   if (error instanceof Refusal) return error;
-  if (error.statusCode === 415) return new UnsupportedMediaType('the body must be Content-Type: application/json');
   if (error.statusCode === 413) return new RequestTooLarge('the body is over 8 KiB; an update-info request is about 250 bytes');
   if (error.statusCode === 400) return new InvalidRequest(error.message);
   return undefined;

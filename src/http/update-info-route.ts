@@ -85,7 +85,9 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
   app.decorateRequest('verifiedChain', null);
   app.decorateRequest('gatewayEui', null);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_REQUEST_BYTES }, (_request, body, done) => {
+  // The body is read as the update-info JSON whatever Content-Type says, or when there is none:
+  // stations before 2.0.4 send none, and curl -d sends a form type. Size, JSON and the schema decide.
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_REQUEST_BYTES }, (_request, body, done) => {
     try {
       done(null, parseUpdateInfoRequest(body as string));
     } catch (error) {
@@ -167,7 +169,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
 
   app.post('/update-info', { onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as UpdateInfoRequest | undefined;
-    if (!body) throw new InvalidRequest('the body must be a JSON update-info request with Content-Type: application/json');
+    if (!body) throw new InvalidRequest('the body must be a JSON update-info request');
     const chain = request.verifiedChain!;
     const names = chain.leaf.commonNames;
     // Set from the same leaf by authentication.

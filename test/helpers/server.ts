@@ -36,7 +36,7 @@ export interface ServerFolder {
  * What a server needs on disk: the fixture tenants, a registry with gateway A (tenant-a) and B
  * (tenant-b), each with LNS credentials, and the server's certificate and key.
  */
-export async function prepareServerFolder(pki: TestPki, options: { db?: string; secretKeyFile?: string; registerGateways?: boolean } = {}): Promise<ServerFolder> {
+export async function prepareServerFolder(pki: TestPki, options: { db?: string; secretKeyFile?: string; registerGateways?: boolean; extraGateways?: [eui: string, tenant: string][] } = {}): Promise<ServerFolder> {
   const dir = mkdtempSync(join(tmpdir(), 'cups-test-'));
   const tenants = join(dir, 'tenants');
   writeTenants(tenants, pki);
@@ -44,7 +44,8 @@ export async function prepareServerFolder(pki: TestPki, options: { db?: string; 
   const secretKeyFile = options.secretKeyFile ?? join(dir, 'secret.key');
   const registry = openRegistry(db, loadKeyring({ file: secretKeyFile, createIfMissing: true }).keyring);
   await registry.checkKeys();
-  for (const [eui, tenant] of options.registerGateways ?? true ? ([[EUI.a, 'tenant-a'], [EUI.b, 'tenant-b']] as const) : []) {
+  const fixtureGateways: [string, string][] = options.registerGateways ?? true ? [[EUI.a, 'tenant-a'], [EUI.b, 'tenant-b']] : [];
+  for (const [eui, tenant] of [...fixtureGateways, ...(options.extraGateways ?? [])]) {
     const lns = buildEndpoint('lns', { uri: `wss://lns-${tenant}.example:8887`, trust: pki.serverCa.pem, token: `secret-${tenant}` });
     await registry.add({ eui, tenant, name: null, lnsUri: lns.uri, lnsCredentials: lns.credentials, cupsUri: null, cupsCredentials: null });
   }
@@ -57,10 +58,11 @@ export async function prepareServerFolder(pki: TestPki, options: { db?: string; 
 }
 
 /** A real `cups serve` on a loopback port with the fixture tenants and two registered gateways. */
-export async function startTestServer(pki: TestPki, options: Partial<ServeOptions> & { registerGateways?: boolean } = {}): Promise<TestServer> {
-  const { registerGateways = true, ...serveOptions } = options;
+export async function startTestServer(pki: TestPki, options: Partial<ServeOptions> & { registerGateways?: boolean; extraGateways?: [eui: string, tenant: string][] } = {}): Promise<TestServer> {
+  const { registerGateways = true, extraGateways = [], ...serveOptions } = options;
   const { dir, tenants, db, secretKeyFile, certFile, keyFile } = await prepareServerFolder(pki, {
     registerGateways,
+    extraGateways,
     ...(options.db ? { db: options.db } : {}),
     ...(options.secretKeyFile ? { secretKeyFile: options.secretKeyFile } : {}),
   });
