@@ -68,7 +68,7 @@ export function routerOf(home: StationHome, override?: string): string {
 }
 
 /** The request body exactly as the station writes it, field order and nulls included. */
-export function stationRequestBody(home: StationHome, router: string): string {
+export function stationRequestBody(home: StationHome, router: string, version = '2.0.6'): string {
   const crc = (files: CredentialFiles) => stationCredentialsCrc([files.trust, files.crt, files.key]);
   return JSON.stringify({
     router,
@@ -76,7 +76,7 @@ export function stationRequestBody(home: StationHome, router: string): string {
     tcUri: home.tcUri,
     cupsCredCrc: crc(home.cups),
     tcCredCrc: crc(home.tc),
-    station: 'cups-emulator 1.0 (LoRa Basics Station 2.0.6 behaviour)',
+    station: `${version}(cups-emulator) LoRa Basics Station ${version} behaviour`,
     model: 'linux',
     package: home.version,
     keys: home.sigKeys.map((key) => crc32(key)),
