@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import type { IssuedCertificate } from './create-certificate.ts';
 import { createGatewayCertificate, describeIssued, type IssuedGateway } from './gateway-certificate.ts';
 import type { KeyType } from './keys.ts';
+import { stationConf } from './station-conf.ts';
 
 export interface StationFiles {
   /** Appended to cups.crt so that the server receives the intermediates too. */
   chainPem: string;
   cupsUri?: string;
   cupsTrustPem?: string;
+  /** The vendor's station.conf template (see stationConf); each folder gets it with its own routerid. */
+  stationConfTemplate?: string;
 }
 
 export interface IssuedIntoFolder extends IssuedGateway {
@@ -31,5 +34,6 @@ export async function issueIntoFolder(
   // The station reads cups.uri as it is: no trailing newline.
   if (options.files.cupsUri) writeFileSync(join(home, 'cups.uri'), options.files.cupsUri);
   if (options.files.cupsTrustPem) writeFileSync(join(home, 'cups.trust'), options.files.cupsTrustPem);
+  if (options.files.stationConfTemplate) writeFileSync(join(home, 'station.conf'), stationConf(options.files.stationConfTemplate, eui));
   return { ...describeIssued(eui, cert), certPem: cert.pem, keyPem: cert.keyPem };
 }

@@ -22,6 +22,8 @@ export interface StationHome {
   /** The raw 64-byte `sig-N.key` files, N = 0, 1, … until one is missing. */
   sigKeys: Buffer[];
   version: string | null;
+  /** `station_conf.routerid` of station.conf, where a station takes its EUI from. */
+  routerId: string | null;
 }
 
 const read = (dir: string, name: string): Buffer | null => (existsSync(join(dir, name)) ? readFileSync(join(dir, name)) : null);
@@ -40,6 +42,7 @@ export function readStationHome(dir: string): StationHome {
     tc: credentialFiles(dir, 'tc'),
     sigKeys,
     version: text(read(dir, 'version.txt')),
+    routerId: routerIdOf(dir),
   };
 }
 
@@ -58,9 +61,28 @@ export function keyPem(file: Buffer): string | undefined {
   }
 }
 
-/** The router id a station derives from its certificate's CN, unless one is given. */
+function routerIdOf(dir: string): string | null {
+  const file = read(dir, 'station.conf');
+  if (!file) return null;
+  let conf: { station_conf?: { routerid?: unknown } };
+  try {
+    conf = JSON.parse(file.toString('utf8')) as typeof conf;
+  } catch (error) {
+    throw new InvalidStationHome(`${join(dir, 'station.conf')} is not valid JSON: ${(error as Error).message}`);
+  }
+  const routerId = conf.station_conf?.routerid;
+  if (routerId === undefined) return null;
+  if (typeof routerId !== 'string') throw new InvalidStationHome(`station_conf.routerid in ${join(dir, 'station.conf')} must be a string`);
+  return routerId;
+}
+
+/**
+ * The router id to send: --router when given, else station.conf's routerid, as a station takes
+ * it; a folder without either (the emulator's convenience) uses its certificate's CN.
+ */
 export function routerOf(home: StationHome, override?: string): string {
   if (override) return formatId6(parseEui(override));
+  if (home.routerId) return formatId6(parseEui(home.routerId));
   if (!home.cups.crt) throw new InvalidStationHome(`no cups.crt in ${home.dir}: give --router`);
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(new X509Certificate(certificatesPem(home.cups.crt)).subject)?.[1];
   if (!cn) throw new InvalidStationHome('cups.crt has no CN: give --router');

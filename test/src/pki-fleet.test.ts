@@ -113,6 +113,29 @@ describe('cups pki issue --register, then stations asking CUPS', () => {
   });
 });
 
+describe('cups pki issue --station-conf', () => {
+  const template = '{\n  "SX1301_conf": { "lorawan_public": true, "radio_0": { "type": "SX1257", "freq": 867500000, "tx_enable": true } },\n  "station_conf": { "log_level": "DEBUG", "routerid": "::0" }\n}\n';
+
+  it("writes each gateway's station.conf: the template's radio settings as they are, routerid its EUI, which the emulator sends as a station does", async () => {
+    writeFileSync(at('station.conf.template'), template);
+    const result = await runCli(['pki', 'issue', '--ca', at('ca'), '--out', at('confs'), '--eui-range', `${euiAt(60)}:3`, '--cups-uri', `https://localhost:${port}`, '--cups-trust', at('server-ca.pem'), '--station-conf', at('station.conf.template')]);
+    expect(result.status, result.stderr).toBe(0);
+    const conf = JSON.parse(readFileSync(at('confs', euiAt(61), 'station.conf'), 'utf8'));
+    expect(conf).toEqual({ ...JSON.parse(template), station_conf: { log_level: 'DEBUG', routerid: 'b827:ebff:fe10:3d' } });
+    // The station's EUI comes from station.conf, not from its certificate: another routerid is refused by the server.
+    writeFileSync(at('confs', euiAt(61), 'station.conf'), JSON.stringify({ ...conf, station_conf: { routerid: euiAt(62) } }));
+    const refused = await runCli(['update-info', '--home', at('confs', euiAt(61))]);
+    expect(refused.stderr).toContain('cn_router_mismatch');
+  });
+
+  it('refuses a template that names a key twice, and writes nothing', async () => {
+    writeFileSync(at('twice.template'), '{"station_conf":{"routerid":"::1","routerid":"::2"}}');
+    const result = await runCli(['pki', 'issue', '--ca', at('ca'), '--out', at('twice'), '--eui', euiAt(70), '--station-conf', at('twice.template')]);
+    expect([result.status, result.stderr]).toEqual([1, expect.stringMatching(/invalid_gateway.*--station-conf: the station.conf template is not valid JSON: Duplicate key 'routerid'.*nothing was issued/)]);
+    expect(existsSync(at('twice'))).toBe(false);
+  });
+});
+
 describe('refused before anything is written', () => {
   it.each([
     ['a duplicate EUI', 'B827EBFFFE200000\n# comment\nb8-27-eb-ff-fe-20-00-00\n', /invalid_eui_list.*listed twice/],

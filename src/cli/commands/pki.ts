@@ -1,3 +1,4 @@
+import { stationConf } from '../../pki/station-conf.ts';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -42,6 +43,7 @@ interface IssueFlags extends RegistryFlags {
   days: number;
   cupsUri?: string;
   cupsTrust?: string;
+  stationConf?: string;
   register?: boolean;
   tenant?: string;
   lnsUri?: string;
@@ -78,6 +80,7 @@ export function registerPki(program: Command): void {
     .option('--days <n>', 'validity', days, 825)
     .option('--cups-uri <uri>', 'write cups.uri into each folder')
     .option('--cups-trust <pem>', "write this CUPS server's CA as cups.trust into each folder")
+    .option('--station-conf <template>', "write each folder's station.conf from this template (radio settings as they are), routerid set to its EUI")
     .option('--register', 'also register every gateway, in the same run: all or nothing', false)
     .option('--tenant <id>', 'with --register: the tenant')
     .option('--lns-uri <uri>', 'with --register: the LNS URI')
@@ -94,6 +97,14 @@ export function registerPki(program: Command): void {
       if (!!flags.cupsUri !== !!flags.cupsTrust && flags.cupsUri?.startsWith('https:')) throw new InvalidGateway('--cups-uri https://… needs --cups-trust');
       const cupsTrustPem = flags.cupsTrust ? readFlagFile(flags.cupsTrust, '--cups-trust', InvalidGateway).toString('utf8') : undefined;
       const lnsTrust = flags.lnsTrust ? readFlagFile(flags.lnsTrust, '--lns-trust', InvalidGateway).toString('utf8') : undefined;
+      const stationConfTemplate = flags.stationConf ? readFlagFile(flags.stationConf, '--station-conf', InvalidGateway).toString('utf8') : undefined;
+      if (stationConfTemplate) {
+        try {
+          stationConf(stationConfTemplate, euis[0]!);
+        } catch (error) {
+          throw new InvalidGateway(`--station-conf: ${(error as Error).message}; nothing was issued`);
+        }
+      }
       let tenant: string | undefined;
       if (flags.register) {
         tenant = tenantOf(flags.tenant);
@@ -112,7 +123,7 @@ export function registerPki(program: Command): void {
         const issued = await issueFleet(ca, staging, euis, {
           keyType: flags.key,
           days: flags.days,
-          files: { chainPem: ca.chainPem, ...(flags.cupsUri ? { cupsUri: flags.cupsUri } : {}), ...(cupsTrustPem ? { cupsTrustPem } : {}) },
+          files: { chainPem: ca.chainPem, ...(flags.cupsUri ? { cupsUri: flags.cupsUri } : {}), ...(cupsTrustPem ? { cupsTrustPem } : {}), ...(stationConfTemplate ? { stationConfTemplate } : {}) },
           onProgress: (done) => bar.update(done),
         }).finally(() => bar.stop());
         if (flags.register) {
