@@ -65,7 +65,7 @@ export function registerPki(program: Command): void {
     .action(async (flags: { out: string; cn: string; key: KeyType; days: number; intermediate: boolean }) => {
       const { root, intermediate } = await initCa(flags.out, { cn: flags.cn, keyType: flags.key, days: flags.days, intermediate: flags.intermediate });
       process.stdout.write(`root CA ${describeIssued(flags.cn, root).sha256} in ${flags.out}${intermediate ? ', issuing intermediate and chain.pem beside it' : ''}\n`);
-      process.stdout.write(`trust it for a tenant: cp ${join(flags.out, 'root.pem')} tenants/<tenant>/\n`);
+      process.stdout.write(`next, trust it for a tenant: npx cups ca add --tenant <tenant> ${flags.out}\n`);
     });
 
   pki

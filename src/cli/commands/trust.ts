@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pemBlocks } from '../../../protocol/lib/der.ts';
 import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
 import { CnNotEui } from '../../errors.ts';
-import { loadTrustStore } from '../../trust/trust-store.ts';
+import { addTenantCas, CaRefused } from '../../trust/add-tenant-cas.ts';
+import { removeTenantCa } from '../../trust/remove-tenant-ca.ts';
+import { isTenantId, loadTrustStore, TENANT_ID_RULE } from '../../trust/trust-store.ts';
 import { certificateEui, scopeAllows, verifyClientChain } from '../../trust/verify-chain.ts';
 import { CliError } from '../fail.ts';
 import { printTable, tenantOf } from './gateway.ts';
@@ -21,10 +24,20 @@ function certificatesIn(file: string): Buffer[] {
   return blocks;
 }
 
+function tenantFolderOf(tenant: string): string {
+  if (!isTenantId(tenant)) throw new CliError('invalid_tenant', `--tenant "${tenant}" is not a tenant id (${TENANT_ID_RULE})`);
+  return tenant;
+}
+
+/** A CA refusal as the CLI reports it, with what was (not) done. */
+const refusedCa = (outcome: string) => (error: unknown): never => {
+  if (error instanceof CaRefused) throw new CliError('ca_refused', `${error.message}; ${outcome}`);
+  throw error;
+};
+
 export function registerTrust(program: Command): void {
-  program
-    .command('ca')
-    .description('inspect the trust store')
+  const ca = program.command('ca').description('the trust store: the CAs each tenant (or common, every tenant) trusts');
+  ca
     .command('list')
     .description('show what the trust store holds: tenant, subject, notAfter, fingerprint')
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
@@ -37,6 +50,44 @@ export function registerTrust(program: Command): void {
       );
       printTable(['TENANT', 'SUBJECT', 'KIND', 'NOT AFTER', 'SHA-256'], rows.sort((a, b) => a[0]!.localeCompare(b[0]!)));
       for (const problem of store.problems) process.stderr.write(`skipped ${problem.file}: ${problem.reason}\n`);
+    });
+
+  ca
+    .command('add')
+    .description("trust a vendor's CAs for a tenant: the root and every intermediate, each checked as the server loads it")
+    .requiredOption('--tenant <id>', 'the tenant, or common for every tenant')
+    .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
+    .argument('<source...>', 'PEM files or folders (a cups pki init-ca folder); keys in them are passed over')
+    .action(async (sources: string[], flags: { tenant: string; tenants: string }) => {
+      const added = await addTenantCas(resolve(flags.tenants), tenantFolderOf(flags.tenant), sources).catch(refusedCa('nothing was added'));
+      for (const { facts, file } of added) {
+        const kind = facts.selfSigned ? 'root' : 'intermediate';
+        process.stdout.write(`${file ? 'added' : 'already trusted'}: ${facts.subjectText} (${kind}, until ${facts.notAfter.toISOString()})${file ? ` as ${file}` : ''}\n`);
+      }
+      process.stdout.write('a running cups serve uses them within 2 s\n');
+    });
+
+  ca
+    .command('remove')
+    .description('stop trusting a CA for a tenant (cups ca list shows the SHA-256 fingerprints)')
+    .requiredOption('--tenant <id>', 'the tenant, or common')
+    .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
+    .option('--sha256 <hex>', 'the SHA-256 fingerprint of the CA certificate')
+    .argument('[files...]', 'or the CA certificates themselves (PEM)')
+    .action(async (files: string[], flags: { tenant: string; tenants: string; sha256?: string }) => {
+      const fingerprints = [...(flags.sha256 ? [flags.sha256] : []), ...files.flatMap(certificatesIn).map((der) => createHash('sha256').update(der).digest('hex'))];
+      if (fingerprints.length === 0) throw new CliError('nothing_to_remove', 'give --sha256 HEX or the CA files to remove');
+      const tenant = tenantFolderOf(flags.tenant);
+      for (const fingerprint of fingerprints) {
+        let changed: string[];
+        try {
+          changed = removeTenantCa(resolve(flags.tenants), tenant, fingerprint);
+        } catch (error) {
+          return refusedCa('nothing more was removed')(error);
+        }
+        process.stdout.write(`removed ${fingerprint} from ${changed.join(', ')}\n`);
+      }
+      process.stdout.write('a running cups serve stops trusting it within 2 s\n');
     });
 
   program
