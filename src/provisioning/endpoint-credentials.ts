@@ -8,6 +8,7 @@ import {
   tokenHeaderLines,
 } from '../../protocol/index.ts';
 import { InvalidGateway } from '../errors.ts';
+import { leafOf } from './check-cups-certificate.ts';
 
 /** What an operator gives for one endpoint (LNS or CUPS): a URI and optional credentials, as PEM or DER. */
 export interface EndpointInput {
@@ -49,7 +50,8 @@ export function buildEndpoint(kind: 'lns' | 'cups', input: EndpointInput): { uri
   try {
     const trust = certificateDer(input.trust, `${label} trust`);
     if (input.cert && input.key) {
-      const cert = certificateDer(input.cert, `${label} certificate`);
+      // A leaf with its chain: the station keeps the leaf only (the blob has one certificate).
+      const cert = certificateDer(leafOf(input.cert), `${label} certificate`);
       const key = privateKeyDer(input.key);
       if (!keyMatchesCertificate(key, cert)) throw new InvalidGateway(`${flag}-key does not belong to ${flag}-cert`);
       return { uri: input.uri, credentials: encodeCredentials({ mode: 'certificate', trust, cert, key }) };

@@ -103,4 +103,17 @@ describe('a fleet made with --intermediate, trusted with cups ca add, behind the
     const again = await runCli(['ca', 'remove', '--tenant', 'acme', ...tenants, at('acme-ca', 'intermediate.pem')]);
     expect(again.stderr).toMatch(/^error \[ca_refused\]: tenant acme trusts no certificate of SHA-256 [0-9a-f]{64}/);
   });
+
+  it('gateway update --cups-cert takes the cups.crt pki issue writes (leaf and chain) once the trust store completes the chain', async () => {
+    const home = at('fleet', EUI);
+    const update = () => runCli(['gateway', 'update', '--eui', EUI, '--cups-uri', `https://localhost:${port}`, '--cups-trust', at('server-ca.pem'),
+      '--cups-cert', join(home, 'cups.crt'), '--cups-key', join(home, 'cups.key'), ...tenants, ...registry]);
+    // The intermediate was removed above: a station presenting its leaf alone would be refused.
+    const refused = await update();
+    expect([refused.status, refused.stderr]).toEqual([1, expect.stringMatching(/^error \[invalid_gateway\]: --cups-cert: a station keeps only this certificate .* trust its CAs first: npx cups ca add --tenant acme/)]);
+    expect((await runCli(['ca', 'add', '--tenant', 'acme', ...tenants, at('acme-ca')])).status).toBe(0);
+    const accepted = await update();
+    expect(accepted.status, accepted.stderr).toBe(0);
+    expect(JSON.parse(accepted.stdout).cupsCredentials).toMatchObject({ certificate: expect.objectContaining({ subject: `CN=${EUI}` }) });
+  });
 });

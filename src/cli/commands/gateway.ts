@@ -1,3 +1,6 @@
+import { resolve } from 'node:path';
+import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
+import { checkCupsCertificate } from '../../provisioning/check-cups-certificate.ts';
 import type { Command } from 'commander';
 import { X509Certificate } from 'node:crypto';
 import { certificateDer, formatEuiHex, parseEui } from '../../../protocol/index.ts';
@@ -30,6 +33,7 @@ interface GatewayFlags extends EndpointFlags, RegistryFlags {
   firmwarePin?: string;
   firmwareUnpin?: boolean;
   tenant?: string;
+  tenants?: string;
   eui?: string;
   name?: string;
   json?: boolean;
@@ -114,6 +118,7 @@ export function registerGateway(program: Command): void {
       .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
       .option('--name <name>', 'a label for operators')
       .option('--pin-cert <pem>', 'accept only this client certificate for the gateway (repeatable)', collect, [])
+      .option('--tenants <dir>', 'the trust store, to check --cups-cert against', SERVE_DEFAULTS.tenants)
       .addOption(dbOption())
       .addOption(secretKeyFileOption()),
   ).action(async (flags: GatewayFlags) => {
@@ -124,6 +129,7 @@ export function registerGateway(program: Command): void {
     const lns = buildEndpoint('lns', endpointInput('lns', flags, flags.lnsUri));
     if (!flags.cupsUri && touchesEndpoint('cups', flags)) throw new InvalidGateway('--cups-trust/--cups-cert/--cups-token need --cups-uri');
     const cups = flags.cupsUri ? buildEndpoint('cups', endpointInput('cups', flags, flags.cupsUri)) : undefined;
+    if (flags.cupsCert) await checkCupsCertificate(readFile(flags.cupsCert, '--cups-cert')!, { eui, tenant }, resolve(flags.tenants!));
     const added = await withRegistry(flags, (registry) =>
       registry.add({
         eui,
@@ -151,6 +157,7 @@ export function registerGateway(program: Command): void {
       .option('--firmware-channel <name>', "follow this firmware channel of the gateway's model (default: stable)")
       .option('--firmware-pin <version>', 'hold the gateway at this firmware version, whatever its channel says')
       .option('--firmware-unpin', 'follow the channel again')
+      .option('--tenants <dir>', 'the trust store, to check --cups-cert against', SERVE_DEFAULTS.tenants)
       .addOption(dbOption())
       .addOption(secretKeyFileOption()),
   ).action(async (flags: GatewayFlags) => {
@@ -177,6 +184,7 @@ export function registerGateway(program: Command): void {
         const uri = flags.cupsUri ?? current.cupsUri;
         if (!uri) throw new InvalidGateway('--cups-trust/--cups-cert/--cups-token need --cups-uri');
         const cups = buildEndpoint('cups', endpointInput('cups', flags, uri));
+        if (flags.cupsCert) await checkCupsCertificate(readFile(flags.cupsCert, '--cups-cert')!, { eui, tenant: changes.tenant ?? current.tenant }, resolve(flags.tenants!));
         changes.cupsUri = cups.uri;
         changes.cupsCredentials = cups.credentials;
       }
