@@ -87,7 +87,7 @@ describe('cups pki issue --register, then stations asking CUPS', () => {
     const leafPem = readFileSync(join(home, 'cups.crt'), 'utf8').split(/(?<=-----END CERTIFICATE-----\n)/)[0]!;
     writeFileSync(at('leaf13.pem'), leafPem);
     const updated = await runCli(['gateway', 'update', '--eui', euiAt(13), '--cups-uri', `https://localhost:${port}`, '--cups-trust', at('server-ca.pem'),
-      '--cups-cert', at('leaf13.pem'), '--cups-key', join(home, 'cups.key'), ...registry]);
+      '--cups-cert', at('leaf13.pem'), '--cups-key', join(home, 'cups.key'), '--tenants', at('tenants'), ...registry]);
     expect(updated.status, updated.stderr).toBe(0);
     const handover = await runCli(['update-info', '--home', home]);
     expect(handover.stdout).toMatch(/wrote cups\.trust[\s\S]*wrote cups\.crt[\s\S]*wrote cups\.key/);
