@@ -27,6 +27,8 @@ export interface ServeOptions {
   rateLimitPeer: RateLimit | null;
   /** IPv6 prefix length counted as one client by the per-address limit and the verification queue. */
   ipv6Prefix?: number;
+  /** While the registry is unreachable, gateways read this recently (minutes) are answered from that record; 0: none. */
+  staleAnswersMinutes?: number;
   /** Longest a request may take to arrive, headers and body, in milliseconds. */
   requestTimeoutMs?: number;
   logLevel: string;
@@ -47,6 +49,7 @@ export const SERVE_DEFAULTS = {
   // Many gateways may share one NAT address, and all call after an outage.
   rateLimitPeer: '1200:300',
   ipv6Prefix: DEFAULT_IPV6_PREFIX,
+  staleAnswersMinutes: 15,
   requestTimeoutMs: 10_000,
   logLevel: 'info',
 } as const;

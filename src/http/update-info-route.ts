@@ -18,6 +18,7 @@ import {
   InvalidRequest,
   MethodNotAllowed,
   NoClientCertificate,
+  RegistryUnavailable,
   type Refusal,
 } from '../errors.ts';
 import { createReadStream } from 'node:fs';
@@ -32,6 +33,7 @@ import type { VerificationCache } from '../trust/verification-cache.ts';
 import { ContactThrottle, ContactWriter } from '../registry/contact-recorder.ts';
 import { RateLimiter, type RateLimit } from './rate-limiter.ts';
 import { clientAddressKey } from './client-address.ts';
+import { RecentRecords } from './recent-records.ts';
 import { DEFAULT_FAIR_QUEUE_LIMITS, FairQueue, type FairQueueLimits } from './fair-queue.ts';
 import { hash } from 'node:crypto';
 import { certificateEui, parseClientCertificate, scopeAllows, verifyClientChain, type VerifiedChain } from '../trust/verify-chain.ts';
@@ -71,6 +73,11 @@ export interface UpdateInfoOptions {
    * gets no HTTP answer; its connection is closed, as a refused handshake would be.
    */
   closeUnauthenticated?: boolean;
+  /**
+   * While the registry cannot be reached, a gateway whose record was read this recently (ms) is
+   * answered from that record; 0 or absent: every gateway gets 503 registry_unavailable.
+   */
+  staleAnswersMs?: number;
 }
 
 /** Refusals of the certificate itself: with closeUnauthenticated, the connection closes instead. */
@@ -103,6 +110,9 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
   const verifications = new FairQueue(options.verificationQueue ?? DEFAULT_FAIR_QUEUE_LIMITS);
   const perEui = options.rateLimits?.perEui && new RateLimiter(options.rateLimits.perEui);
   const clientKey = (request: FastifyRequest) => clientAddressKey(request.ip, options.ipv6Prefix);
+  const recent = options.staleAnswersMs ? new RecentRecords(options.staleAnswersMs) : undefined;
+  /** Answers given from a remembered record while the registry was unavailable. */
+  let staleAnswers = 0;
 
   // With a callback, synchronous unless a chain must be verified: a gateway calling again costs
   // lookups only, and a promise per request costs.
@@ -185,7 +195,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     if (router !== eui) {
       throw new CnRouterMismatch(`the certificate is for ${eui} but router names ${router} (${formatId6(body.router)})`);
     }
-    const gateway = await options.registry.get(eui);
+    const { gateway, staleMs } = await readGateway(eui, request);
     // Unregistered, or registered to a tenant this certificate cannot speak for: one answer, so
     // that no tenant learns of another's gateways. The log keeps which for the operator.
     if (!gateway || !scopeAllows(chain.scope, gateway.tenant)) {
@@ -202,7 +212,8 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     // spend a gateway's calls.
     perEui?.enforce(eui, 'gateway');
     const answer = decideAnswer(body, gateway);
-    const update = await offerUpdate(body, gateway, request);
+    // From a remembered record, nothing that needs the registry: no firmware offer.
+    const update = staleMs === undefined ? await offerUpdate(body, gateway, request) : undefined;
     const report = { station: body.station, model: body.model, package: body.package, peer: request.ip };
     if (contacts.shouldRecord(eui, report)) contactWriter.record(eui, { at: new Date().toISOString(), ...report });
     reply.code(200).type('application/octet-stream');
@@ -224,6 +235,24 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     reply.header('content-length', head.length + update.size);
     return reply.send(Readable.from(concatStreams(head, update.path)));
   });
+
+  /**
+   * The gateway's record from the registry; when the registry cannot be reached, the record read
+   * in the last staleAnswersMs, if any (logged, and counted), with its age.
+   */
+  async function readGateway(eui: string, request: FastifyRequest): Promise<{ gateway: Gateway | undefined; staleMs?: number }> {
+    try {
+      const gateway = await options.registry.get(eui);
+      if (gateway) recent?.remember(gateway);
+      return { gateway };
+    } catch (error) {
+      const kept = error instanceof RegistryUnavailable ? recent?.recall(eui) : undefined;
+      if (!kept) throw error;
+      staleAnswers++;
+      request.log.warn({ eui, readSecondsAgo: Math.round(kept.ageMs / 1000), staleAnswers, err: error }, 'registry unavailable: answered from the record read before');
+      return { gateway: kept.gateway, staleMs: kept.ageMs };
+    }
+  }
 
   /** The firmware a station should get now, if any; the reason when none is logged. */
   async function offerUpdate(body: UpdateInfoRequest, gateway: Gateway, request: FastifyRequest) {

@@ -77,6 +77,7 @@ export async function startServer(
     logger: { level: options.logLevel, ...(logDestination ? { stream: logDestination } : {}) },
     ...(tls ? { https: context, closeUnauthenticated: options.tlsRejectUnauthorized } : {}),
     ipv6Prefix: options.ipv6Prefix,
+    staleAnswersMs: (options.staleAnswersMinutes ?? SERVE_DEFAULTS.staleAnswersMinutes) * 60_000,
     requestTimeoutMs: options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs,
     rateLimits: { ...(options.rateLimitEui ? { perEui: options.rateLimitEui } : {}), ...(options.rateLimitPeer ? { perPeer: options.rateLimitPeer } : {}) },
     ...(options.clientCertHeader

@@ -25,6 +25,7 @@ export function registerServe(program: Command): void {
     .addOption(env(new Option('--rate-limit-eui <rate>', 'calls per minute and burst per gateway, PER_MINUTE[:BURST]; 0: no limit').default(parseRateLimit(SERVE_DEFAULTS.rateLimitEui, ''), SERVE_DEFAULTS.rateLimitEui).argParser((v) => parseRateLimit(v, '--rate-limit-eui')), 'RATE_LIMIT_EUI'))
     .addOption(env(new Option('--rate-limit-peer <rate>', 'calls per minute and burst per client address, PER_MINUTE[:BURST]; 0: no limit').default(parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, ''), SERVE_DEFAULTS.rateLimitPeer).argParser((v) => parseRateLimit(v, '--rate-limit-peer')), 'RATE_LIMIT_PEER'))
     .addOption(env(new Option('--ipv6-prefix <bits>', 'IPv6 prefix length counted as one client by --rate-limit-peer and the verification queue').default(SERVE_DEFAULTS.ipv6Prefix).argParser(ipv6Prefix), 'IPV6_PREFIX'))
+    .addOption(env(new Option('--stale-answers-minutes <minutes>', 'while the registry is unreachable, answer gateways read this recently from that record (0: refuse all with 503)').default(SERVE_DEFAULTS.staleAnswersMinutes).argParser((v) => wholeNumber(v, '--stale-answers-minutes')), 'STALE_ANSWERS_MINUTES'))
     .addOption(env(new Option('--request-timeout-ms <ms>', 'longest a request may take to arrive, headers and body (slow clients get 408)').default(SERVE_DEFAULTS.requestTimeoutMs).argParser((v) => positiveInteger(v, '--request-timeout-ms')), 'REQUEST_TIMEOUT_MS'))
     .addOption(env(new Option('--log-level <level>', 'fatal, error, warn, info, debug').default(SERVE_DEFAULTS.logLevel), 'LOG_LEVEL'))
     .addOption(env(new Option('--demo', 'on first run create a demo server certificate, tenant CA and gateway, and use them').default(false), 'DEMO'))
@@ -58,6 +59,12 @@ export function registerServe(program: Command): void {
 function positiveInteger(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number of at least 1, got "${value}"`);
+  return n;
+}
+
+function wholeNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number of at least 0, got "${value}"`);
   return n;
 }
 

@@ -79,7 +79,7 @@ describe('two instances on one PostgreSQL', () => {
 });
 
 describe('outages', () => {
-  it('PostgreSQL stopped under requests: 503 registry_unavailable with Retry-After, not ready, and back within 5 s of its return', async () => {
+  it('PostgreSQL stopped under requests: a gateway read before is answered from its record, a new one 503 registry_unavailable with Retry-After, not ready, and all back within 5 s of its return', async () => {
     const db = await postgres.createDatabase('outage');
     const server = await startTestServer(pki, { db });
     const ready = () => post(server.port, { tls: { ca: pki.serverCa.pem }, method: 'GET', path: '/readyz', contentType: null });
@@ -92,15 +92,19 @@ describe('outages', () => {
         while (!stop) statuses.push((await asGateway(server)).status);
       })();
       postgres.stop();
-      const down = await asGateway(server);
+      // Gateway B was never read by this server: nothing to answer it from.
+      const down = await asGateway(server, pki.leaves.b, EUI.b);
       expect([down.status, down.json().code, down.headers['retry-after']]).toEqual([503, 'registry_unavailable', '5']);
+      expect((await asGateway(server)).status).toBe(200);
+      expect(server.log()).toContainEqual(expect.objectContaining({ level: 40, eui: EUI.a, msg: 'registry unavailable: answered from the record read before' }));
       expect((await ready()).status).toBe(503);
       postgres.start();
-      await within(5000, async () => (await asGateway(server)).status === 200);
+      await within(5000, async () => (await asGateway(server, pki.leaves.b, EUI.b)).status === 200);
       expect((await ready()).status).toBe(200);
       stop = true;
       await load;
-      expect(new Set(statuses)).toEqual(new Set([200, 503]));
+      // A station treats anything but 200 as a rejection: gateway A never saw one.
+      expect(new Set(statuses)).toEqual(new Set([200]));
       expect(server.server.app.server.listening).toBe(true);
     } finally {
       await server.server.close();
@@ -126,7 +130,7 @@ describe('outages', () => {
     }
   }, 30_000);
 
-  it('an unreadable SQLite file: 503 registry_unavailable and not ready, served again within 5 s once it is restored', async () => {
+  it('an unreadable SQLite file: 503 registry_unavailable for gateways not read before, not ready, served again within 5 s once it is restored', async () => {
     const server = await startTestServer(pki);
     const file = server.db.slice('sqlite:'.length);
     const ready = () => post(server.port, { tls: { ca: pki.serverCa.pem }, method: 'GET', path: '/readyz', contentType: null });
@@ -139,14 +143,16 @@ describe('outages', () => {
       const header = Buffer.alloc(4096);
       readSync(fd, header, 0, 4096, 0);
       writeSync(fd, Buffer.alloc(4096, 0xab), 0, 4096, 0);
-      // Reads come from memory until the next change check (at most 200 ms): then the damage shows.
-      await within(1000, async () => (await asGateway(server)).status === 503);
-      const broken = await asGateway(server);
+      // Reads come from memory until the next change check (at most 200 ms): then the damage
+      // shows, to gateways not read before (B); A is answered from the record read before.
+      await within(1000, async () => (await asGateway(server, pki.leaves.b, EUI.b)).status === 503);
+      const broken = await asGateway(server, pki.leaves.b, EUI.b);
       expect([broken.status, broken.json().code, broken.headers['retry-after']]).toEqual([503, 'registry_unavailable', '5']);
+      expect((await asGateway(server)).status).toBe(200);
       expect((await ready()).status).toBe(503);
       writeSync(fd, header, 0, 4096, 0);
       closeSync(fd);
-      await within(5000, async () => (await asGateway(server)).status === 200);
+      await within(5000, async () => (await asGateway(server, pki.leaves.b, EUI.b)).status === 200);
       expect((await ready()).status).toBe(200);
     } finally {
       await server.server.close();
