@@ -178,6 +178,18 @@ describe('a trust store that changes while a chain is being verified', () => {
   });
 });
 
+describe('a burst of new gateways', () => {
+  it('waits its turn in the queue instead of being refused: 400 chains at once, with no cache, all answered 200', async () => {
+    const { ask, close } = await injectableApp(async () => ({}));
+    try {
+      const answers = await Promise.all(Array.from({ length: 400 }, () => ask()));
+      expect(new Set(answers.map((a) => a.statusCode))).toEqual(new Set([200]));
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('new chains waiting to be verified, at most', () => {
   it('answers the rest 503 server_busy with Retry-After, and frees each place when its check ends, passed or refused', async () => {
     // No verification cache: every call verifies; one at a time, two waiting.
