@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { ATTACK_TARGETS, benchAttack } from './attack.ts';
 import { benchChainVerify, IN_FLIGHT } from './chain-verify.ts';
 import { benchCheckCosts } from './check-costs.ts';
@@ -72,4 +72,18 @@ if (missed) console.log('\nSome targets were MISSED: see the rows above.');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ machine: MACHINE, date: new Date().toISOString(), http, chain, costs, scale, memory, pki, attack }, null, 2));
 writeFileSync(new URL('./results/latest.md', import.meta.url), `${lines.join('\n')}\n\nMachine: ${MACHINE}\n`);
+// A whole run is the performance page: its tables are this run's, never typed by hand.
+if (only.length === 0) {
+  const method = readFileSync(new URL('./method.md', import.meta.url), 'utf8');
+  const page = [
+    '# Performance',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, on ${MACHINE}, loopback. ${missed ? 'Some targets were MISSED: see the rows marked so.' : 'Every target met.'}`,
+    '',
+    ...lines,
+    '',
+    method,
+  ];
+  writeFileSync(new URL('../docs/performance.md', import.meta.url), page.join('\n'));
+}
 if (missed) process.exitCode = 1;
