@@ -71,7 +71,7 @@ export function demoCurlCommand(demo: Demo, port: number): string {
   const path = (file: string) => relative(process.cwd(), file);
   return (
     `curl --cert ${path(demo.gatewayCert)} --key ${path(demo.gatewayKey)} --cacert ${path(demo.serverCa)} ` +
-    `https://localhost:${port}/update-info -H 'Content-Type: application/json' ` +
+    `https://localhost:${port}/update-info ` +
     `-d '{"router":"${DEMO_EUI}"}' | npx cups decode`
   );
 }

@@ -21,6 +21,7 @@ describe('first run on embedded defaults (npm start)', () => {
     const printed = server.output().match(/^ {2}(curl .*) \| npx cups decode$/m);
     expect(printed, server.output()).not.toBeNull();
     expect(printed![1]).toContain(`https://localhost:${port}/update-info`);
+    expect(server.output()).toContain('never IP SANs');
     const answer = execSync(`${printed![1]} --fail -s`, { cwd });
     const decoded = decodeUpdateInfoResponse(answer);
     expect(decoded.tcUri).toBe('wss://lns.example.com:8887');
