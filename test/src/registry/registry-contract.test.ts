@@ -32,7 +32,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => postgres?.destroy());
 
-/** Each backend, with a way to see what its storage holds in clear (file bytes, pg_dump). */
+/** Each backend, with a way to see what its storage holds in clear: the bytes of its files on disk. */
 const BACKENDS = {
   sqlite: async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'cups-contract-')), 'cups.db');
@@ -40,7 +40,7 @@ const BACKENDS = {
   },
   postgres: async () => {
     const name = `contract_${Math.random().toString(36).slice(2, 8)}`;
-    return { url: await postgres.createDatabase(name), dump: () => postgres.dump(name) };
+    return { url: await postgres.createDatabase(name), dump: () => postgres.storage() };
   },
 };
 
