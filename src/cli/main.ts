@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { reportError } from './fail.ts';
 
@@ -19,8 +20,11 @@ const MODULES: [commands: string[], load: () => Promise<Register>][] = [
   [['firmware'], async () => (await import('./commands/firmware.ts')).registerFirmware],
 ];
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('cups')
   .description('LoRaWAN CUPS server for LoRa Basics Station gateways')
+  .version(version, '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride();
 

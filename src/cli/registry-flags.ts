@@ -1,7 +1,8 @@
 import { Option } from 'commander';
-import { DEFAULT_DB_URL, openRegistry } from '../registry/open-registry.ts';
+import { DEFAULT_DB_URL } from '../registry/open-registry.ts';
+import { openSealedRegistry } from '../registry/open-sealed-registry.ts';
 import type { SealedRegistry } from '../registry/sealed-registry.ts';
-import { DEFAULT_SECRET_KEY_FILE, loadKeyring } from '../secrets/load-keyring.ts';
+import { DEFAULT_SECRET_KEY_FILE } from '../secrets/load-keyring.ts';
 
 export interface RegistryFlags {
   db: string;
@@ -16,14 +17,15 @@ export const secretKeyFileOption = () =>
 
 /**
  * Opens the registry a command names, proves the master key fits it, runs `work`, and closes it.
- * The key file is made on first use; a key that does not fit fails before anything is written.
+ * A command that only reads never makes a key; the first write to a registry that holds no
+ * secret yet makes the key file. A key that does not fit fails before anything is written.
  */
-export async function withRegistry<T>(flags: RegistryFlags, work: (registry: SealedRegistry) => Promise<T>): Promise<T> {
-  const { keyring, created } = loadKeyring({ env: process.env.CUPS_SECRET_KEY, file: flags.secretKeyFile, createIfMissing: true });
-  if (created) process.stderr.write(`created a new master key in ${created}: back it up, the stored secrets cannot be read without it\n`);
-  const registry = openRegistry(flags.db, keyring);
+export async function withRegistry<T>(flags: RegistryFlags, access: 'read' | 'write', work: (registry: SealedRegistry) => Promise<T>): Promise<T> {
+  const { registry, createdKeyFile } = await openSealedRegistry(flags.db, { env: process.env.CUPS_SECRET_KEY, file: flags.secretKeyFile }, access);
+  if (createdKeyFile) process.stderr.write(`created a new master key in ${createdKeyFile}: back it up, the stored secrets cannot be read without it\n`);
   try {
-    await registry.checkKeys();
+    // Reading seals nothing, not even the key check of an empty registry.
+    if (access === 'write' || (await registry.hasSealedSecrets())) await registry.checkKeys();
     return await work(registry);
   } finally {
     await registry.close();

@@ -27,7 +27,8 @@ const TIMEOUT_CHECK_MS = 1000;
 function asRefusal(error: FastifyError): Refusal | undefined {
   if (error instanceof Refusal) return error;
   if (error.statusCode === 413) return new RequestTooLarge('the body is over 8 KiB; an update-info request is about 250 bytes');
-  if (error.statusCode === 400) return new InvalidRequest(error.message);
+  // Any other client error fastify finds before the service (a header it cannot read) is the request's fault, never a 500.
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new InvalidRequest(error.message);
   return undefined;
 }
 

@@ -177,7 +177,13 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     });
   };
 
-  app.post('/update-info', { onRequest: authenticate }, async (request: FastifyRequest, reply: FastifyReply) => {
+  // Content-Type is not read at all: an empty or malformed one must not stop the body being read.
+  const ignoreContentType = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    delete request.headers['content-type'];
+    done();
+  };
+
+  app.post('/update-info', { onRequest: [ignoreContentType, authenticate] }, async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as UpdateInfoRequest | undefined;
     if (!body) throw new InvalidRequest('the body must be a JSON update-info request');
     const chain = request.verifiedChain!;
@@ -278,6 +284,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
   app.route({
     method: ['GET', 'PUT', 'DELETE', 'PATCH'],
     url: '/update-info',
+    onRequest: ignoreContentType,
     handler: async (request) => {
       throw new MethodNotAllowed(`${request.method} is not allowed on /update-info; stations POST`);
     },

@@ -20,6 +20,11 @@ export class SealedRegistry implements GatewayRegistry {
    * Proves the configured keys open what the registry holds, sealing a check value on first use.
    * Run at start-up so that a wrong key fails at once, with a clear message.
    */
+  /** Whether anything was ever sealed here (the key check is sealed before any secret). */
+  async hasSealedSecrets(): Promise<boolean> {
+    return (await this.store.getSetting(KEY_CHECK)) !== undefined;
+  }
+
   async checkKeys(): Promise<void> {
     const check = await this.store.getSetting(KEY_CHECK);
     if (check) this.keyring.open(check, `settings/${KEY_CHECK}`);

@@ -9,8 +9,7 @@ import { SERVE_DEFAULTS, type ServeOptions } from '../config/serve-options.ts';
 import { buildApp } from '../http/build-app.ts';
 import { RegistryUnavailable } from '../errors.ts';
 import { FirmwareCatalog } from '../firmware/catalog.ts';
-import { openRegistry } from '../registry/open-registry.ts';
-import { loadKeyring } from '../secrets/load-keyring.ts';
+import { openSealedRegistry } from '../registry/open-sealed-registry.ts';
 import { VerificationCache } from '../trust/verification-cache.ts';
 import { TrustStoreWatcher } from '../trust/watch-trust-store.ts';
 
@@ -35,10 +34,11 @@ export async function startServer(
   /** Adds routes before listening (the benchmark's baseline route). */
   configure?: (app: FastifyInstance) => void,
 ): Promise<RunningServer> {
-  const { keyring, created } = loadKeyring({ env: process.env.CUPS_SECRET_KEY, file: options.secretKeyFile, createIfMissing: true });
   // The registry's error callback runs only later, once the app (and its logger) exists.
   let app: FastifyInstance | undefined;
-  const registry = openRegistry(options.db, keyring, (error) => app?.log.warn({ err: error }, 'registry connection lost'));
+  const { registry, createdKeyFile: created } = await openSealedRegistry(options.db, { env: process.env.CUPS_SECRET_KEY, file: options.secretKeyFile }, 'write', (error) =>
+    app?.log.warn({ err: error }, 'registry connection lost'),
+  );
   const catalog = new FirmwareCatalog(registry.store.sql);
   await registry.store.keepReadsFresh?.();
   const tls = options.tlsCert && options.tlsKey

@@ -17,8 +17,8 @@ const firmwareDirOption = () => new Option('--firmware-dir <dir>', 'where images
 const readFile = (path: string, flag: string) => readFlagFile(path, flag, InvalidFirmware);
 
 /** Runs work on the firmware catalog of the registry the flags name. */
-const withCatalog = <T>(flags: RegistryFlags, work: (catalog: FirmwareCatalog) => Promise<T>) =>
-  withRegistry(flags, (registry) => work(new FirmwareCatalog(registry.store.sql)));
+const withCatalog = <T>(flags: RegistryFlags, access: 'read' | 'write', work: (catalog: FirmwareCatalog) => Promise<T>) =>
+  withRegistry(flags, access, (registry) => work(new FirmwareCatalog(registry.store.sql)));
 
 function withRegistryOptions(command: Command): Command {
   return command.addOption(dbOption()).addOption(secretKeyFileOption());
@@ -93,7 +93,7 @@ export function registerFirmware(program: Command): void {
     }
     readFile(flags.file, '--file');
     const stored = await storeImage(resolve(flags.firmwareDir), flags.file);
-    await withCatalog(flags, async (catalog) => {
+    await withCatalog(flags, 'write', async (catalog) => {
       await catalog.addImage({ ...stored, model: flags.model, version: flags.version, signatures });
       if (flags.channel) await catalog.rollOut(flags.model, flags.channel, flags.version, 100);
     });
@@ -119,24 +119,24 @@ export function registerFirmware(program: Command): void {
     .option('--signed-only', 'never send unsigned images on this channel (the default)')
     .action(async (flags: RegistryFlags & { model: string; channel: string; version: string; percent: number; allowUnsigned?: boolean; signedOnly?: boolean }) => {
       const allow = flags.allowUnsigned ? true : flags.signedOnly ? false : undefined;
-      const channel = await withCatalog(flags, (catalog) => catalog.rollOut(flags.model, flags.channel, flags.version, flags.percent, allow));
+      const channel = await withCatalog(flags, 'write', (catalog) => catalog.rollOut(flags.model, flags.channel, flags.version, flags.percent, allow));
       process.stdout.write(`${channel.model}/${channel.channel}: ${channel.targetVersion} to ${channel.rolloutPercent}% (rollback to ${channel.previousVersion ?? 'nothing'})\n`);
     });
   channelCommand('pause', 'stop offering the target of a channel').action(async (flags: RegistryFlags & { model: string; channel: string }) => {
-    await withCatalog(flags, (catalog) => catalog.setPaused(flags.model, flags.channel, true));
+    await withCatalog(flags, 'write', (catalog) => catalog.setPaused(flags.model, flags.channel, true));
     process.stdout.write(`${flags.model}/${flags.channel}: paused\n`);
   });
   channelCommand('resume', 'offer the target of a paused channel again').action(async (flags: RegistryFlags & { model: string; channel: string }) => {
-    await withCatalog(flags, (catalog) => catalog.setPaused(flags.model, flags.channel, false));
+    await withCatalog(flags, 'write', (catalog) => catalog.setPaused(flags.model, flags.channel, false));
     process.stdout.write(`${flags.model}/${flags.channel}: resumed\n`);
   });
   channelCommand('rollback', 'return a channel to its previous target, for all of its gateways').action(async (flags: RegistryFlags & { model: string; channel: string }) => {
-    const channel = await withCatalog(flags, (catalog) => catalog.rollBack(flags.model, flags.channel));
+    const channel = await withCatalog(flags, 'write', (catalog) => catalog.rollBack(flags.model, flags.channel));
     process.stdout.write(`${channel.model}/${channel.channel}: back to ${channel.targetVersion}\n`);
   });
 
   withRegistryOptions(firmware.command('status').description('channels, images, and how many gateways report each version')).action(async (flags: RegistryFlags) => {
-    const [channels, images, versions] = await withCatalog(flags, (catalog) => Promise.all([catalog.channels(), catalog.images(), catalog.reportedVersions()]));
+    const [channels, images, versions] = await withCatalog(flags, 'read', (catalog) => Promise.all([catalog.channels(), catalog.images(), catalog.reportedVersions()]));
     printTable(
       ['MODEL', 'CHANNEL', 'TARGET', 'ROLLOUT', 'PAUSED', 'UNSIGNED', 'ROLLBACK TO'],
       channels.map((c) => [c.model, c.channel, c.targetVersion ?? '-', `${c.rolloutPercent}%`, c.paused ? 'yes' : 'no', c.allowUnsigned ? 'allowed' : 'never', c.previousVersion ?? '-']),

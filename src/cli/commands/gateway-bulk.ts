@@ -40,7 +40,7 @@ export function registerGatewayBulk(gateway: Command): void {
       } finally {
         checking.stop();
       }
-      await withRegistry(flags, async (registry) => {
+      await withRegistry(flags, 'write', async (registry) => {
         const writing = progressBar('writing', gateways.length);
         try {
           await registry.addMany(gateways, (written) => writing.update(written));
@@ -67,7 +67,7 @@ export function registerGatewayBulk(gateway: Command): void {
     .addOption(dbOption())
     .addOption(secretKeyFileOption())
     .action(async (flags: RegistryFlags & { out?: string; tenant?: string; withSecrets: boolean; format: 'csv' | 'jsonl' }) => {
-      const gateways = await withRegistry(flags, (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
+      const gateways = await withRegistry(flags, 'read', (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
       const output = formatRecords(gateways.map((g) => gatewayToRecord(g, flags.withSecrets)), flags.format);
       if (flags.out) replaceFile(flags.out, output, flags.withSecrets ? 0o600 : 0o644);
       else process.stdout.write(output);

@@ -130,7 +130,7 @@ export function registerGateway(program: Command): void {
     if (!flags.cupsUri && touchesEndpoint('cups', flags)) throw new InvalidGateway('--cups-trust/--cups-cert/--cups-token need --cups-uri');
     const cups = flags.cupsUri ? buildEndpoint('cups', endpointInput('cups', flags, flags.cupsUri)) : undefined;
     if (flags.cupsCert) await checkCupsCertificate(readFile(flags.cupsCert, '--cups-cert')!, { eui, tenant }, resolve(flags.tenants!));
-    const added = await withRegistry(flags, (registry) =>
+    const added = await withRegistry(flags, 'write', (registry) =>
       registry.add({
         eui,
         tenant,
@@ -167,7 +167,7 @@ export function registerGateway(program: Command): void {
     const pins = flags.pinCert.map(pinOf);
     if (flags.tenant !== undefined) changes.tenant = tenantOf(flags.tenant);
     if (flags.name !== undefined) changes.name = flags.name;
-    await withRegistry(flags, async (registry) => {
+    await withRegistry(flags, 'write', async (registry) => {
       const current = await registry.get(eui);
       if (!current) throw new GatewayNotFound(`gateway ${eui} is not registered`);
       if (flags.unpin) changes.pinnedCertificates = [];
@@ -200,7 +200,7 @@ export function registerGateway(program: Command): void {
     .addOption(dbOption())
       .addOption(secretKeyFileOption())
     .action(async (flags: GatewayFlags) => {
-      const gateways = await withRegistry(flags, (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
+      const gateways = await withRegistry(flags, 'read', (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
       if (flags.json) {
         print(gateways.map(describeGateway));
         return;
@@ -217,7 +217,7 @@ export function registerGateway(program: Command): void {
       .addOption(secretKeyFileOption())
     .action(async (flags: GatewayFlags) => {
       const eui = euiOf(flags.eui);
-      const found = await withRegistry(flags, (registry) => registry.get(eui));
+      const found = await withRegistry(flags, 'read', (registry) => registry.get(eui));
       if (!found) throw new GatewayNotFound(`gateway ${eui} is not registered`);
       print(describeGateway(found));
     });
@@ -230,7 +230,7 @@ export function registerGateway(program: Command): void {
       .addOption(secretKeyFileOption())
     .action(async (flags: GatewayFlags) => {
       const eui = euiOf(flags.eui);
-      const removed = await withRegistry(flags, (registry) => registry.remove(eui));
+      const removed = await withRegistry(flags, 'write', (registry) => registry.remove(eui));
       if (!removed) throw new GatewayNotFound(`gateway ${eui} is not registered`);
       process.stdout.write(`removed ${eui}\n`);
     });

@@ -110,7 +110,7 @@ export function registerPki(program: Command): void {
         tenant = tenantOf(flags.tenant);
         if (!flags.lnsUri) throw new InvalidGateway('--register needs --lns-uri');
         buildEndpoint('lns', { uri: flags.lnsUri, ...(lnsTrust ? { trust: lnsTrust } : {}) });
-        await withRegistry(flags, async (registry) => {
+        await withRegistry(flags, 'read', async (registry) => {
           for (const eui of euis) {
             if (await registry.get(eui)) throw new GatewayExists(`gateway ${eui} is already registered; nothing was issued`);
           }
@@ -127,7 +127,7 @@ export function registerPki(program: Command): void {
           onProgress: (done) => bar.update(done),
         }).finally(() => bar.stop());
         if (flags.register) {
-          await withRegistry(flags, async (registry) => {
+          await withRegistry(flags, 'write', async (registry) => {
             const writing = progressBar('registering', issued.length);
             await registry
               .addMany(

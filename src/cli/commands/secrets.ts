@@ -13,7 +13,7 @@ export function registerSecrets(program: Command): void {
     .addOption(dbOption())
     .addOption(secretKeyFileOption())
     .action(async (flags: RegistryFlags) => {
-      const changed = await withRegistry(flags, (registry) => registry.rotate());
+      const changed = await withRegistry(flags, 'write', (registry) => registry.rotate());
       process.stdout.write(`re-sealed ${changed} stored secrets under the first configured key\n`);
     });
 }

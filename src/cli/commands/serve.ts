@@ -36,7 +36,7 @@ export function registerServe(program: Command): void {
         const dataDir = options.db.startsWith('sqlite:') ? dirname(resolve(options.db.slice(7))) : resolve('data');
         // The demo's PKI code is loaded only for the demo.
         const { demoCurlCommand, ensureDemo } = await import('../../demo/ensure-demo.ts');
-        const demo = await withRegistry(options, (registry) => ensureDemo(dataDir, resolve(options.tenants), registry));
+        const demo = await withRegistry(options, 'write', (registry) => ensureDemo(dataDir, resolve(options.tenants), registry));
         options.tlsCert = demo.serverCert;
         options.tlsKey = demo.serverKey;
         demoCurl = demoCurlCommand(demo, options.port);

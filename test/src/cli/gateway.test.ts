@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificate, OID } from '../../../src/pki/create-certificate.ts';
 import { runCli } from '../../helpers/run-cli.ts';
+import { REPO_ROOT } from '../../helpers/paths.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cups-gateway-cli-'));
 const at = (name: string) => join(dir, name);
@@ -77,5 +78,24 @@ describe('cups gateway add, list, show, update, remove', () => {
     expect((await gatewayCli('remove', '--eui', EUI)).stdout).toBe(`removed ${EUI}\n`);
     const missing = await gatewayCli('show', '--eui', EUI);
     expect([missing.status, missing.stderr]).toEqual([1, expect.stringContaining('gateway_not_found')]);
+  });
+});
+
+describe('master keys: made only for the first write to an empty registry', () => {
+  it('a reading command in another folder makes no key, and names the key a sealed registry needs', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'cups-elsewhere-'));
+    // The registry above holds sealed secrets (the certificate test added some).
+    const sealed = await runCli(['gateway', 'list', '--db', db], { cwd: elsewhere });
+    expect([sealed.status, sealed.stderr]).toEqual([1, expect.stringMatching(/^error \[secret_key_mismatch\]: .* holds secrets sealed under a master key, and .*data\/secret\.key does not exist: give that key with --secret-key-file FILE or CUPS_SECRET_KEY/)]);
+    const empty = await runCli(['gateway', 'list', '--db', `sqlite:${join(elsewhere, 'empty.db')}`], { cwd: elsewhere });
+    expect([empty.status, empty.stderr]).toEqual([0, '']);
+    expect(existsSync(join(elsewhere, 'data', 'secret.key'))).toBe(false);
+    const firstWrite = await runCli(['gateway', 'add', '--tenant', 'acme', '--eui', EUI, '--lns-uri', 'ws://lns:1', '--db', `sqlite:${join(elsewhere, 'empty.db')}`], { cwd: elsewhere });
+    expect([firstWrite.status, firstWrite.stderr]).toEqual([0, expect.stringMatching(/^created a new master key in .*data\/secret\.key/)]);
+  });
+
+  it('cups --version prints the version', async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect((await runCli(['--version'])).stdout).toBe(`${version}\n`);
   });
 });

@@ -313,6 +313,8 @@ add('transport', 'DELETE', 405, 'method_not_allowed', () => withCert([leafA()], 
 // Stations before 2.0.4 send no Content-Type, and curl -d sends a form type: the body decides.
 add('transport', 'Content-Type text/plain (control: the body decides)', 200, '-', () => withCert([leafA()], routerBody(EUI.a), { contentType: 'text/plain' })());
 add('transport', 'no Content-Type, as stations before 2.0.4 (control)', 200, '-', () => withCert([leafA()], routerBody(EUI.a), { contentType: null })());
+add('transport', 'an empty Content-Type header (control: the body decides)', 200, '-', () => withCert([leafA()], routerBody(EUI.a), { contentType: '' })());
+add('transport', 'a malformed Content-Type with a body that is no JSON', 400, 'invalid_request', () => withCert([leafA()], 'x', { contentType: ';;' })());
 add('transport', 'a form type with a body that is no JSON', 400, 'invalid_request', () => withCert([leafA()], 'router=B827EBFFFE123456', { contentType: 'application/x-www-form-urlencoded' })());
 add('transport', 'an unknown path', 404, 'not_found', () => withCert([leafA()], routerBody(EUI.a), { path: '/update-info/../admin' })());
 add('transport', '20 KiB of headers', 431, '-', () => rawExchange(proxied.port, [{ data: request(['Content-Type: application/json', `X-Junk: ${'j'.repeat(20 * 1024)}`]) }]));
