@@ -25,6 +25,8 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 const program = new Command('cups')
   .description('LoRaWAN CUPS server for LoRa Basics Station gateways')
   .version(version, '-V, --version', 'print the version')
+  // Options before a command are the program's: `cups firmware add --version 2.0.7` is the firmware's.
+  .enablePositionalOptions()
   .showHelpAfterError()
   .exitOverride();
 

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { LRUCache } from 'lru-cache';
 
 export const DEFAULT_TRUSTED_PROXIES = ['127.0.0.0/8', '::1/128'];
 const KNOWN_PEERS_LIMIT = 10_000;
@@ -21,13 +22,12 @@ export function trustedProxyMatcher(cidrs: readonly string[]): (address: string 
     return ranges.some(([range, bits]) => range.kind() === parsed.kind() && parsed.match(range, bits));
   };
   // Requests come from a handful of proxies: each address is parsed once, not per request.
-  const known = new Map<string, boolean>();
+  const known = new LRUCache<string, boolean>({ max: KNOWN_PEERS_LIMIT });
   return (address) => {
     if (!address) return false;
     let trusted = known.get(address);
     if (trusted === undefined) {
       trusted = matches(address);
-      if (known.size >= KNOWN_PEERS_LIMIT) known.clear();
       known.set(address, trusted);
     }
     return trusted;

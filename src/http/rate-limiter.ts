@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { RateLimited } from '../errors.ts';
 
 /** A rate as operators give it: sustained calls a minute, and how many may come at once. */
@@ -12,28 +13,27 @@ export interface RateLimit {
  * has a full bucket when it returns, which errs on the side of letting a gateway in.
  */
 export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly buckets: LRUCache<string, { tokens: number; at: number }>;
   private readonly perMs: number;
 
   constructor(
     readonly limit: RateLimit,
-    private readonly maxKeys = 200_000,
+    maxKeys = 200_000,
   ) {
     this.perMs = limit.perMinute / 60_000;
+    this.buckets = new LRUCache({ max: maxKeys });
   }
 
   /** Takes one call for `key`: 0 when allowed, otherwise the whole seconds until one is. */
   take(key: string, now = Date.now()): number {
     let bucket = this.buckets.get(key);
     if (bucket) {
-      this.buckets.delete(key);
       bucket.tokens = Math.min(this.limit.burst, bucket.tokens + (now - bucket.at) * this.perMs);
       bucket.at = now;
     } else {
-      if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
       bucket = { tokens: this.limit.burst, at: now };
+      this.buckets.set(key, bucket);
     }
-    this.buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return 0;

@@ -2,7 +2,7 @@ import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { generateKeyPair, privateKeyPem, toPem, type KeyType } from './keys.ts';
-import { KEY_USAGE, OID } from './oids.ts';
+import { KEY_USAGE, OID } from '../lib/oids.ts';
 
 export { KEY_USAGE, OID };
 

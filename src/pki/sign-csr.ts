@@ -5,10 +5,10 @@ import { pemBlocks } from '../../protocol/lib/der.ts';
 import { InvalidCsr } from '../errors.ts';
 import { OID, type IssuedCertificate } from './create-certificate.ts';
 import { createGatewayCertificate } from './gateway-certificate.ts';
+import { CURVE, KEY_ALGORITHM } from '../lib/oids.ts';
 
-const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
-const P256 = '1.2.840.10045.3.1.7';
-const RSA = '1.2.840.113549.1.1.1';
+const { ecPublicKey: EC_PUBLIC_KEY, rsaEncryption: RSA } = KEY_ALGORITHM;
+const P256 = CURVE.p256;
 
 /**
  * Certifies the key of a gateway's CSR, for vendors whose keys never leave the device. The CSR's

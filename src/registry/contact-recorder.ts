@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { GatewayRegistry, LastContact } from './gateway.ts';
 
 /**
@@ -5,24 +6,24 @@ import type { GatewayRegistry, LastContact } from './gateway.ts';
  * reports something new, or the same report again once its refresh is due, 1 to 1.5 intervals
  * after the last write. A reconnect storm of a fleet then costs one write per gateway, not one per
  * request, and the spread keeps gateways first seen together from being rewritten together,
- * in one wave, every interval after. Bounded, oldest out first.
+ * in one wave, every interval after. Bounded, least recently seen out first.
  */
 export class ContactThrottle {
-  private readonly last = new Map<string, { due: number; report: string }>();
+  private readonly last: LRUCache<string, { due: number; report: string }>;
 
   constructor(
     private readonly intervalMs = 60_000,
-    private readonly maxEntries = 200_000,
+    maxEntries = 200_000,
     /** A number in [0, 1) per write: where in the half interval of spread its refresh falls. */
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    this.last = new LRUCache({ max: maxEntries });
+  }
 
   shouldRecord(eui: string, contact: Omit<LastContact, 'at'>, now = Date.now()): boolean {
     const report = `${contact.station}\n${contact.model}\n${contact.package}\n${contact.peer}`;
     const previous = this.last.get(eui);
     if (previous && previous.report === report && now < previous.due) return false;
-    this.last.delete(eui);
-    if (this.last.size >= this.maxEntries) this.last.delete(this.last.keys().next().value!);
     this.last.set(eui, { due: now + this.intervalMs * (1 + this.random() / 2), report });
     return true;
   }

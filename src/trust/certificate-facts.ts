@@ -1,8 +1,8 @@
 import { hash, X509Certificate, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { derBytes, derChildren, derElement, derExpect, derOid, derRaw, derString, derTime } from './lib/der-reader.ts';
+import { derBytes, derChildren, derElement, derExpect, derOid, derRaw, derString, derTime } from '../lib/der-reader.ts';
 import { publicKeyFromSpki } from './lib/public-key.ts';
-import { KEY_USAGE, OID } from '../pki/oids.ts';
+import { ATTRIBUTE_NAMES, KEY_USAGE, OID } from '../lib/oids.ts';
 import { canonicalRdns, readAltNames, readNameConstraints, type GeneralName, type NameConstraints } from './name-constraints.ts';
 import { signatureScheme, verifySignature, verifySignatureNow, type SignatureScheme } from './signature-algorithms.ts';
 
@@ -239,9 +239,6 @@ export class CertificateFacts {
   }
 }
 
-const ATTRIBUTE_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.5': 'serialNumber', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
-};
 
 /** A Name (its DER as a latin1 string, already read once by the constructor) as "CN=..., O=...", " + " within an RDN. */
 function nameText(nameDer: string): string {

@@ -1,4 +1,4 @@
-import { derBytes, derChildren, derElement, derOid, derString, DerError, type DerElement } from './lib/der-reader.ts';
+import { derBytes, derChildren, derElement, derOid, derString, DerError, type DerElement } from '../lib/der-reader.ts';
 
 /**
  * A GeneralName (RFC 5280 4.2.1.6) in the forms a gateway certificate can carry and name

@@ -1,5 +1,6 @@
 import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
-import { derBytes, derChildren, derElement, derOid, type DerElement } from './lib/der-reader.ts';
+import { derBytes, derChildren, derElement, derOid, type DerElement } from '../lib/der-reader.ts';
+import { HASH, SIGNATURE } from '../lib/oids.ts';
 
 /** How to verify a signature of one accepted algorithm: the hash (null: none, as EdDSA) and, for RSA-PSS, its salt. */
 export interface SignatureScheme {
@@ -10,31 +11,30 @@ export interface SignatureScheme {
 
 /** The signature algorithms gateway PKI uses, by OID; RSA-PSS is read from its parameters. */
 const SCHEMES = new Map<string, SignatureScheme>([
-  ['1.2.840.10045.4.3.2', { name: 'ecdsa-with-SHA256', hash: 'sha256' }],
-  ['1.2.840.10045.4.3.3', { name: 'ecdsa-with-SHA384', hash: 'sha384' }],
-  ['1.2.840.10045.4.3.4', { name: 'ecdsa-with-SHA512', hash: 'sha512' }],
-  ['1.2.840.113549.1.1.11', { name: 'sha256WithRSAEncryption', hash: 'sha256' }],
-  ['1.2.840.113549.1.1.12', { name: 'sha384WithRSAEncryption', hash: 'sha384' }],
-  ['1.2.840.113549.1.1.13', { name: 'sha512WithRSAEncryption', hash: 'sha512' }],
-  ['1.3.101.112', { name: 'Ed25519', hash: null }],
-  ['1.3.101.113', { name: 'Ed448', hash: null }],
+  [SIGNATURE.ecdsaWithSha256, { name: 'ecdsa-with-SHA256', hash: 'sha256' }],
+  [SIGNATURE.ecdsaWithSha384, { name: 'ecdsa-with-SHA384', hash: 'sha384' }],
+  [SIGNATURE.ecdsaWithSha512, { name: 'ecdsa-with-SHA512', hash: 'sha512' }],
+  [SIGNATURE.sha256WithRsa, { name: 'sha256WithRSAEncryption', hash: 'sha256' }],
+  [SIGNATURE.sha384WithRsa, { name: 'sha384WithRSAEncryption', hash: 'sha384' }],
+  [SIGNATURE.sha512WithRsa, { name: 'sha512WithRSAEncryption', hash: 'sha512' }],
+  [SIGNATURE.ed25519, { name: 'Ed25519', hash: null }],
+  [SIGNATURE.ed448, { name: 'Ed448', hash: null }],
 ]);
-const RSASSA_PSS = '1.2.840.113549.1.1.10';
-const MGF1 = '1.2.840.113549.1.1.8';
-const PSS_HASHES = new Map([
-  ['2.16.840.1.101.3.4.2.1', 'sha256'],
-  ['2.16.840.1.101.3.4.2.2', 'sha384'],
-  ['2.16.840.1.101.3.4.2.3', 'sha512'],
+const RSA_SCHEMES: ReadonlySet<string> = new Set([SIGNATURE.sha256WithRsa, SIGNATURE.sha384WithRsa, SIGNATURE.sha512WithRsa]);
+const PSS_HASHES = new Map<string, string>([
+  [HASH.sha256, 'sha256'],
+  [HASH.sha384, 'sha384'],
+  [HASH.sha512, 'sha512'],
 ]);
 /** Names of the algorithms refused by name, so that a refusal says what was seen. */
 const REFUSED_NAMES: Record<string, string> = {
-  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
-  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
-  '1.2.840.113549.1.1.14': 'sha224WithRSAEncryption',
-  '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
-  '1.2.840.10045.4.3.1': 'ecdsa-with-SHA224',
-  '1.2.840.10040.4.3': 'dsa-with-SHA1',
-  '2.16.840.1.101.3.4.3.2': 'dsa-with-SHA256',
+  [SIGNATURE.md5WithRsa]: 'md5WithRSAEncryption',
+  [SIGNATURE.sha1WithRsa]: 'sha1WithRSAEncryption',
+  [SIGNATURE.sha224WithRsa]: 'sha224WithRSAEncryption',
+  [SIGNATURE.ecdsaWithSha1]: 'ecdsa-with-SHA1',
+  [SIGNATURE.ecdsaWithSha224]: 'ecdsa-with-SHA224',
+  [SIGNATURE.dsaWithSha1]: 'dsa-with-SHA1',
+  [SIGNATURE.dsaWithSha256]: 'dsa-with-SHA256',
 };
 export const ACCEPTED_SIGNATURE_ALGORITHMS =
   'ECDSA with SHA-256/384/512, RSA PKCS#1 v1.5 or PSS with SHA-256/384/512, Ed25519, Ed448';
@@ -56,12 +56,12 @@ export function signatureScheme(algorithm: Buffer): SignatureScheme | string {
   const parameters = children[1];
   const refused = `the signature algorithm ${REFUSED_NAMES[oid] ?? oid} is not accepted (${ACCEPTED_SIGNATURE_ALGORITHMS} are)`;
   if (children.length > 2) return refused;
-  if (oid === RSASSA_PSS) return parameters ? pssScheme(algorithm, parameters) ?? refused : refused;
+  if (oid === SIGNATURE.rsassaPss) return parameters ? pssScheme(algorithm, parameters) ?? refused : refused;
   const scheme = SCHEMES.get(oid);
   if (!scheme) return refused;
   // RSA PKCS#1 v1.5 carries NULL parameters (or none); ECDSA and EdDSA carry none.
   const nullParameters = parameters?.tag === 0x05 && parameters.end === parameters.content;
-  if (parameters && !(nullParameters && oid.startsWith('1.2.840.113549'))) return `${scheme.name} with unexpected parameters is not accepted`;
+  if (parameters && !(nullParameters && RSA_SCHEMES.has(oid))) return `${scheme.name} with unexpected parameters is not accepted`;
   return scheme;
 }
 
@@ -77,7 +77,7 @@ function pssScheme(der: Buffer, parameters: DerElement): SignatureScheme | undef
       if (field.tag === 0xa0) hash = PSS_HASHES.get(derOid(der, derChildren(der, inner!)[0]!));
       else if (field.tag === 0xa1) {
         const [mgf, mgfParameters] = derChildren(der, inner!);
-        if (derOid(der, mgf!) !== MGF1) return undefined;
+        if (derOid(der, mgf!) !== HASH.mgf1) return undefined;
         mgfHash = PSS_HASHES.get(derOid(der, derChildren(der, mgfParameters!)[0]!));
       } else if (field.tag === 0xa2 && inner?.tag === 0x02 && inner.end - inner.content <= 2) saltLength = derBytes(der, inner).readUIntBE(0, inner.end - inner.content);
       else if (!(field.tag === 0xa3 && inner?.tag === 0x02 && derBytes(der, inner).equals(Buffer.from([1])))) return undefined;

@@ -1,15 +1,18 @@
+import { LRUCache } from 'lru-cache';
 import type { VerifiedChain } from './verify-chain.ts';
 
 /**
  * Verified chains by what the client presented (the forwarded header's text, or the DER of the
  * TLS chain), so a gateway that calls again costs a lookup instead of a parse and a chain walk.
- * Bounded (oldest out first), each entry expires at the earliest notAfter of its chain, and the
+ * Bounded (least recently used out first), each entry expires at the earliest notAfter of its chain, and the
  * whole cache is dropped whenever the trust store changes. Only successes are kept.
  */
 export class VerificationCache {
-  private readonly entries = new Map<string, { chain: VerifiedChain; expires: number }>();
+  private readonly entries: LRUCache<string, { chain: VerifiedChain; expires: number }>;
 
-  constructor(private readonly maxEntries = 100_000) {}
+  constructor(maxEntries = 100_000) {
+    this.entries = new LRUCache({ max: maxEntries });
+  }
 
   get(key: string, now = Date.now()): VerifiedChain | undefined {
     const entry = this.entries.get(key);
@@ -22,7 +25,6 @@ export class VerificationCache {
   }
 
   set(key: string, chain: VerifiedChain): void {
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { chain, expires: Math.min(...chain.path.map((cert) => cert.notAfter.getTime())) });
   }
 

@@ -6,7 +6,7 @@ import {
   ClientCertificateMalformed,
   type Refusal,
 } from '../errors.ts';
-import { KEY_USAGE, OID } from '../pki/oids.ts';
+import { KEY_USAGE, OID } from '../lib/oids.ts';
 import { certificateFacts, type CertificateFacts } from './certificate-facts.ts';
 import { nameConstraintViolation } from './name-constraints.ts';
 import { signatureCheckCost } from './signature-algorithms.ts';

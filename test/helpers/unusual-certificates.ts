@@ -4,22 +4,17 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { toPem } from '../../src/pki/keys.ts';
 import type { IssuedCertificate } from '../../src/pki/create-certificate.ts';
+import { HASH, OID } from '../../src/lib/oids.ts';
 
 /** Signature algorithm OIDs the helpers below sign with. */
-export const ALGORITHM = {
-  md5WithRsa: '1.2.840.113549.1.1.4',
-  sha1WithRsa: '1.2.840.113549.1.1.5',
-  ecdsaWithSha1: '1.2.840.10045.4.1',
-  ecdsaWithSha224: '1.2.840.10045.4.3.1',
-  rsaPss: '1.2.840.113549.1.1.10',
-} as const;
+export { SIGNATURE as ALGORITHM } from '../../src/lib/oids.ts';
 
 /** RSASSA-PSS parameters: SHA-256, MGF1 with SHA-256, a 32-byte salt. */
 export function pssSha256Parameters(): asn1js.AsnType {
-  const sha256 = new pkijs.AlgorithmIdentifier({ algorithmId: '2.16.840.1.101.3.4.2.1', algorithmParams: new asn1js.Null() });
+  const sha256 = new pkijs.AlgorithmIdentifier({ algorithmId: HASH.sha256, algorithmParams: new asn1js.Null() });
   return new pkijs.RSASSAPSSParams({
     hashAlgorithm: sha256,
-    maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.8', algorithmParams: sha256.toSchema() }),
+    maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: HASH.mgf1, algorithmParams: sha256.toSchema() }),
     saltLength: 32,
   }).toSchema();
 }
@@ -49,10 +44,10 @@ export function p521KeyPair(): Promise<webcrypto.CryptoKeyPair> {
 /** nameConstraints permitting only names under the directory name O=<organization>. */
 export function permittedOrganization(organization: string): pkijs.Extension {
   const base = new pkijs.RelativeDistinguishedNames({
-    typesAndValues: [new pkijs.AttributeTypeAndValue({ type: '2.5.4.10', value: new asn1js.Utf8String({ value: organization }) })],
+    typesAndValues: [new pkijs.AttributeTypeAndValue({ type: OID.organization, value: new asn1js.Utf8String({ value: organization }) })],
   });
   const constraints = new pkijs.NameConstraints({ permittedSubtrees: [new pkijs.GeneralSubtree({ base: new pkijs.GeneralName({ type: 4, value: base }) })] });
-  return new pkijs.Extension({ extnID: '2.5.29.30', critical: true, extnValue: constraints.toSchema().toBER(false) });
+  return new pkijs.Extension({ extnID: OID.nameConstraints, critical: true, extnValue: constraints.toSchema().toBER(false) });
 }
 
 /** A critical extension nobody processes. */

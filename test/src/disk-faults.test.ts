@@ -122,7 +122,8 @@ describe('a full disk', () => {
   it('creates no half-written master key', async () => {
     const dir = mountTmpfs();
     fill(dir);
-    const result = await runCli(['gateway', 'list', '--db', `sqlite:${join(keyDir, 'other.db')}`, '--secret-key-file', join(dir, 'secret.key')]);
+    // The first write to an empty registry makes the key (a reading command never does).
+    const result = await runCli(['gateway', 'add', '--tenant', 'acme', '--eui', EUI.a, '--lns-uri', 'ws://lns:1', '--db', `sqlite:${join(keyDir, 'other.db')}`, '--secret-key-file', join(dir, 'secret.key')]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^error \[storage_full\]/m);
     expect(readdirSync(dir).filter((name) => name.startsWith('secret.key'))).toEqual([]);

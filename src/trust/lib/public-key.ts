@@ -1,15 +1,12 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { derBytes, derChildren, derElement, derOid, type DerElement } from './der-reader.ts';
+import { derBytes, derChildren, derElement, derOid, type DerElement } from '../../lib/der-reader.ts';
+import { CURVE, KEY_ALGORITHM } from '../../lib/oids.ts';
 
-const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
-const RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
-const RSA_PSS = '1.2.840.113549.1.1.10';
-const ED25519 = '1.3.101.112';
-const ED448 = '1.3.101.113';
+const { ecPublicKey: EC_PUBLIC_KEY, rsaEncryption: RSA_ENCRYPTION, rsassaPss: RSA_PSS, ed25519: ED25519, ed448: ED448 } = KEY_ALGORITHM;
 const CURVES: Record<string, { crv: string; size: number }> = {
-  '1.2.840.10045.3.1.7': { crv: 'P-256', size: 32 },
-  '1.3.132.0.34': { crv: 'P-384', size: 48 },
-  '1.3.132.0.35': { crv: 'P-521', size: 66 },
+  [CURVE.p256]: { crv: 'P-256', size: 32 },
+  [CURVE.p384]: { crv: 'P-384', size: 48 },
+  [CURVE.p521]: { crv: 'P-521', size: 66 },
 };
 
 /** Largest RSA modulus accepted: gateway PKI uses 2,048 to 4,096 bits, and a check by an 8,192-bit key already costs 5.7 of a 2,048-bit one (measured). */

@@ -82,10 +82,10 @@ async function createExtraCertificates(pki: TestPki) {
     sha1Rsa: [resigned(await gateway(EUI.a, rsaCa), rsaCaKey, ALGORITHM.sha1WithRsa, 'sha1').pem, rsaCa],
     sha1Ecdsa: [resigned(await gateway(EUI.a, intA), intAKey, ALGORITHM.ecdsaWithSha1, 'sha1').pem],
     sha224Ecdsa: [resigned(await gateway(EUI.a, intA), intAKey, ALGORITHM.ecdsaWithSha224, 'sha224').pem],
-    pss: [resigned(await gateway(EUI.a, rsaCa), rsaCaKey, ALGORITHM.rsaPss, 'sha256', { parameters: pssSha256Parameters(), pssSaltLength: 32 }).pem, rsaCa],
+    pss: [resigned(await gateway(EUI.a, rsaCa), rsaCaKey, ALGORITHM.rsassaPss, 'sha256', { parameters: pssSha256Parameters(), pssSaltLength: 32 }).pem, rsaCa],
     outsideNameConstraints: [await gateway(EUI.a, factoryCa), factoryCa],
     insideNameConstraints: [
-      resigned(await gateway(EUI.a, factoryCa), createPrivateKey(factoryCa.keyPem), '1.2.840.10045.4.3.2', 'sha256', {
+      resigned(await gateway(EUI.a, factoryCa), createPrivateKey(factoryCa.keyPem), ALGORITHM.ecdsaWithSha256, 'sha256', {
         edit: (c) => (c.subject = separateRdns([[OID.organization, 'Factory1'], [OID.commonName, EUI.a]])),
       }).pem,
       factoryCa,

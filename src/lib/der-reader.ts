@@ -1,4 +1,4 @@
-import { derElementLength } from '../../../protocol/lib/der.ts';
+import { derElementLength } from '../../protocol/lib/der.ts';
 
 /** One DER element inside a buffer: its tag and where its content starts and it ends. */
 export interface DerElement {
