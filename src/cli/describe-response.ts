@@ -13,7 +13,7 @@ export function describeCertificate(der: Uint8Array) {
 }
 
 function describeKey(der: Uint8Array): string {
-  let key;
+  let key: ReturnType<typeof loadPrivateKey>;
   try {
     key = loadPrivateKey(der);
   } catch {

@@ -8,7 +8,7 @@ import type { PresentedCertificate } from './presented.ts';
  */
 export function certificateFromTls(socket: TLSSocket): PresentedCertificate | undefined {
   const peer = socket.getPeerCertificate(true);
-  if (!peer || !peer.raw) return undefined;
+  if (!peer?.raw) return undefined;
   const chain: Buffer[] = [];
   const seen = new Set([peer.fingerprint256]);
   // The root's issuerCertificate points to itself: walk with a guard.

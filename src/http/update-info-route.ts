@@ -130,7 +130,8 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     try {
       verifying = verify(request);
     } catch (error) {
-      return refuse(error as Error);
+      refuse(error as Error);
+      return;
     }
     if (verifying) verifying.then(() => done(), refuse);
     else done();

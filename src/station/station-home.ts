@@ -27,7 +27,7 @@ export interface StationHome {
 }
 
 const read = (dir: string, name: string): Buffer | null => (existsSync(join(dir, name)) ? readFileSync(join(dir, name)) : null);
-const text = (file: Buffer | null) => (file && file.length ? file.toString('utf8').trim() : null);
+const text = (file: Buffer | null) => (file?.length ? file.toString('utf8').trim() : null);
 const credentialFiles = (dir: string, set: string): CredentialFiles => ({ trust: read(dir, `${set}.trust`), crt: read(dir, `${set}.crt`), key: read(dir, `${set}.key`) });
 
 export function readStationHome(dir: string): StationHome {

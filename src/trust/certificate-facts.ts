@@ -58,7 +58,6 @@ export class CertificateFacts {
   readonly #tbs: Buffer;
   readonly #signatureAlgorithm: Buffer;
   readonly #tbsSignatureAlgorithm: Buffer;
-  readonly #signatureOid: string;
   readonly #signature: Buffer;
   readonly #spki: Buffer;
   #subjectAltName: Buffer | undefined;
@@ -82,7 +81,8 @@ export class CertificateFacts {
     this.#tbs = derRaw(der, tbs!);
     this.#tbsSignatureAlgorithm = derRaw(der, tbsAlgorithm!);
     this.#signatureAlgorithm = derRaw(der, algorithm!);
-    this.#signatureOid = derOid(der, derExpect(der, algorithm, 0x30, 'the signature algorithm')[0]!);
+    // The algorithm's OID is read here so that a certificate whose algorithm is no OID is malformed, not merely refused.
+    derOid(der, derExpect(der, algorithm, 0x30, 'the signature algorithm')[0]!);
     if (signature?.tag !== 0x03 || der[signature.content] !== 0) throw new CertificateParseError('not an X.509 certificate: the signature is not a whole-byte BIT STRING');
     this.#signature = derBytes(der, signature).subarray(1);
     this.#spki = derRaw(der, spki!);

@@ -98,7 +98,7 @@ describe('properties', () => {
 
   it('garbage raises InvalidEuiError, never anything else', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[0-9a-fA-F:\-]{0,24}$/)), (text) => {
+      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[0-9a-fA-F:-]{0,24}$/)), (text) => {
         try {
           const eui = parseEui(text);
           expect(eui >= 0n && eui <= MAX_EUI).toBe(true);

@@ -76,7 +76,7 @@ export function registerFirmware(program: Command): void {
     const signatures: { keyCrc: number; signature: Buffer }[] = [];
     for (const [i, sigFile] of flags.sig.entries()) {
       let crc: number;
-      let publicKey;
+      let publicKey: ReturnType<typeof signingPublicKey>;
       try {
         const raw = rawSigningPublicKey(readFile(flags.pubkey[i]!, '--pubkey'));
         crc = signingKeyCrc(raw);

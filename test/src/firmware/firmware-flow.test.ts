@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync, randomBytes, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeUpdateInfoResponse, rawSigningPublicKey, signingKeyCrc, signUpdate } from '../../../protocol/index.ts';
+import { decodeUpdateInfoResponse, rawSigningPublicKey, signingKeyCrc } from '../../../protocol/index.ts';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { VECTORS } from '../../helpers/paths.ts';
 import { runCli } from '../../helpers/run-cli.ts';

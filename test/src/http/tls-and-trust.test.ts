@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import { rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
