@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseRateLimit, SERVE_DEFAULTS } from '../src/config/serve-options.ts';
 import { createCertificate, OID } from '../src/pki/create-certificate.ts';
 import { p521KeyPair } from '../test/helpers/unusual-certificates.ts';
-import { createDeployment, updateInfoBody, euiOf } from './deployment.ts';
+import { createDeployment, euiOf, updateInfoBody } from './deployment.ts';
 import { start } from './http.ts';
 import { processMb } from './process-stats.ts';
 
@@ -32,10 +32,20 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 function post(port: number, headers: Record<string, string>, body: string): Promise<{ status: number; ms: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/update-info', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode!, ms: performance.now() - started }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/update-info',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, ms: performance.now() - started }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -44,20 +54,26 @@ function post(port: number, headers: Record<string, string>, body: string): Prom
 /** The n-th address of its own /64 in the IPv6 documentation range. */
 const documentationAddress = (n: number) => `2001:db8:${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}::1`;
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
 
 /** Calls for `seconds` from 4 loops as one gateway, 10 ms apart; its latencies. */
-async function cachedGatewayLatencies(call: () => Promise<{ status: number; ms: number }>, seconds: number): Promise<{ p50: number; p99: number }> {
+async function cachedGatewayLatencies(
+  call: () => Promise<{ status: number; ms: number }>,
+  seconds: number,
+): Promise<{ p50: number; p99: number }> {
   const latencies: number[] = [];
   const until = Date.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    while (Date.now() < until) {
-      const { status, ms } = await call();
-      if (status !== 200) throw new Error(`the cached gateway was answered ${status}`);
-      latencies.push(ms);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (Date.now() < until) {
+        const { status, ms } = await call();
+        if (status !== 200) throw new Error(`the cached gateway was answered ${status}`);
+        latencies.push(ms);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }),
+  );
   return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
 }
 
@@ -87,7 +103,12 @@ export async function benchAttack(): Promise<AttackFigures> {
 
     const keys = await p521KeyPair();
     const first = await createCertificate({ subject: 'Look-alike', ca: true, keyPair: keys });
-    const lookAlikes = [first, ...(await Promise.all(Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', keyPair: keys, issuer: first, ca: true }))))];
+    const lookAlikes = [
+      first,
+      ...(await Promise.all(
+        Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', keyPair: keys, issuer: first, ca: true })),
+      )),
+    ];
     const attackLeaf = await createCertificate({ subject: euiOf(0), issuer: first, extKeyUsage: [OID.clientAuth] });
     const attackPem = [attackLeaf, ...lookAlikes].map((c) => c.pem).join('');
     let attackRequests = 0;
@@ -113,9 +134,13 @@ export async function benchAttack(): Promise<AttackFigures> {
     const sans = Array.from({ length: 60 }, (_, i) => `gateway-${i}.untrusted.example.com`);
     for (let sent = 0; sent < UNTRUSTED; sent += 500) {
       const batch = await Promise.all(
-        Array.from({ length: 500 }, (_, i) => createCertificate({ subject: euiOf(sent + i), keyPair: untrustedKeys, extKeyUsage: [OID.clientAuth], dnsNames: sans })),
+        Array.from({ length: 500 }, (_, i) =>
+          createCertificate({ subject: euiOf(sent + i), keyPair: untrustedKeys, extKeyUsage: [OID.clientAuth], dnsNames: sans }),
+        ),
       );
-      await Promise.all(batch.map((cert, i) => post(port, header(cert.pem, documentationAddress(1_000_000 + sent + i)), updateInfoBody(euiOf(sent + i)))));
+      await Promise.all(
+        batch.map((cert, i) => post(port, header(cert.pem, documentationAddress(1_000_000 + sent + i)), updateInfoBody(euiOf(sent + i)))),
+      );
     }
     // What is kept, not what is still garbage: a few seconds of ordinary calls give the
     // collector its turns before the figure is read.

@@ -1,4 +1,4 @@
-import { constants, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { constants, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
 import { signatureCheckCost } from '../src/trust/signature-algorithms.ts';
 
 export interface CheckCost {

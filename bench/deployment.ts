@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCertificate, OID, type IssuedCertificate } from '../src/pki/create-certificate.ts';
+import type { ServeOptions } from '../src/config/serve-options.ts';
+import { createCertificate, type IssuedCertificate, OID } from '../src/pki/create-certificate.ts';
 import { generateKeyPair, privateKeyPem } from '../src/pki/keys.ts';
 import { openRegistry } from '../src/registry/open-registry.ts';
 import { loadKeyring } from '../src/secrets/load-keyring.ts';
-import type { ServeOptions } from '../src/config/serve-options.ts';
 
 export interface DeploymentShape {
   tenants: number;
@@ -30,7 +30,15 @@ const SIGN_BATCH = 200;
 
 export const euiOf = (index: number): string => (0xb827eb0000000000n + BigInt(index)).toString(16).toUpperCase();
 export const updateInfoBody = (eui: string): string =>
-  JSON.stringify({ router: eui, tcUri: 'ws://lns:1', tcCredCrc: 0x7bd5c66f, cupsCredCrc: 0x7bd5c66f, model: 'linux', package: '1', keys: [] });
+  JSON.stringify({
+    router: eui,
+    tcUri: 'ws://lns:1',
+    tcCredCrc: 0x7bd5c66f,
+    cupsCredCrc: 0x7bd5c66f,
+    model: 'linux',
+    package: '1',
+    keys: [],
+  });
 
 /**
  * A server's folder for the benchmarks: tenant CAs, a registry of `registered` gateways (gateway i
@@ -47,8 +55,16 @@ export async function createDeployment(dir: string, shape: DeploymentShape, log 
     cas.push(ca);
   }
   const options: ServeOptions = {
-    port: 0, host: '127.0.0.1', tenants: join(dir, 'tenants'), db: `sqlite:${join(dir, 'cups.db')}`, secretKeyFile: join(dir, 'secret.key'),
-    firmwareDir: join(dir, 'firmware'), tlsRejectUnauthorized: false, trustProxy: ['127.0.0.0/8'], logLevel: 'info', demo: false,
+    port: 0,
+    host: '127.0.0.1',
+    tenants: join(dir, 'tenants'),
+    db: `sqlite:${join(dir, 'cups.db')}`,
+    secretKeyFile: join(dir, 'secret.key'),
+    firmwareDir: join(dir, 'firmware'),
+    tlsRejectUnauthorized: false,
+    trustProxy: ['127.0.0.0/8'],
+    logLevel: 'info',
+    demo: false,
     clientCertHeader: 'X-SSL-Client-Cert',
     // The benchmark measures answering; one gateway calling thousands of times a second is exactly what the limits refuse.
     rateLimitEui: null,
@@ -60,7 +76,15 @@ export async function createDeployment(dir: string, shape: DeploymentShape, log 
     for (let from = 0; from < shape.registered; from += REGISTER_BATCH) {
       const batch = Array.from({ length: Math.min(REGISTER_BATCH, shape.registered - from) }, (_, k) => {
         const i = from + k;
-        return { eui: euiOf(i), tenant: `tenant-${i % shape.tenants}`, name: null, lnsUri: 'ws://lns:1', lnsCredentials: null, cupsUri: null, cupsCredentials: null };
+        return {
+          eui: euiOf(i),
+          tenant: `tenant-${i % shape.tenants}`,
+          name: null,
+          lnsUri: 'ws://lns:1',
+          lnsCredentials: null,
+          cupsUri: null,
+          cupsCredentials: null,
+        };
       });
       await registry.addMany(batch);
       if (shape.registered > REGISTER_BATCH) log(`registered ${from + batch.length} of ${shape.registered} gateways`);
@@ -74,9 +98,19 @@ export async function createDeployment(dir: string, shape: DeploymentShape, log 
   const certificates: string[] = [];
   for (let from = 0; from < indices.length; from += SIGN_BATCH) {
     const batch = await Promise.all(
-      indices.slice(from, from + SIGN_BATCH).map((i) => createCertificate({ subject: euiOf(i), issuer: cas[i % shape.tenants]!, keyPair, extKeyUsage: [OID.clientAuth], days: 30 })),
+      indices
+        .slice(from, from + SIGN_BATCH)
+        .map((i) =>
+          createCertificate({ subject: euiOf(i), issuer: cas[i % shape.tenants]!, keyPair, extKeyUsage: [OID.clientAuth], days: 30 }),
+        ),
     );
     certificates.push(...batch.map((cert) => cert.pem));
   }
-  return { options, cas, certificates, bodies: indices.map((i) => updateInfoBody(euiOf(i))), gatewayKeyPem: await privateKeyPem(keyPair.privateKey) };
+  return {
+    options,
+    cas,
+    certificates,
+    bodies: indices.map((i) => updateInfoBody(euiOf(i))),
+    gatewayKeyPem: await privateKeyPem(keyPair.privateKey),
+  };
 }

@@ -1,15 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rawSigningPublicKey, signingKeyCrc, signUpdate } from '../protocol/index.ts';
 import { createCertificate, OID } from '../src/pki/create-certificate.ts';
 import { freePort } from '../test/helpers/spawn-server.ts';
 import { processMb } from './process-stats.ts';
-import { rawSigningPublicKey, signingKeyCrc, signUpdate } from '../protocol/index.ts';
-import { generateKeyPairSync } from 'node:crypto';
 
 const CUPS = fileURLToPath(new URL('../bin/cups.js', import.meta.url));
 const IMAGE_BYTES = 16 * 1024 * 1024;
@@ -44,21 +43,74 @@ export async function benchFirmwareMemory(): Promise<MemoryBenchRow> {
     writeFileSync(join(dir, 'image.sig'), signUpdate(image, privateKey));
     writeFileSync(join(dir, 'sig-0.key'), rawSigningPublicKey(publicKey));
     cups('gateway', 'add', '--tenant', 'bench', '--eui', 'B827EBFFFE000001', '--lns-uri', 'ws://lns:1');
-    cups('firmware', 'add', '--model', 'bench', '--version', '2', '--file', join(dir, 'image.bin'), '--sig', join(dir, 'image.sig'), '--pubkey', join(dir, 'sig-0.key'),
-      '--channel', 'stable', '--firmware-dir', join(dir, 'firmware'));
+    cups(
+      'firmware',
+      'add',
+      '--model',
+      'bench',
+      '--version',
+      '2',
+      '--file',
+      join(dir, 'image.bin'),
+      '--sig',
+      join(dir, 'image.sig'),
+      '--pubkey',
+      join(dir, 'sig-0.key'),
+      '--channel',
+      'stable',
+      '--firmware-dir',
+      join(dir, 'firmware'),
+    );
     const port = await freePort();
-    const server = spawn(process.execPath, [CUPS, 'serve', '--port', String(port), '--host', '127.0.0.1', '--tenants', join(dir, 'tenants'), '--client-cert-header', 'X-SSL-Client-Cert',
-      // One gateway's certificate stands in for 50 gateways: its rate limit would refuse the rest.
-      '--firmware-dir', join(dir, 'firmware'), '--log-level', 'warn', '--rate-limit-eui', '0', ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const server = spawn(
+      process.execPath,
+      [
+        CUPS,
+        'serve',
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--tenants',
+        join(dir, 'tenants'),
+        '--client-cert-header',
+        'X-SSL-Client-Cert',
+        // One gateway's certificate stands in for 50 gateways: its rate limit would refuse the rest.
+        '--firmware-dir',
+        join(dir, 'firmware'),
+        '--log-level',
+        'warn',
+        '--rate-limit-eui',
+        '0',
+        ...flags,
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     try {
-      const body = JSON.stringify({ router: 'B827EBFFFE000001', tcUri: 'ws://lns:1', model: 'bench', package: '1', keys: [signingKeyCrc(publicKey)] });
+      const body = JSON.stringify({
+        router: 'B827EBFFFE000001',
+        tcUri: 'ws://lns:1',
+        model: 'bench',
+        package: '1',
+        keys: [signingKeyCrc(publicKey)],
+      });
       const ask = () =>
         new Promise<number>((resolve, reject) => {
-          const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/update-info', agent: false, headers: { 'content-type': 'application/json', 'x-ssl-client-cert': encodeURIComponent(leaf.pem) } }, (res) => {
-            let bytes = 0;
-            res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-            res.on('end', () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`status ${res.statusCode}`))));
-          });
+          const req = request(
+            {
+              host: '127.0.0.1',
+              port,
+              method: 'POST',
+              path: '/update-info',
+              agent: false,
+              headers: { 'content-type': 'application/json', 'x-ssl-client-cert': encodeURIComponent(leaf.pem) },
+            },
+            (res) => {
+              let bytes = 0;
+              res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+              res.on('end', () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`status ${res.statusCode}`))));
+            },
+          );
           req.on('error', reject);
           req.end(body);
         });
@@ -76,7 +128,14 @@ export async function benchFirmwareMemory(): Promise<MemoryBenchRow> {
       const peakMb = processMb(server.pid!, 'VmHWM');
       const bytesServed = served.reduce((a, b) => a + b, 0);
       if (served.some((bytes) => bytes < IMAGE_BYTES)) throw new Error('an answer was shorter than the image');
-      return { name: `${CONCURRENT} concurrent requests for a 16 MiB image`, idleMb, peakMb, limitMb: LIMIT_MB, bytesServed, met: peakMb < LIMIT_MB };
+      return {
+        name: `${CONCURRENT} concurrent requests for a 16 MiB image`,
+        idleMb,
+        peakMb,
+        limitMb: LIMIT_MB,
+        bytesServed,
+        met: peakMb < LIMIT_MB,
+      };
     } finally {
       server.kill('SIGTERM');
     }

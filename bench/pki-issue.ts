@@ -30,14 +30,32 @@ function seconds(work: () => void): number {
 
 function opensslPerGateway(ca: string, dir: string, key: 'ec' | 'rsa2048', count: number): number {
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n');
-  const genpkey = key === 'ec' ? ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'];
+  const genpkey =
+    key === 'ec' ? ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'];
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   return seconds(() => {
     for (let i = 0; i < count; i++) {
       const eui = (0xb827eb0000000000n + BigInt(i)).toString(16).toUpperCase();
       run(['genpkey', ...genpkey, '-out', `${eui}.key`]);
       run(['req', '-new', '-key', `${eui}.key`, '-subj', `/CN=${eui}`, '-out', `${eui}.csr`]);
-      run(['x509', '-req', '-in', `${eui}.csr`, '-CA', join(ca, 'intermediate.pem'), '-CAkey', join(ca, 'intermediate.key'), '-set_serial', `0x${(i + 1).toString(16)}`, '-days', '825', '-extfile', 'client.ext', '-out', `${eui}.crt`]);
+      run([
+        'x509',
+        '-req',
+        '-in',
+        `${eui}.csr`,
+        '-CA',
+        join(ca, 'intermediate.pem'),
+        '-CAkey',
+        join(ca, 'intermediate.key'),
+        '-set_serial',
+        `0x${(i + 1).toString(16)}`,
+        '-days',
+        '825',
+        '-extfile',
+        'client.ext',
+        '-out',
+        `${eui}.crt`,
+      ]);
     }
   });
 }
@@ -52,9 +70,14 @@ export function benchPkiIssue(): PkiBenchRow[] {
     };
     cups('pki', 'init-ca', '--out', ca, '--intermediate');
     const rows: PkiBenchRow[] = [];
-    for (const [key, ours, sample, target] of [['ec', FLEET, 100, 10], ['rsa2048', 1000, 20, 1.5]] as const) {
+    for (const [key, ours, sample, target] of [
+      ['ec', FLEET, 100, 10],
+      ['rsa2048', 1000, 20, 1.5],
+    ] as const) {
       const out = join(dir, `out-${key}`);
-      const cupsSeconds = seconds(() => cups('pki', 'issue', '--ca', ca, '--out', out, '--eui-range', `B827EBFFFE000000:${ours}`, '--key', key));
+      const cupsSeconds = seconds(() =>
+        cups('pki', 'issue', '--ca', ca, '--out', out, '--eui-range', `B827EBFFFE000000:${ours}`, '--key', key),
+      );
       const scratch = join(dir, `openssl-${key}`);
       mkdirSync(scratch);
       const opensslSeconds = opensslPerGateway(ca, scratch, key, sample);

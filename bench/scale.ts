@@ -1,11 +1,11 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { createDeployment, type Deployment } from './deployment.ts';
-import { processCpuSeconds, processMb } from './process-stats.ts';
 import { forwardedHeaders, load, ROUNDS, start } from './http.ts';
-import { alternate, pairedRatio, typical, type Load, type Rounds } from './rounds.ts';
+import { processCpuSeconds, processMb } from './process-stats.ts';
+import { alternate, type Load, pairedRatio, type Rounds, typical } from './rounds.ts';
 
 const ROTATION = 10_000;
 const IDLE_SECONDS = 12;
@@ -52,14 +52,37 @@ export async function benchScale(log: (line: string) => void): Promise<ScaleResu
       servers.push({ deployment, port: server.port, pid: server.child.pid!, headers: forwardedHeaders(deployment) });
     }
     for (const { port, headers, deployment } of servers) {
-      await load(port, '/update-info', (i) => headers[i]!, (i) => deployment.bodies[i]!, ROTATION, ROTATION);
+      await load(
+        port,
+        '/update-info',
+        (i) => headers[i]!,
+        (i) => deployment.bodies[i]!,
+        ROTATION,
+        ROTATION,
+      );
     }
     const [smallLoads, largeLoads] = servers.map(({ port, headers, deployment }) => ({
-      one: () => load(port, '/update-info', () => headers[0]!, () => deployment.bodies[0]!),
-      many: () => load(port, '/update-info', (i) => headers[i]!, (i) => deployment.bodies[i]!, ROTATION),
+      one: () =>
+        load(
+          port,
+          '/update-info',
+          () => headers[0]!,
+          () => deployment.bodies[0]!,
+        ),
+      many: () =>
+        load(
+          port,
+          '/update-info',
+          (i) => headers[i]!,
+          (i) => deployment.bodies[i]!,
+          ROTATION,
+        ),
     }));
     // Each large round right beside its small one: the ratios pair them.
-    const runs = await alternate({ smallOne: smallLoads!.one, largeOne: largeLoads!.one, largeMany: largeLoads!.many, smallMany: smallLoads!.many }, ROUNDS);
+    const runs = await alternate(
+      { smallOne: smallLoads!.one, largeOne: largeLoads!.one, largeMany: largeLoads!.many, smallMany: smallLoads!.many },
+      ROUNDS,
+    );
     const row = (name: string, smallRuns: Load[], largeRuns: Load[]): ScaleRow => {
       const ratio = pairedRatio(largeRuns, smallRuns);
       return { name, small: typical(smallRuns), large: typical(largeRuns), ratio, met: ratio >= SCALE_LIMITS.ratio };

@@ -1,5 +1,5 @@
-import { startServer } from '../src/server/start-server.ts';
 import type { ServeOptions } from '../src/config/serve-options.ts';
+import { startServer } from '../src/server/start-server.ts';
 
 /**
  * The real server with one extra route, POST /baseline, answering the 14-byte "nothing" body:

@@ -2,11 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { parseRateLimit, SERVE_DEFAULTS } from '../src/config/serve-options.ts';
 import { createDeployment } from './deployment.ts';
 import { forwardedHeaders, start } from './http.ts';
 import { MACHINE } from './machine.ts';
 import { processMb } from './process-stats.ts';
-import { parseRateLimit, SERVE_DEFAULTS } from '../src/config/serve-options.ts';
 
 /**
  * `npm run soak [-- MINUTES]`: a fleet of 2,000 gateways behind a proxy header calling at a fixed
@@ -24,12 +24,23 @@ const average = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.m
 const dir = mkdtempSync(join(tmpdir(), 'cups-soak-'));
 try {
   const deployment = await createDeployment(dir, { tenants: 1, registered: GATEWAYS, certified: GATEWAYS });
-  const options = { ...deployment.options, rateLimitEui: parseRateLimit(SERVE_DEFAULTS.rateLimitEui, ''), rateLimitPeer: parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, '') };
+  const options = {
+    ...deployment.options,
+    rateLimitEui: parseRateLimit(SERVE_DEFAULTS.rateLimitEui, ''),
+    rateLimitPeer: parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, ''),
+  };
   const server = await start('./serve-for-bench.ts', options);
-  const headers = forwardedHeaders(deployment).map((h, i) => ({ ...h, 'x-forwarded-for': `10.0.${i >> 8}.${i & 255}`, 'content-type': 'application/json' }));
+  const headers = forwardedHeaders(deployment).map((h, i) => ({
+    ...h,
+    'x-forwarded-for': `10.0.${i >> 8}.${i & 255}`,
+    'content-type': 'application/json',
+  }));
   const samples: { minute: number; rssMb: number }[] = [];
   const started = Date.now();
-  const sampler = setInterval(() => samples.push({ minute: (Date.now() - started) / 60_000, rssMb: processMb(server.child.pid!, 'VmRSS') }), SAMPLE_MS);
+  const sampler = setInterval(
+    () => samples.push({ minute: (Date.now() - started) / 60_000, rssMb: processMb(server.child.pid!, 'VmRSS') }),
+    SAMPLE_MS,
+  );
   console.log(`soak: ${MINUTES} min at ${RATE} req/s over ${GATEWAYS} gateways, production rate limits on`);
   let next = 0;
   const result = await autocannon({
@@ -64,7 +75,26 @@ try {
   console.log(lines.join('\n'));
   console.log(`RSS every ${SAMPLE_MS / 1000} s (MB): ${samples.map((s) => s.rssMb.toFixed(0)).join(' ')}`);
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/soak.json', import.meta.url), JSON.stringify({ machine: MACHINE, date: new Date().toISOString(), minutes: MINUTES, rate: RATE, requests: result.requests.total, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, latency: result.latency, samples, met }, null, 2));
+  writeFileSync(
+    new URL('./results/soak.json', import.meta.url),
+    JSON.stringify(
+      {
+        machine: MACHINE,
+        date: new Date().toISOString(),
+        minutes: MINUTES,
+        rate: RATE,
+        requests: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        latency: result.latency,
+        samples,
+        met,
+      },
+      null,
+      2,
+    ),
+  );
   writeFileSync(new URL('./results/soak.md', import.meta.url), `${lines.join('\n')}\n\nMachine: ${MACHINE}\n`);
   if (!met) process.exitCode = 1;
 } finally {

@@ -129,7 +129,9 @@ export function splitCredentials(blob: Uint8Array): SplitCredentials {
     throw new InvalidCredentialsError(`credentials at byte ${certOffset}: the certificate must be DER (0x30) or none (0x00)`);
   }
   if (keyOffset > data.length) {
-    throw new InvalidCredentialsError(`credentials at byte ${Math.min(keyOffset, data.length)}: the lengths exceed the blob of ${data.length} bytes`);
+    throw new InvalidCredentialsError(
+      `credentials at byte ${Math.min(keyOffset, data.length)}: the lengths exceed the blob of ${data.length} bytes`,
+    );
   }
   let key: Buffer | null = null;
   let token: string | null = null;

@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { isInteger, isSafeNumber, parse as parseJsonLossless } from 'lossless-json';
-import { InvalidRequestError, CupsProtocolError } from './errors.ts';
-import { euiFromInteger, parseEui, type Eui } from './eui.ts';
+import { CupsProtocolError, InvalidRequestError } from './errors.ts';
+import { type Eui, euiFromInteger, parseEui } from './eui.ts';
 
 const u32 = { type: 'integer', minimum: 0, maximum: 0xffffffff } as const;
 const uri = { type: ['string', 'null'], maxLength: 255 } as const;
@@ -59,7 +59,8 @@ export function parseUpdateInfoRequest(body: string | Uint8Array): UpdateInfoReq
     // The exact reader only where it matters: a router written as a number (digits beyond 2^53)
     // or a key that may be named twice (which value would count?), spelled alike or through
     // escapes ("\u0072outer" is "router"). It refuses duplicate keys, at any depth.
-    if (mayRepeatAKey(textBody) || typeof (raw as { router?: unknown } | null)?.router === 'number') raw = parseJsonLossless(textBody, null, exactNumber);
+    if (mayRepeatAKey(textBody) || typeof (raw as { router?: unknown } | null)?.router === 'number')
+      raw = parseJsonLossless(textBody, null, exactNumber);
   } catch (error) {
     throw new InvalidRequestError(`the body is not valid JSON: ${(error as Error).message}`);
   }

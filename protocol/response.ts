@@ -46,9 +46,7 @@ export function encodeUpdateInfoResponseHead(response: Omit<UpdateInfoResponse, 
     throw new UnencodableResponseError(`an update must be 0 to ${MAX_U32} bytes, got ${updateLength}`);
   }
   const sigLength = signature ? 4 + signature.der.length : 0;
-  const head = Buffer.alloc(
-    1 + cupsUri.length + 1 + tcUri.length + 2 + cupsCred.length + 2 + tcCred.length + 4 + sigLength + 4,
-  );
+  const head = Buffer.alloc(1 + cupsUri.length + 1 + tcUri.length + 2 + cupsCred.length + 2 + tcCred.length + 4 + sigLength + 4);
   let at = 0;
   at = head.writeUInt8(cupsUri.length, at);
   at += cupsUri.copy(head, at);

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { crc32 } from './crc32.ts';
 import { InvalidSignatureError } from './errors.ts';
 
@@ -66,7 +66,9 @@ function toPrivateKey(key: KeyObject | string | Uint8Array): KeyObject {
   if (typeof key === 'object' && 'type' in key && !(key instanceof Uint8Array)) return key;
   try {
     const bytes = Buffer.from(key);
-    return bytes.includes('-----BEGIN') ? createPrivateKey(bytes.toString()) : createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' });
+    return bytes.includes('-----BEGIN')
+      ? createPrivateKey(bytes.toString())
+      : createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' });
   } catch {
     throw new InvalidSignatureError('not a private key (PEM or DER PKCS#8)');
   }

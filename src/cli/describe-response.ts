@@ -20,7 +20,9 @@ function describeKey(der: Uint8Array): string {
     return 'unreadable';
   }
   const details = key.asymmetricKeyDetails ?? {};
-  return details.namedCurve ? `${key.asymmetricKeyType} ${details.namedCurve}` : `${key.asymmetricKeyType} ${details.modulusLength ?? ''}`.trim();
+  return details.namedCurve
+    ? `${key.asymmetricKeyType} ${details.namedCurve}`
+    : `${key.asymmetricKeyType} ${details.modulusLength ?? ''}`.trim();
 }
 
 /** A credentials blob as the station would split it: modes, certificates, key type, header names. */
@@ -35,7 +37,14 @@ export function describeCredentials(blob: Uint8Array) {
     ...(split.cert ? { certificate: describeCertificate(split.cert) } : {}),
     ...(split.key ? { keyType: describeKey(split.key) } : {}),
     // Token values are secrets: show only which headers the station will send.
-    ...(split.token !== null ? { tokenHeaders: split.token.split('\r\n').filter(Boolean).map((line) => line.split(':')[0]) } : {}),
+    ...(split.token !== null
+      ? {
+          tokenHeaders: split.token
+            .split('\r\n')
+            .filter(Boolean)
+            .map((line) => line.split(':')[0]),
+        }
+      : {}),
   };
 }
 
@@ -49,8 +58,6 @@ export function describeResponse(response: UpdateInfoResponse) {
     signature: response.signature
       ? { keyCrc: `0x${response.signature.keyCrc.toString(16).toUpperCase().padStart(8, '0')}`, bytes: response.signature.der.length }
       : null,
-    update: response.update
-      ? { bytes: response.update.length, sha256: createHash('sha256').update(response.update).digest('hex') }
-      : null,
+    update: response.update ? { bytes: response.update.length, sha256: createHash('sha256').update(response.update).digest('hex') } : null,
   };
 }

@@ -9,7 +9,12 @@ export interface Progress {
 export function progressBar(label: string, total: number): Progress {
   if (!process.stderr.isTTY || total === 0) return { update: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
-    { format: `${label.padEnd(9)} [{bar}] {percentage}% {value}/{total} {eta_formatted} left`, stream: process.stderr, hideCursor: true, clearOnComplete: false },
+    {
+      format: `${label.padEnd(9)} [{bar}] {percentage}% {value}/{total} {eta_formatted} left`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);

@@ -9,9 +9,13 @@ export interface RegistryFlags {
   secretKeyFile: string;
 }
 
-export const dbOption = () => new Option('--db <url>', 'gateway registry: sqlite:PATH or postgres://…').default(DEFAULT_DB_URL).env('CUPS_DB');
+export const dbOption = () =>
+  new Option('--db <url>', 'gateway registry: sqlite:PATH or postgres://…').default(DEFAULT_DB_URL).env('CUPS_DB');
 export const secretKeyFileOption = () =>
-  new Option('--secret-key-file <file>', 'master keys sealing stored private keys and tokens, one per line, the first sealing (CUPS_SECRET_KEY overrides)')
+  new Option(
+    '--secret-key-file <file>',
+    'master keys sealing stored private keys and tokens, one per line, the first sealing (CUPS_SECRET_KEY overrides)',
+  )
     .default(DEFAULT_SECRET_KEY_FILE)
     .env('CUPS_SECRET_KEY_FILE');
 
@@ -20,9 +24,18 @@ export const secretKeyFileOption = () =>
  * A command that only reads never makes a key; the first write to a registry that holds no
  * secret yet makes the key file. A key that does not fit fails before anything is written.
  */
-export async function withRegistry<T>(flags: RegistryFlags, access: 'read' | 'write', work: (registry: SealedRegistry) => Promise<T>): Promise<T> {
-  const { registry, createdKeyFile } = await openSealedRegistry(flags.db, { env: process.env.CUPS_SECRET_KEY, file: flags.secretKeyFile }, access);
-  if (createdKeyFile) process.stderr.write(`created a new master key in ${createdKeyFile}: back it up, the stored secrets cannot be read without it\n`);
+export async function withRegistry<T>(
+  flags: RegistryFlags,
+  access: 'read' | 'write',
+  work: (registry: SealedRegistry) => Promise<T>,
+): Promise<T> {
+  const { registry, createdKeyFile } = await openSealedRegistry(
+    flags.db,
+    { env: process.env.CUPS_SECRET_KEY, file: flags.secretKeyFile },
+    access,
+  );
+  if (createdKeyFile)
+    process.stderr.write(`created a new master key in ${createdKeyFile}: back it up, the stored secrets cannot be read without it\n`);
   try {
     // Reading seals nothing, not even the key check of an empty registry.
     if (access === 'write' || (await registry.hasSealedSecrets())) await registry.checkKeys();

@@ -43,8 +43,10 @@ function fromXfcc(text: string): Buffer[] {
   for (const pair of splitOutsideQuotes(elements[0]!, ';')) {
     const eq = pair.indexOf('=');
     const key = pair.slice(0, Math.max(eq, 0)).toLowerCase();
-    if (!XFCC_KEYS.has(key)) throw new ClientCertificateMalformed(`the x-forwarded-client-cert pair "${pair.slice(0, 20)}" has no key Envoy writes`);
-    if (pairs.has(key) && !XFCC_REPEATABLE.has(key)) throw new ClientCertificateMalformed(`the x-forwarded-client-cert element names ${key} twice`);
+    if (!XFCC_KEYS.has(key))
+      throw new ClientCertificateMalformed(`the x-forwarded-client-cert pair "${pair.slice(0, 20)}" has no key Envoy writes`);
+    if (pairs.has(key) && !XFCC_REPEATABLE.has(key))
+      throw new ClientCertificateMalformed(`the x-forwarded-client-cert element names ${key} twice`);
     pairs.set(key, unquote(pair.slice(eq + 1)));
   }
   const cert = pairs.get('cert');
@@ -56,7 +58,8 @@ function fromXfcc(text: string): Buffer[] {
   // Envoy's Chain repeats the leaf first; keep each certificate once, leaf first.
   const all = [...leaf, ...rest].filter((der, i, list) => list.findIndex((other) => other.equals(der)) === i);
   const digest = pairs.get('hash');
-  if (digest === undefined) throw new ClientCertificateMalformed('the x-forwarded-client-cert element has a certificate but no Hash (Envoy always writes one)');
+  if (digest === undefined)
+    throw new ClientCertificateMalformed('the x-forwarded-client-cert element has a certificate but no Hash (Envoy always writes one)');
   if (digest.toLowerCase() !== hash('sha256', all[0]!, 'hex')) {
     throw new ClientCertificateMalformed('the x-forwarded-client-cert Hash is not the SHA-256 of its certificate');
   }
@@ -69,7 +72,8 @@ function unquote(raw: string): string {
     if (raw.includes('"')) throw new ClientCertificateMalformed('an x-forwarded-client-cert value holds a quote it does not start with');
     return raw;
   }
-  if (raw.length < 2 || !raw.endsWith('"')) throw new ClientCertificateMalformed('an x-forwarded-client-cert value has text after its closing quote');
+  if (raw.length < 2 || !raw.endsWith('"'))
+    throw new ClientCertificateMalformed('an x-forwarded-client-cert value has text after its closing quote');
   const inner = raw.slice(1, -1);
   let out = '';
   for (let i = 0; i < inner.length; i++) {
@@ -77,7 +81,8 @@ function unquote(raw: string): string {
     if (c === '"') throw new ClientCertificateMalformed('an x-forwarded-client-cert value has text after its closing quote');
     if (c === '\\') {
       const next = inner[++i];
-      if (next !== '"' && next !== '\\') throw new ClientCertificateMalformed('an x-forwarded-client-cert value escapes something other than " or \\');
+      if (next !== '"' && next !== '\\')
+        throw new ClientCertificateMalformed('an x-forwarded-client-cert value escapes something other than " or \\');
       out += next;
     } else {
       out += c;
@@ -125,16 +130,19 @@ function fromPem(text: string): Buffer[] {
   const certificates: Buffer[] = [];
   let at = 0;
   for (const match of text.matchAll(PEM_BLOCK)) {
-    if (text.slice(at, match.index).trim() !== '') throw new ClientCertificateMalformed('the forwarded PEM has text outside its CERTIFICATE blocks');
+    if (text.slice(at, match.index).trim() !== '')
+      throw new ClientCertificateMalformed('the forwarded PEM has text outside its CERTIFICATE blocks');
     if (match[1] !== 'CERTIFICATE' || match[3] !== 'CERTIFICATE') {
       throw new ClientCertificateMalformed(`the forwarded PEM holds a ${match[1]} block; only CERTIFICATE blocks are accepted`);
     }
     const body = match[2]!.replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0) throw new ClientCertificateMalformed('a forwarded PEM block is not valid base64');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0)
+      throw new ClientCertificateMalformed('a forwarded PEM block is not valid base64');
     certificates.push(checkedDer(Buffer.from(body, 'base64')));
     at = match.index + match[0].length;
   }
-  if (text.slice(at).trim() !== '') throw new ClientCertificateMalformed('the forwarded PEM has text outside its CERTIFICATE blocks, or a block with no end');
+  if (text.slice(at).trim() !== '')
+    throw new ClientCertificateMalformed('the forwarded PEM has text outside its CERTIFICATE blocks, or a block with no end');
   if (certificates.length === 0) throw new ClientCertificateMalformed('the forwarded PEM holds no complete CERTIFICATE block');
   return certificates;
 }
@@ -146,7 +154,8 @@ function fromPem(text: string): Buffer[] {
 function fromBase64List(text: string): Buffer[] {
   const items = text.split(',').map((item) => item.trim());
   const wrapped = items.filter((item) => /^:.*:$/.test(item)).length;
-  if (wrapped !== 0 && wrapped !== items.length) throw new ClientCertificateMalformed('the forwarded list mixes RFC 9440 :byte sequences: with bare base64');
+  if (wrapped !== 0 && wrapped !== items.length)
+    throw new ClientCertificateMalformed('the forwarded list mixes RFC 9440 :byte sequences: with bare base64');
   return items.flatMap((item) => fromBase64Der(wrapped ? item.slice(1, -1) : item));
 }
 

@@ -26,7 +26,10 @@ export type ForwardedHeaders = { value: string; chainValue: string | undefined }
  * Reads the configured headers, and only those: undefined when the request has none. Each may
  * come once; the text is what the verification cache is keyed by, before anything is parsed.
  */
-export function readForwardedHeaders(raw: IncomingMessage, forwarded: ForwardedCertificateSettings | undefined): ForwardedHeaders | undefined {
+export function readForwardedHeaders(
+  raw: IncomingMessage,
+  forwarded: ForwardedCertificateSettings | undefined,
+): ForwardedHeaders | undefined {
   if (!forwarded) return undefined;
   const value = singleHeader(raw, forwarded.header);
   if (value === undefined) return undefined;
@@ -41,7 +44,8 @@ export function readForwardedHeaders(raw: IncomingMessage, forwarded: ForwardedC
  */
 export function resolvePresentedCertificate(raw: IncomingMessage, headers: ForwardedHeaders | undefined): Resolution {
   const socket = raw.socket as TLSSocket;
-  const fromTls = (): PresentedCertificate | undefined => (typeof socket.getPeerCertificate === 'function' ? certificateFromTls(socket) : undefined);
+  const fromTls = (): PresentedCertificate | undefined =>
+    typeof socket.getPeerCertificate === 'function' ? certificateFromTls(socket) : undefined;
   if (!headers) return { presented: fromTls() };
   if ('ignoredFrom' in headers) return { presented: fromTls(), ignoredHeaderFrom: headers.ignoredFrom };
   const certificates = parseForwardedCertificates(headers.value);

@@ -1,9 +1,9 @@
 import { DEFAULT_TRUSTED_PROXIES } from '../client-cert/trusted-proxies.ts';
+import { DEFAULT_FIRMWARE_DIR } from '../firmware/image-store.ts';
+import { DEFAULT_IPV6_PREFIX } from '../http/client-address.ts';
+import type { RateLimit } from '../http/rate-limiter.ts';
 import { DEFAULT_DB_URL } from '../registry/open-registry.ts';
 import { DEFAULT_SECRET_KEY_FILE } from '../secrets/load-keyring.ts';
-import { DEFAULT_FIRMWARE_DIR } from '../firmware/image-store.ts';
-import type { RateLimit } from '../http/rate-limiter.ts';
-import { DEFAULT_IPV6_PREFIX } from '../http/client-address.ts';
 
 /** Everything `cups serve` can be told; each also comes from an environment variable (see the CLI). */
 export interface ServeOptions {
@@ -60,6 +60,7 @@ export function parseRateLimit(text: string, flag: string): RateLimit | null {
   const match = /^(\d+)(?::(\d+))?$/.exec(text.trim());
   const perMinute = Number(match?.[1]);
   const burst = match?.[2] === undefined ? Math.max(1, Math.ceil(perMinute / 2)) : Number(match[2]);
-  if (!match || perMinute < 1 || burst < 1) throw new Error(`${flag} must be PER_MINUTE[:BURST] with whole numbers of at least 1, or 0 for no limit; got "${text}"`);
+  if (!match || perMinute < 1 || burst < 1)
+    throw new Error(`${flag} must be PER_MINUTE[:BURST] with whole numbers of at least 1, or 0 for no limit; got "${text}"`);
   return { perMinute, burst };
 }

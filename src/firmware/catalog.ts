@@ -65,9 +65,11 @@ export class FirmwareCatalog {
   }
 
   async images(): Promise<Omit<FirmwareImage, 'signatures'>[]> {
-    return (await this.sql.all<{ sha256: string; model: string; version: string; size: number | string }>('SELECT sha256, model, version, size FROM firmware_images ORDER BY model, version')).map(
-      (row) => ({ ...row, size: Number(row.size) }),
-    );
+    return (
+      await this.sql.all<{ sha256: string; model: string; version: string; size: number | string }>(
+        'SELECT sha256, model, version, size FROM firmware_images ORDER BY model, version',
+      )
+    ).map((row) => ({ ...row, size: Number(row.size) }));
   }
 
   /**
@@ -77,13 +79,20 @@ export class FirmwareCatalog {
    */
   async addImage(image: FirmwareImage): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      const [existing] = await tx.all<{ sha256: string }>('SELECT sha256 FROM firmware_images WHERE model = ? AND version = ?', [image.model, image.version]);
+      const [existing] = await tx.all<{ sha256: string }>('SELECT sha256 FROM firmware_images WHERE model = ? AND version = ?', [
+        image.model,
+        image.version,
+      ]);
       if (existing && existing.sha256 !== image.sha256) {
         throw new InvalidFirmware(`${image.model} ${image.version} is already another image (${existing.sha256}); versions are immutable`);
       }
       if (!existing) {
         await tx.run('INSERT INTO firmware_images (sha256, model, version, size, created_at) VALUES (?, ?, ?, ?, ?)', [
-          image.sha256, image.model, image.version, image.size, new Date().toISOString(),
+          image.sha256,
+          image.model,
+          image.version,
+          image.size,
+          new Date().toISOString(),
         ]);
       }
       for (const { keyCrc, signature } of image.signatures) {
@@ -117,11 +126,13 @@ export class FirmwareCatalog {
   /** Sets a channel's target (rolled out to `percent` of its gateways); the old target becomes the rollback. */
   async rollOut(model: string, channel: string, version: string, percent: number, allowUnsigned?: boolean): Promise<Channel> {
     if (!Number.isInteger(percent) || percent < 0 || percent > 100) throw new InvalidFirmware('--percent must be 0 to 100');
-    if (!(await this.image(model, version))) throw new FirmwareNotFound(`no image ${model} ${version}: add it with "cups firmware add" first`);
+    if (!(await this.image(model, version)))
+      throw new FirmwareNotFound(`no image ${model} ${version}: add it with "cups firmware add" first`);
     return this.sql.transaction(async (tx) => {
       const [row] = await tx.all<ChannelRow>('SELECT * FROM firmware_channels WHERE model = ? AND channel = ?', [model, channel]);
       const current = row && toChannel(row);
-      const previous = current?.targetVersion && current.targetVersion !== version ? current.targetVersion : (current?.previousVersion ?? null);
+      const previous =
+        current?.targetVersion && current.targetVersion !== version ? current.targetVersion : (current?.previousVersion ?? null);
       await tx.run(
         `INSERT INTO firmware_channels (model, channel, target_version, previous_version, rollout_percent, paused, allow_unsigned, updated_at)
          VALUES (?, ?, ?, ?, ?, 0, ?, ?)
@@ -135,7 +146,12 @@ export class FirmwareCatalog {
   }
 
   async setPaused(model: string, channel: string, paused: boolean): Promise<void> {
-    const changed = await this.sql.run('UPDATE firmware_channels SET paused = ?, updated_at = ? WHERE model = ? AND channel = ?', [paused ? 1 : 0, new Date().toISOString(), model, channel]);
+    const changed = await this.sql.run('UPDATE firmware_channels SET paused = ?, updated_at = ? WHERE model = ? AND channel = ?', [
+      paused ? 1 : 0,
+      new Date().toISOString(),
+      model,
+      channel,
+    ]);
     if (!changed) throw new FirmwareNotFound(`no channel ${channel} for model ${model}`);
   }
 

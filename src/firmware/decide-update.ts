@@ -39,7 +39,8 @@ export function decideUpdate(
   if (station.package === target) return none(`already runs ${target}`);
   if (!gateway.firmwarePin) {
     if (channel!.paused) return none(`the rollout of ${target} is paused`);
-    if (rolloutBucket(gateway.eui, target) >= channel!.rolloutPercent) return none(`not in the ${channel!.rolloutPercent}% rollout of ${target}`);
+    if (rolloutBucket(gateway.eui, target) >= channel!.rolloutPercent)
+      return none(`not in the ${channel!.rolloutPercent}% rollout of ${target}`);
   }
   if (!image || image.model !== station.model) return none(`no image of ${target} for model ${station.model}`);
   const signature = image.signatures.find((s) => station.keys.includes(s.keyCrc));

@@ -1,4 +1,4 @@
-import { createHash, createVerify, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createVerify, type KeyObject, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';

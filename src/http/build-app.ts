@@ -1,9 +1,9 @@
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { InvalidRequest, Refusal, RequestTimedOut, RequestTooLarge, RouteNotFound, ShuttingDown } from '../errors.ts';
-import { updateInfoRoute, type UpdateInfoOptions } from './update-info-route.ts';
 import { clientAddressKey } from './client-address.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { type UpdateInfoOptions, updateInfoRoute } from './update-info-route.ts';
 
 export interface AppOptions extends UpdateInfoOptions {
   /** Native TLS; absent for plain HTTP behind a TLS proxy. */

@@ -69,7 +69,11 @@ export class FairQueue {
     if (this.running < this.limits.concurrency && this.queued === 0) return execute();
     if (this.queued >= this.limits.maxQueued || client.waiting.length >= this.limits.maxQueuedPerClient) {
       this.forgetIfIdle(clientKey, client);
-      return Promise.reject(new ServerBusy(`${this.queued} new certificate chains are waiting to be verified; retry shortly (gateways verified before are answered meanwhile)`));
+      return Promise.reject(
+        new ServerBusy(
+          `${this.queued} new certificate chains are waiting to be verified; retry shortly (gateways verified before are answered meanwhile)`,
+        ),
+      );
     }
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {

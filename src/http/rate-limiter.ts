@@ -44,6 +44,10 @@ export class RateLimiter {
   /** Takes one call for `key` (named `label` in the message), or throws RateLimited with the wait. */
   enforce(key: string, label: string): void {
     const wait = this.take(key);
-    if (wait > 0) throw new RateLimited(`${label} ${key} called more than ${this.limit.perMinute} times a minute (bursts of ${this.limit.burst}); retry after ${wait} s`, wait);
+    if (wait > 0)
+      throw new RateLimited(
+        `${label} ${key} called more than ${this.limit.perMinute} times a minute (bursts of ${this.limit.burst}); retry after ${wait} s`,
+        wait,
+      );
   }
 }

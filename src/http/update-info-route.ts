@@ -1,3 +1,7 @@
+import { hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   CupsProtocolError,
@@ -9,7 +13,7 @@ import {
   parseUpdateInfoRequest,
   type UpdateInfoRequest,
 } from '../../protocol/index.ts';
-import { readForwardedHeaders, resolvePresentedCertificate, type ForwardedCertificateSettings } from '../client-cert/resolve-presented.ts';
+import { type ForwardedCertificateSettings, readForwardedHeaders, resolvePresentedCertificate } from '../client-cert/resolve-presented.ts';
 import {
   CertificateNotPinned,
   CnNotEui,
@@ -18,26 +22,22 @@ import {
   InvalidRequest,
   MethodNotAllowed,
   NoClientCertificate,
-  RegistryUnavailable,
   type Refusal,
+  RegistryUnavailable,
 } from '../errors.ts';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { DEFAULT_CHANNEL, type FirmwareCatalog } from '../firmware/catalog.ts';
 import { decideUpdate } from '../firmware/decide-update.ts';
 import { imagePath } from '../firmware/image-store.ts';
+import { ContactThrottle, ContactWriter } from '../registry/contact-recorder.ts';
 import type { Gateway, GatewayRegistry } from '../registry/gateway.ts';
 import type { TrustStore } from '../trust/trust-store.ts';
 import type { VerificationCache } from '../trust/verification-cache.ts';
-import { ContactThrottle, ContactWriter } from '../registry/contact-recorder.ts';
-import { RateLimiter, type RateLimit } from './rate-limiter.ts';
+import { certificateEui, parseClientCertificate, scopeAllows, type VerifiedChain, verifyClientChain } from '../trust/verify-chain.ts';
 import { clientAddressKey } from './client-address.ts';
-import { RecentRecords } from './recent-records.ts';
-import { DEFAULT_FAIR_QUEUE_LIMITS, FairQueue, type FairQueueLimits } from './fair-queue.ts';
-import { hash } from 'node:crypto';
-import { certificateEui, parseClientCertificate, scopeAllows, verifyClientChain, type VerifiedChain } from '../trust/verify-chain.ts';
 import { decideAnswer } from './decide-answer.ts';
+import { DEFAULT_FAIR_QUEUE_LIMITS, FairQueue, type FairQueueLimits } from './fair-queue.ts';
+import { type RateLimit, RateLimiter } from './rate-limiter.ts';
+import { RecentRecords } from './recent-records.ts';
 
 /** The answer of a fleet's steady state, encoded once. */
 const NOTHING_CHANGES = encodeUpdateInfoResponse({});
@@ -120,7 +120,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     const refuse = (error: Error) => {
       if (options.closeUnauthenticated && CERTIFICATE_REFUSALS.has((error as Refusal).status)) {
         // No answer at all: the connection ends as a refused handshake would; the log says why.
-        request.log.warn({ eui: request.gatewayEui ?? undefined, reason: (error as Refusal).code, peer: request.ip }, `connection closed: ${error.message}`);
+        request.log.warn(
+          { eui: request.gatewayEui ?? undefined, reason: (error as Refusal).code, peer: request.ip },
+          `connection closed: ${error.message}`,
+        );
         request.raw.socket.destroy();
         return;
       }
@@ -143,9 +146,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     const headers = readForwardedHeaders(request.raw, options.forwarded);
     // A gateway calling again with the same forwarded header: no PEM parsing, no chain walk.
     // A digest is the key, not the text: a PEM header is over 1 KB, and the cache holds many.
-    const headerKey = cache && headers && 'value' in headers
-      ? `header:${hash('sha256', headers.chainValue === undefined ? headers.value : `${headers.value}\n${headers.chainValue}`, 'base64')}`
-      : undefined;
+    const headerKey =
+      cache && headers && 'value' in headers
+        ? `header:${hash('sha256', headers.chainValue === undefined ? headers.value : `${headers.value}\n${headers.chainValue}`, 'base64')}`
+        : undefined;
     const cachedByHeader = headerKey ? cache?.get(headerKey) : undefined;
     if (cachedByHeader) {
       acceptChain(request, cachedByHeader);
@@ -153,12 +157,16 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     }
     const { presented, ignoredHeaderFrom } = resolvePresentedCertificate(request.raw, headers);
     if (ignoredHeaderFrom) {
-      request.log.warn({ peer: ignoredHeaderFrom, header: options.forwarded?.header }, 'forwarded certificate header ignored: the peer is not a trusted proxy');
+      request.log.warn(
+        { peer: ignoredHeaderFrom, header: options.forwarded?.header },
+        'forwarded certificate header ignored: the peer is not a trusted proxy',
+      );
     }
     if (!presented) throw new NoClientCertificate('no client certificate was presented');
-    const tlsKey = !headerKey && presented.source === 'tls'
-      ? `tls:${hash('sha256', Buffer.concat([presented.leaf, ...presented.chain]), 'base64')}`
-      : undefined;
+    const tlsKey =
+      !headerKey && presented.source === 'tls'
+        ? `tls:${hash('sha256', Buffer.concat([presented.leaf, ...presented.chain]), 'base64')}`
+        : undefined;
     const cachedByTls = tlsKey ? cache?.get(tlsKey) : undefined;
     if (cachedByTls) {
       acceptChain(request, cachedByTls);
@@ -208,7 +216,9 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     if (!gateway || !scopeAllows(chain.scope, gateway.tenant)) {
       throw new GatewayNotFound(
         `gateway ${eui} is not registered to a tenant whose CAs issued this certificate`,
-        gateway ? { registeredTo: gateway.tenant, certificateTenants: chain.scope === 'all' ? 'all' : [...chain.scope] } : { registered: false },
+        gateway
+          ? { registeredTo: gateway.tenant, certificateTenants: chain.scope === 'all' ? 'all' : [...chain.scope] }
+          : { registered: false },
       );
     }
     // Pinned certificates ("dynamic mTLS"): only after every chain check has passed.
@@ -229,14 +239,25 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       // An answer that changes something is worth a line; "nothing changes" is the steady state of a fleet.
       const level = bytes.length > 14 ? 'info' : 'debug';
       if (level === 'info' || VERBOSE_LEVELS.has(request.log.level)) {
-        request.log[level]({ eui, tenant: gateway.tenant, peer: request.ip, sent: Object.keys(answer), bytes: bytes.length }, 'update-info answered');
+        request.log[level](
+          { eui, tenant: gateway.tenant, peer: request.ip, sent: Object.keys(answer), bytes: bytes.length },
+          'update-info answered',
+        );
       }
       return reply.send(bytes);
     }
     // The image streams from disk after the encoded head: no image is ever held in memory whole.
     const head = encodeUpdateInfoResponseHead({ ...answer, ...(update.signature ? { signature: update.signature } : {}) }, update.size);
     request.log.info(
-      { eui, tenant: gateway.tenant, peer: request.ip, sent: [...Object.keys(answer), 'update'], firmware: update.version, keyCrc: update.signature?.keyCrc, bytes: head.length + update.size },
+      {
+        eui,
+        tenant: gateway.tenant,
+        peer: request.ip,
+        sent: [...Object.keys(answer), 'update'],
+        firmware: update.version,
+        keyCrc: update.signature?.keyCrc,
+        bytes: head.length + update.size,
+      },
       'update-info answered with a firmware update',
     );
     reply.header('content-length', head.length + update.size);
@@ -256,7 +277,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       const kept = error instanceof RegistryUnavailable ? recent?.recall(eui) : undefined;
       if (!kept) throw error;
       staleAnswers++;
-      request.log.warn({ eui, readSecondsAgo: Math.round(kept.ageMs / 1000), staleAnswers, err: error }, 'registry unavailable: answered from the record read before');
+      request.log.warn(
+        { eui, readSecondsAgo: Math.round(kept.ageMs / 1000), staleAnswers, err: error },
+        'registry unavailable: answered from the record read before',
+      );
       return { gateway: kept.gateway, staleMs: kept.ageMs };
     }
   }
@@ -274,12 +298,23 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       return undefined;
     }
     const path = imagePath(options.firmware.dir, decision.image.sha256);
-    const size = await stat(path).then((s) => s.size, () => -1);
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => -1,
+    );
     if (size !== decision.image.size) {
-      request.log.error({ eui: gateway.eui, firmware: decision.image.version, path }, 'firmware image missing or altered on disk: no update sent');
+      request.log.error(
+        { eui: gateway.eui, firmware: decision.image.version, path },
+        'firmware image missing or altered on disk: no update sent',
+      );
       return undefined;
     }
-    return { path, size, version: decision.image.version, signature: decision.signature && { keyCrc: decision.signature.keyCrc, der: decision.signature.signature } };
+    return {
+      path,
+      size,
+      version: decision.image.version,
+      signature: decision.signature && { keyCrc: decision.signature.keyCrc, der: decision.signature.signature },
+    };
   }
 
   app.route({

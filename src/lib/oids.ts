@@ -53,7 +53,12 @@ export const SIGNATURE = {
 } as const;
 
 /** Hash algorithms and MGF1, as RSASSA-PSS parameters name them. */
-export const HASH = { sha256: '2.16.840.1.101.3.4.2.1', sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3', mgf1: '1.2.840.113549.1.1.8' } as const;
+export const HASH = {
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  mgf1: '1.2.840.113549.1.1.8',
+} as const;
 
 /** Short names of the name attributes a gateway PKI uses, for names as text. */
 export const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {

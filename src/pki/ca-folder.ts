@@ -29,7 +29,14 @@ export async function initCa(dir: string, options: CaOptions): Promise<{ root: I
   if (existsSync(join(dir, CA_FILES.rootKey))) throw new CaExists(`${dir} already holds a CA; choose another --out`);
   const root = await createCertificate({ subject: options.cn, ca: true, keyType: options.keyType, days: options.days });
   const intermediate = options.intermediate
-    ? await createCertificate({ subject: `${options.cn} Issuing CA`, issuer: root, ca: true, pathLength: 0, keyType: options.keyType, days: options.days })
+    ? await createCertificate({
+        subject: `${options.cn} Issuing CA`,
+        issuer: root,
+        ca: true,
+        pathLength: 0,
+        keyType: options.keyType,
+        days: options.days,
+      })
     : undefined;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, CA_FILES.root), root.pem);

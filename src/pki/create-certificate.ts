@@ -1,8 +1,8 @@
 import { createHash, randomBytes, type webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { generateKeyPair, privateKeyPem, toPem, type KeyType } from './keys.ts';
 import { KEY_USAGE, OID } from '../lib/oids.ts';
+import { generateKeyPair, type KeyType, privateKeyPem, toPem } from './keys.ts';
 
 export { KEY_USAGE, OID };
 
@@ -71,7 +71,10 @@ export async function createCertificate(spec: CertificateSpec): Promise<IssuedCe
   const keyId = createHash('sha1').update(spki).digest();
   const extensions: pkijs.Extension[] = [];
   if (spec.ca !== undefined) {
-    const constraints = new pkijs.BasicConstraints({ cA: spec.ca, ...(spec.pathLength !== undefined ? { pathLenConstraint: spec.pathLength } : {}) });
+    const constraints = new pkijs.BasicConstraints({
+      cA: spec.ca,
+      ...(spec.pathLength !== undefined ? { pathLenConstraint: spec.pathLength } : {}),
+    });
     extensions.push(extension(OID.basicConstraints, true, constraints.toSchema()));
   }
   const keyUsage = spec.keyUsage ?? (spec.ca ? KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign : KEY_USAGE.digitalSignature);

@@ -37,7 +37,11 @@ export function euiList(source: { eui?: string; euiRange?: string; euiFile?: str
     } catch (error) {
       throw new InvalidEuiList(`cannot read ${source.euiFile}: ${(error as Error).message}`);
     }
-    euis = text.split('\n').flatMap((line, index) => (line.trim() && !line.trim().startsWith('#') ? [formatEuiHex(parse(line, `${source.euiFile} line ${index + 1}`))] : []));
+    euis = text
+      .split('\n')
+      .flatMap((line, index) =>
+        line.trim() && !line.trim().startsWith('#') ? [formatEuiHex(parse(line, `${source.euiFile} line ${index + 1}`))] : [],
+      );
     if (euis.length === 0) throw new InvalidEuiList(`${source.euiFile} lists no EUI`);
   }
   const seen = new Set<string>();

@@ -1,5 +1,5 @@
-import { X509Certificate, type webcrypto } from 'node:crypto';
-import { createCertificate, KEY_USAGE, OID, type IssuedCertificate } from './create-certificate.ts';
+import { type webcrypto, X509Certificate } from 'node:crypto';
+import { createCertificate, type IssuedCertificate, KEY_USAGE, OID } from './create-certificate.ts';
 import type { KeyType } from './keys.ts';
 
 /** What a manifest line records of an issued gateway certificate. */
@@ -31,5 +31,10 @@ export function createGatewayCertificate(
 
 export function describeIssued(eui: string, cert: IssuedCertificate): IssuedGateway {
   const x509 = new X509Certificate(cert.der);
-  return { eui, serial: x509.serialNumber.toLowerCase(), sha256: x509.fingerprint256.replace(/:/g, '').toLowerCase(), notAfter: new Date(x509.validTo).toISOString() };
+  return {
+    eui,
+    serial: x509.serialNumber.toLowerCase(),
+    sha256: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
+    notAfter: new Date(x509.validTo).toISOString(),
+  };
 }

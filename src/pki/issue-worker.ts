@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadIssuer } from './load-issuer.ts';
 import { issueIntoFolder, type StationFiles } from './issue-one.ts';
 import type { KeyType } from './keys.ts';
+import { loadIssuer } from './load-issuer.ts';
 
 /** One worker's share of a fleet: issues its EUIs, reporting progress, then the results. */
 export interface IssueJob {

@@ -10,9 +10,7 @@ export async function loadIssuer(certPem: string, keyPem: string): Promise<Issue
   const cert = new pkijs.Certificate({ schema: asn1js.fromBER(der).result });
   const key = createPrivateKey(keyPem);
   const algorithm =
-    key.asymmetricKeyType === 'ec'
-      ? { name: 'ECDSA', namedCurve: 'P-256' }
-      : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+    key.asymmetricKeyType === 'ec' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
   const privateKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign']);
   const publicKey = await webcrypto.subtle.importKey('spki', cert.subjectPublicKeyInfo.toSchema().toBER(), algorithm, true, ['verify']);

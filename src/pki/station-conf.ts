@@ -18,7 +18,8 @@ export function stationConf(template: string, eui: string): string {
   if (typeof conf !== 'object' || conf === null || Array.isArray(conf)) throw new Error('the station.conf template must be a JSON object');
   const fields = conf as Record<string, unknown>;
   const station = fields.station_conf ?? {};
-  if (typeof station !== 'object' || station === null || Array.isArray(station)) throw new Error('station_conf in the station.conf template must be an object');
+  if (typeof station !== 'object' || station === null || Array.isArray(station))
+    throw new Error('station_conf in the station.conf template must be an object');
   fields.station_conf = { ...station, routerid: formatId6(parseEui(eui)) };
   return `${stringify(fields, null, 2)}\n`;
 }

@@ -17,7 +17,11 @@ export function leafOf(file: Uint8Array | string): Uint8Array | string {
  * complete its chain for the gateway's tenant, and its CN must be the gateway's EUI. Throws
  * InvalidGateway with the next step otherwise.
  */
-export async function checkCupsCertificate(file: Uint8Array | string, gateway: { eui: string; tenant: string }, tenantsDir: string): Promise<void> {
+export async function checkCupsCertificate(
+  file: Uint8Array | string,
+  gateway: { eui: string; tenant: string },
+  tenantsDir: string,
+): Promise<void> {
   const store = await loadTrustStore(tenantsDir).catch((error: Error) => {
     throw new InvalidGateway(`--cups-cert: cannot read the trust store ${tenantsDir} to check it (${error.message}); give --tenants`);
   });
@@ -30,8 +34,13 @@ export async function checkCupsCertificate(file: Uint8Array | string, gateway: {
     );
   });
   const eui = certificateEui(verified.leaf);
-  if (eui !== gateway.eui) throw new InvalidGateway(`--cups-cert is for ${eui ?? `CN ${JSON.stringify(verified.leaf.commonNames)}`}, not for gateway ${gateway.eui}`);
+  if (eui !== gateway.eui)
+    throw new InvalidGateway(
+      `--cups-cert is for ${eui ?? `CN ${JSON.stringify(verified.leaf.commonNames)}`}, not for gateway ${gateway.eui}`,
+    );
   if (!scopeAllows(verified.scope, gateway.tenant)) {
-    throw new InvalidGateway(`--cups-cert chains to CAs trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${gateway.tenant}: npx cups ca add --tenant ${gateway.tenant} <its CAs>`);
+    throw new InvalidGateway(
+      `--cups-cert chains to CAs trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${gateway.tenant}: npx cups ca add --tenant ${gateway.tenant} <its CAs>`,
+    );
   }
 }

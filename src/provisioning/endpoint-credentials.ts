@@ -1,7 +1,7 @@
-import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import {
-  certificateDer,
   CupsProtocolError,
+  certificateDer,
   encodeCredentials,
   loadPrivateKey,
   privateKeyDer,

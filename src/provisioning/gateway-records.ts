@@ -10,9 +10,19 @@ import { buildEndpoint, type EndpointInput } from './endpoint-credentials.ts';
 
 /** The columns of an import or export file, CSV or JSON lines alike; PEM goes inline. */
 export const RECORD_FIELDS = [
-  'eui', 'tenant', 'name',
-  'lns_uri', 'lns_trust', 'lns_cert', 'lns_key', 'lns_token',
-  'cups_uri', 'cups_trust', 'cups_cert', 'cups_key', 'cups_token',
+  'eui',
+  'tenant',
+  'name',
+  'lns_uri',
+  'lns_trust',
+  'lns_cert',
+  'lns_key',
+  'lns_token',
+  'cups_uri',
+  'cups_trust',
+  'cups_cert',
+  'cups_key',
+  'cups_token',
   'pinned_sha256',
 ] as const;
 export type GatewayRecord = Partial<Record<(typeof RECORD_FIELDS)[number], string>>;
@@ -87,7 +97,10 @@ export function recordToGateway({ line, record }: NumberedRecord): NewGateway {
       throw new InvalidImportRow('cups_trust/cups_cert/cups_key/cups_token need cups_uri');
     }
     const cups = cupsUri ? buildEndpoint('cups', endpoint(record, 'cups', cupsUri)) : undefined;
-    const pins = (text(record.pinned_sha256) ?? '').split(/[\s,;]+/).filter(Boolean).map((pin) => pin.replace(/:/g, '').toLowerCase());
+    const pins = (text(record.pinned_sha256) ?? '')
+      .split(/[\s,;]+/)
+      .filter(Boolean)
+      .map((pin) => pin.replace(/:/g, '').toLowerCase());
     if (pins.some((pin) => !/^[0-9a-f]{64}$/.test(pin))) throw new InvalidImportRow('pinned_sha256 must list SHA-256 fingerprints');
     return {
       eui,
@@ -100,7 +113,8 @@ export function recordToGateway({ line, record }: NumberedRecord): NewGateway {
       pinnedCertificates: pins,
     };
   } catch (error) {
-    if (error instanceof Refusal || error instanceof CupsProtocolError) throw new InvalidImportRow(`line ${line}: ${error.message.replace(/^line \d+: /, '')}`);
+    if (error instanceof Refusal || error instanceof CupsProtocolError)
+      throw new InvalidImportRow(`line ${line}: ${error.message.replace(/^line \d+: /, '')}`);
     throw error;
   }
 }
@@ -115,21 +129,27 @@ export function gatewayToRecord(gateway: Gateway, withSecrets: boolean): Gateway
     cups_uri: gateway.cupsUri ?? '',
     pinned_sha256: gateway.pinnedCertificates.join(' '),
   };
-  for (const [kind, blob] of [['lns', gateway.lnsCredentials], ['cups', gateway.cupsCredentials]] as const) {
+  for (const [kind, blob] of [
+    ['lns', gateway.lnsCredentials],
+    ['cups', gateway.cupsCredentials],
+  ] as const) {
     if (!blob) continue;
     const parts = splitCredentials(blob);
     record[`${kind}_trust`] = new X509Certificate(parts.trust).toString();
     if (parts.cert) record[`${kind}_cert`] = new X509Certificate(parts.cert).toString();
-    if (withSecrets && parts.key) record[`${kind}_key`] = toPem('PRIVATE KEY', loadPrivateKey(parts.key).export({ type: 'pkcs8', format: 'der' }));
+    if (withSecrets && parts.key)
+      record[`${kind}_key`] = toPem('PRIVATE KEY', loadPrivateKey(parts.key).export({ type: 'pkcs8', format: 'der' }));
     if (withSecrets && parts.token !== null) {
       const lines = parts.token.split('\r\n').filter(Boolean);
-      record[`${kind}_token`] = lines.length === 1 && lines[0]!.startsWith('Authorization: ') ? lines[0]!.slice('Authorization: '.length) : lines.join('\n');
+      record[`${kind}_token`] =
+        lines.length === 1 && lines[0]!.startsWith('Authorization: ') ? lines[0]!.slice('Authorization: '.length) : lines.join('\n');
     }
   }
   return record;
 }
 
 export function formatRecords(records: GatewayRecord[], format: RecordFormat): string {
-  if (format === 'jsonl') return records.map((r) => `${JSON.stringify(Object.fromEntries(Object.entries(r).filter(([, v]) => v !== '')))}\n`).join('');
+  if (format === 'jsonl')
+    return records.map((r) => `${JSON.stringify(Object.fromEntries(Object.entries(r).filter(([, v]) => v !== '')))}\n`).join('');
   return stringifyCsv(records, { header: true, columns: [...RECORD_FIELDS] });
 }

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { GatewayExists, GatewayNotFound, RegistryUnavailable, StorageFull, StorageReadOnly } from '../errors.ts';
 import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway, SqlExecutor } from './gateway.ts';
 import { CHANGE_CHANNEL, PgChangeFeed } from './pg-change-feed.ts';
-import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, GATEWAY_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
+import { CHANGE_COLUMNS, CREDENTIAL_COLUMNS, columnValue, GATEWAY_COLUMNS, type GatewayRow, MIGRATIONS, toGateway } from './schema.ts';
 
 /** Any key shared by the instances that migrate one database: they take turns. */
 const MIGRATION_LOCK = 0x43555053; // "CUPS"
@@ -71,7 +71,13 @@ export class PgRegistry implements GatewayStore {
     private readonly url: string,
     private readonly onError: (error: Error) => void = () => {},
   ) {
-    this.pool = new (loadPg().Pool)({ connectionString: url, max: 10, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000, query_timeout: 5000 });
+    this.pool = new (loadPg().Pool)({
+      connectionString: url,
+      max: 10,
+      connectionTimeoutMillis: 2000,
+      idleTimeoutMillis: 10_000,
+      query_timeout: 5000,
+    });
     // An idle client losing its connection (database restarted) must not crash the process.
     this.pool.on('error', onError);
   }
@@ -131,7 +137,9 @@ export class PgRegistry implements GatewayStore {
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-      const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      const applied = new Set(
+        (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+      );
       for (const [index, migration] of MIGRATIONS.entries()) {
         if (applied.has(index + 1)) continue;
         await client.query('BEGIN');
@@ -158,8 +166,14 @@ export class PgRegistry implements GatewayStore {
     } catch (error) {
       if (error instanceof GatewayExists || error instanceof GatewayNotFound || error instanceof RegistryUnavailable) throw error;
       const code = (error as { code?: string }).code;
-      if (code === '53100') throw new StorageFull(`the PostgreSQL server's disk is full (${(error as Error).message}); nothing was written: free space there and try again`);
-      if (code === '25006') throw new StorageReadOnly(`the PostgreSQL server is read-only (${(error as Error).message}); nothing was written: point --db at the primary`);
+      if (code === '53100')
+        throw new StorageFull(
+          `the PostgreSQL server's disk is full (${(error as Error).message}); nothing was written: free space there and try again`,
+        );
+      if (code === '25006')
+        throw new StorageReadOnly(
+          `the PostgreSQL server is read-only (${(error as Error).message}); nothing was written: point --db at the primary`,
+        );
       // SQLSTATE classes 08 (connection), 53 (resources), 57 (shutdown) and socket errors: try later.
       if (!code || /^(08|53|57)/.test(code) || /^E[A-Z]+$/.test(code)) {
         throw new RegistryUnavailable(`the PostgreSQL registry cannot be reached: ${(error as Error).message}`);
@@ -168,7 +182,10 @@ export class PgRegistry implements GatewayStore {
     }
   }
 
-  private async query<R extends pg.QueryResultRow>(statement: string | { name: string; text: string }, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+  private async query<R extends pg.QueryResultRow>(
+    statement: string | { name: string; text: string },
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
     return this.run(() => this.pool.query<R>(typeof statement === 'string' ? { text: statement, values } : { ...statement, values }));
   }
 
@@ -235,7 +252,9 @@ export class PgRegistry implements GatewayStore {
     const fields = (Object.keys(changes) as (keyof GatewayChanges)[]).filter((key) => changes[key] !== undefined);
     const values = fields.map((key) => columnValue(key, changes[key]));
     const assignments = [...fields.map((key, i) => `${CHANGE_COLUMNS[key]} = $${i + 1}`), `updated_at = $${fields.length + 1}`].join(', ');
-    const result = await this.write((client) => client.query(`UPDATE gateways SET ${assignments} WHERE eui = $${fields.length + 2}`, [...values, new Date().toISOString(), eui]));
+    const result = await this.write((client) =>
+      client.query(`UPDATE gateways SET ${assignments} WHERE eui = $${fields.length + 2}`, [...values, new Date().toISOString(), eui]),
+    );
     if (result.rowCount === 0) throw new GatewayNotFound(`gateway ${eui} is not registered`);
     return (await this.get(eui))!;
   }
@@ -247,7 +266,12 @@ export class PgRegistry implements GatewayStore {
   async recordContacts(contacts: ReadonlyMap<string, LastContact>): Promise<void> {
     const column = (pick: (contact: LastContact) => string | null) => [...contacts.values()].map(pick);
     await this.query(RECORD_CONTACTS, [
-      [...contacts.keys()], column((c) => c.at), column((c) => c.station), column((c) => c.model), column((c) => c.package), column((c) => c.peer),
+      [...contacts.keys()],
+      column((c) => c.at),
+      column((c) => c.station),
+      column((c) => c.model),
+      column((c) => c.package),
+      column((c) => c.peer),
     ]);
     // Neither notified nor forgotten here: no answer depends on a contact, and a fleet's contacts
     // would flush every instance's reads. A kept record shows an older contact until it changes.
@@ -262,7 +286,12 @@ export class PgRegistry implements GatewayStore {
   }
 
   async setSetting(name: string, value: Buffer): Promise<void> {
-    await this.write((client) => client.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]));
+    await this.write((client) =>
+      client.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [
+        name,
+        value,
+      ]),
+    );
   }
 
   async rewriteCredentials(rewrite: (eui: string, field: CredentialsField, stored: Buffer) => Buffer | undefined): Promise<number> {
@@ -301,7 +330,8 @@ export class PgRegistry implements GatewayStore {
     const direct = this.executor((text, values) => this.run(() => this.pool.query(text, values)));
     const notified = this.executor((text, values) => this.write((client) => client.query(text, values)));
     return {
-      all: <T>(sql: string, params: unknown[] = []) => this.cachedRead(`sql\n${sql}\n${JSON.stringify(params)}`, () => direct.all<T>(sql, params)),
+      all: <T>(sql: string, params: unknown[] = []) =>
+        this.cachedRead(`sql\n${sql}\n${JSON.stringify(params)}`, () => direct.all<T>(sql, params)),
       run: notified.run,
       transaction: direct.transaction,
     };

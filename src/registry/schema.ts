@@ -80,8 +80,23 @@ export interface GatewayRow {
 
 /** Every column of GatewayRow, for statements that name them rather than `*`. */
 export const GATEWAY_COLUMNS = [
-  'eui', 'tenant', 'name', 'lns_uri', 'lns_credentials', 'cups_uri', 'cups_credentials', 'pinned_certificates', 'firmware_channel',
-  'firmware_pin', 'created_at', 'updated_at', 'last_contact_at', 'last_station', 'last_model', 'last_package', 'last_peer',
+  'eui',
+  'tenant',
+  'name',
+  'lns_uri',
+  'lns_credentials',
+  'cups_uri',
+  'cups_credentials',
+  'pinned_certificates',
+  'firmware_channel',
+  'firmware_pin',
+  'created_at',
+  'updated_at',
+  'last_contact_at',
+  'last_station',
+  'last_model',
+  'last_package',
+  'last_peer',
 ] as const satisfies readonly (keyof GatewayRow)[];
 
 /** Columns of the fields a GatewayChanges may hold. */
@@ -103,7 +118,8 @@ export const CREDENTIAL_COLUMNS = { lnsCredentials: 'lns_credentials', cupsCrede
 export function columnValue(key: keyof GatewayChanges, value: GatewayChanges[keyof GatewayChanges]): unknown {
   if (key !== 'pinnedCertificates') return value;
   const pins = value as string[];
-  if (pins.some((pin) => !/^[0-9a-f]{64}$/.test(pin))) throw new InvalidGateway('a pinned certificate must be a SHA-256 fingerprint, 64 lowercase hex digits');
+  if (pins.some((pin) => !/^[0-9a-f]{64}$/.test(pin)))
+    throw new InvalidGateway('a pinned certificate must be a SHA-256 fingerprint, 64 lowercase hex digits');
   return pins.join(',');
 }
 

@@ -80,7 +80,10 @@ export class SealedRegistry implements GatewayRegistry {
   }
 
   async addMany(gateways: NewGateway[], onProgress?: (written: number) => void): Promise<void> {
-    await this.store.addMany(gateways.map((g) => this.sealed(g.eui, g)), onProgress);
+    await this.store.addMany(
+      gateways.map((g) => this.sealed(g.eui, g)),
+      onProgress,
+    );
   }
 
   async update(eui: string, changes: GatewayChanges): Promise<Gateway> {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GatewayExists, GatewayNotFound, RegistryUnavailable, StorageFull, StorageReadOnly } from '../errors.ts';
 import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway, SqlExecutor } from './gateway.ts';
-import { CHANGE_COLUMNS, columnValue, CREDENTIAL_COLUMNS, MIGRATIONS, toGateway, type GatewayRow } from './schema.ts';
+import { CHANGE_COLUMNS, CREDENTIAL_COLUMNS, columnValue, type GatewayRow, MIGRATIONS, toGateway } from './schema.ts';
 
 /** How stale a read may be after another process commits: far inside the promised second. */
 const CHANGE_CHECK_MS = 200;
@@ -16,8 +16,14 @@ function unavailable(error: unknown, context: string, file: string): Error {
   const code = (error as { code?: string }).code ?? '';
   const message = (error as Error).message;
   // Said apart from "unavailable": each needs its own fix, and nothing was written (one transaction each).
-  if (code.startsWith('SQLITE_FULL')) return new StorageFull(`${context}: the disk holding ${file} is full (${message}); nothing was written: free space there and try again`);
-  if (code.startsWith('SQLITE_READONLY')) return new StorageReadOnly(`${context}: ${file} or its folder is read-only (${message}); nothing was written: make both writable and try again`);
+  if (code.startsWith('SQLITE_FULL'))
+    return new StorageFull(
+      `${context}: the disk holding ${file} is full (${message}); nothing was written: free space there and try again`,
+    );
+  if (code.startsWith('SQLITE_READONLY'))
+    return new StorageReadOnly(
+      `${context}: ${file} or its folder is read-only (${message}); nothing was written: make both writable and try again`,
+    );
   if (UNAVAILABLE.test(code) || !code) return new RegistryUnavailable(`${context}: ${message}`);
   return error as Error;
 }
@@ -34,7 +40,12 @@ function folderProblem(folder: string): 'read-only' | 'full' | undefined {
 /** Applies the schema migrations not yet applied, each in its own transaction. */
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-  const applied = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
+  const applied = new Set(
+    db
+      .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+      .all()
+      .map((r) => r.version),
+  );
   MIGRATIONS.forEach((migration, index) => {
     const version = index + 1;
     if (applied.has(version)) return;
@@ -131,10 +142,14 @@ export class SqliteRegistry implements GatewayStore {
       // need a writable folder with room, so look at the folder to say which.
       const problem = this.file === ':memory:' ? undefined : folderProblem(dirname(this.file));
       if (problem === 'read-only') {
-        throw new StorageReadOnly(`cannot open the SQLite registry ${this.file}: its folder is not writable (SQLite keeps its WAL files there); make it writable and try again`);
+        throw new StorageReadOnly(
+          `cannot open the SQLite registry ${this.file}: its folder is not writable (SQLite keeps its WAL files there); make it writable and try again`,
+        );
       }
       if (problem === 'full') {
-        throw new StorageFull(`cannot open the SQLite registry ${this.file}: the disk holding it is full (SQLite needs room for its WAL files); free space there and try again`);
+        throw new StorageFull(
+          `cannot open the SQLite registry ${this.file}: the disk holding it is full (SQLite needs room for its WAL files); free space there and try again`,
+        );
       }
       throw unavailable(error, `cannot open the SQLite registry ${this.file}`, this.file);
     }
@@ -248,7 +263,9 @@ export class SqliteRegistry implements GatewayStore {
     const fields = (Object.keys(changes) as (keyof GatewayChanges)[]).filter((key) => changes[key] !== undefined);
     const assignments = [...fields.map((key) => `${CHANGE_COLUMNS[key]} = @${key}`), 'updated_at = @now'].join(', ');
     const values = Object.fromEntries(fields.map((key) => [key, columnValue(key, changes[key])]));
-    const result = this.write(({ db }) => db.prepare(`UPDATE gateways SET ${assignments} WHERE eui = @eui`).run({ ...values, eui, now: new Date().toISOString() }));
+    const result = this.write(({ db }) =>
+      db.prepare(`UPDATE gateways SET ${assignments} WHERE eui = @eui`).run({ ...values, eui, now: new Date().toISOString() }),
+    );
     if (result.changes === 0) throw new GatewayNotFound(`gateway ${eui} is not registered`);
     return (await this.get(eui))!;
   }
@@ -299,7 +316,8 @@ export class SqliteRegistry implements GatewayStore {
   }
 
   readonly sql: SqlExecutor = {
-    all: async <T>(sql: string, params: unknown[] = []) => this.cachedRead(this.sqlReads, `${sql}\n${JSON.stringify(params)}`, (connection) => prepared(connection, sql).all(...params) as T[]),
+    all: async <T>(sql: string, params: unknown[] = []) =>
+      this.cachedRead(this.sqlReads, `${sql}\n${JSON.stringify(params)}`, (connection) => prepared(connection, sql).all(...params) as T[]),
     run: async (sql: string, params: unknown[] = []) => this.write((connection) => prepared(connection, sql).run(...params).changes),
     // The CLI is the only writer of these tables; an async transaction holds the write lock throughout.
     transaction: async <T>(work: (tx: SqlExecutor) => Promise<T>) => {

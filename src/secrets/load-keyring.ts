@@ -28,8 +28,14 @@ export function loadKeyring(source: KeySource): { keyring: SecretKeyring; create
     writeNewKeyFile(source.file);
     created = source.file;
   }
-  const lines = readFileSync(source.file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  return { keyring: new SecretKeyring(lines.map((line, i) => parseMasterKey(line, `${source.file} line ${i + 1}`))), ...(created ? { created } : {}) };
+  const lines = readFileSync(source.file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  return {
+    keyring: new SecretKeyring(lines.map((line, i) => parseMasterKey(line, `${source.file} line ${i + 1}`))),
+    ...(created ? { created } : {}),
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { FastifyBaseLogger } from 'fastify';
 import type { Server as TlsServer } from 'node:tls';
+import type { FastifyBaseLogger } from 'fastify';
 
 /** Refused handshakes logged one by one in each window; past that, one line counts the rest. */
 const LINES_PER_WINDOW = 20;
@@ -18,7 +18,8 @@ export function logRefusedHandshakes(server: TlsServer, log: FastifyBaseLogger):
   server.on('tlsClientError', (error: Error & { code?: string }, socket) => {
     const now = Date.now();
     if (now - windowStart >= WINDOW_MS) {
-      if (suppressed > 0) log.warn({ refused: suppressed, windowMs: WINDOW_MS }, `${suppressed} more TLS handshakes refused (not logged one by one)`);
+      if (suppressed > 0)
+        log.warn({ refused: suppressed, windowMs: WINDOW_MS }, `${suppressed} more TLS handshakes refused (not logged one by one)`);
       windowStart = now;
       logged = 0;
       suppressed = 0;

@@ -1,17 +1,17 @@
 import { constants } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Server as TlsServer, SecureContextOptions } from 'node:tls';
-import { logRefusedHandshakes } from './log-refused-handshakes.ts';
 import { resolve } from 'node:path';
+import type { SecureContextOptions, Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { trustedProxyMatcher } from '../client-cert/trusted-proxies.ts';
 import { SERVE_DEFAULTS, type ServeOptions } from '../config/serve-options.ts';
-import { buildApp } from '../http/build-app.ts';
 import { RegistryUnavailable } from '../errors.ts';
 import { FirmwareCatalog } from '../firmware/catalog.ts';
+import { buildApp } from '../http/build-app.ts';
 import { openSealedRegistry } from '../registry/open-sealed-registry.ts';
 import { VerificationCache } from '../trust/verification-cache.ts';
 import { TrustStoreWatcher } from '../trust/watch-trust-store.ts';
+import { logRefusedHandshakes } from './log-refused-handshakes.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -36,14 +36,15 @@ export async function startServer(
 ): Promise<RunningServer> {
   // The registry's error callback runs only later, once the app (and its logger) exists.
   let app: FastifyInstance | undefined;
-  const { registry, createdKeyFile: created } = await openSealedRegistry(options.db, { env: process.env.CUPS_SECRET_KEY, file: options.secretKeyFile }, 'write', (error) =>
-    app?.log.warn({ err: error }, 'registry connection lost'),
+  const { registry, createdKeyFile: created } = await openSealedRegistry(
+    options.db,
+    { env: process.env.CUPS_SECRET_KEY, file: options.secretKeyFile },
+    'write',
+    (error) => app?.log.warn({ err: error }, 'registry connection lost'),
   );
   const catalog = new FirmwareCatalog(registry.store.sql);
   await registry.store.keepReadsFresh?.();
-  const tls = options.tlsCert && options.tlsKey
-    ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) }
-    : undefined;
+  const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
   if (!!options.tlsCert !== !!options.tlsKey) throw new Error('--tls-cert and --tls-key go together');
   // No session tickets: a resumed session carries no chain, and none may stand in for a certificate.
   // No CA list: the CertificateRequest names no CA (it would list every tenant's to anyone who
@@ -79,7 +80,10 @@ export async function startServer(
     ipv6Prefix: options.ipv6Prefix,
     staleAnswersMs: (options.staleAnswersMinutes ?? SERVE_DEFAULTS.staleAnswersMinutes) * 60_000,
     requestTimeoutMs: options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs,
-    rateLimits: { ...(options.rateLimitEui ? { perEui: options.rateLimitEui } : {}), ...(options.rateLimitPeer ? { perPeer: options.rateLimitPeer } : {}) },
+    rateLimits: {
+      ...(options.rateLimitEui ? { perEui: options.rateLimitEui } : {}),
+      ...(options.rateLimitPeer ? { perPeer: options.rateLimitPeer } : {}),
+    },
     ...(options.clientCertHeader
       ? {
           forwarded: {

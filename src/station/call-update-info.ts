@@ -1,4 +1,4 @@
-import { connect as plainConnect, isIP, type Socket } from 'node:net';
+import { isIP, connect as plainConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { InvalidStationHome } from '../errors.ts';
 import { certificatesPem, keyPem, type StationHome } from './station-home.ts';
@@ -51,7 +51,15 @@ export function callUpdateInfo(home: StationHome, body: string, version: Station
     const client = home.cups.crt && key ? { cert: certificatesPem(home.cups.crt), key } : {};
     if (!key && home.cups.key?.length) tokenLines = home.cups.key.toString('latin1').split(/\r?\n/).filter(Boolean);
     const sni = sendsContentType(version) && !isIP(host);
-    socket = tlsConnect({ host, port, ca: certificatesPem(home.cups.trust), minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ...client, ...(sni ? { servername: host } : {}) });
+    socket = tlsConnect({
+      host,
+      port,
+      ca: certificatesPem(home.cups.trust),
+      minVersion: 'TLSv1.2',
+      maxVersion: 'TLSv1.2',
+      ...client,
+      ...(sni ? { servername: host } : {}),
+    });
   } else {
     socket = plainConnect({ host, port });
   }
@@ -78,7 +86,8 @@ function readReply(socket: Socket, request: Buffer): Promise<CupsReply> {
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1];
       const body = data.subarray(end + 4);
-      if (length !== undefined && body.length >= Number(length)) return finish(undefined, { status, body: body.subarray(0, Number(length)) });
+      if (length !== undefined && body.length >= Number(length))
+        return finish(undefined, { status, body: body.subarray(0, Number(length)) });
       if (ended) finish(undefined, { status, body });
     };
     // Both kinds of socket hold what is written until they are connected (TLS: until the handshake is done).

@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pemBlocks } from '../../protocol/lib/der.ts';
 import { crc32, formatId6, loadPrivateKey, parseEui, stationCredentialsCrc } from '../../protocol/index.ts';
+import { pemBlocks } from '../../protocol/lib/der.ts';
 import { InvalidStationHome } from '../errors.ts';
 
 /** One credential set's files as the station keeps them: `<set>.trust`, `.crt`, `.key`, raw bytes. */
@@ -28,7 +28,11 @@ export interface StationHome {
 
 const read = (dir: string, name: string): Buffer | null => (existsSync(join(dir, name)) ? readFileSync(join(dir, name)) : null);
 const text = (file: Buffer | null) => (file?.length ? file.toString('utf8').trim() : null);
-const credentialFiles = (dir: string, set: string): CredentialFiles => ({ trust: read(dir, `${set}.trust`), crt: read(dir, `${set}.crt`), key: read(dir, `${set}.key`) });
+const credentialFiles = (dir: string, set: string): CredentialFiles => ({
+  trust: read(dir, `${set}.trust`),
+  crt: read(dir, `${set}.crt`),
+  key: read(dir, `${set}.key`),
+});
 
 export function readStationHome(dir: string): StationHome {
   if (!existsSync(dir)) throw new InvalidStationHome(`the station folder ${dir} does not exist`);
@@ -48,7 +52,11 @@ export function readStationHome(dir: string): StationHome {
 
 /** PEM of every certificate in a PEM or DER file. */
 export function certificatesPem(file: Buffer): string {
-  if (file.includes('-----BEGIN')) return pemBlocks(file.toString('latin1')).filter((b) => b.label === 'CERTIFICATE').map((b) => new X509Certificate(b.der).toString()).join('');
+  if (file.includes('-----BEGIN'))
+    return pemBlocks(file.toString('latin1'))
+      .filter((b) => b.label === 'CERTIFICATE')
+      .map((b) => new X509Certificate(b.der).toString())
+      .join('');
   return new X509Certificate(file).toString();
 }
 

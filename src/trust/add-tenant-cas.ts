@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pemBlocks } from '../../protocol/lib/der.ts';
-import { parseCertificate, type CertificateFacts } from './certificate-facts.ts';
+import { type CertificateFacts, parseCertificate } from './certificate-facts.ts';
 import { loadTrustStore } from './trust-store.ts';
 
 export interface AddedCa {
@@ -43,7 +43,9 @@ export async function addTenantCas(tenantsDir: string, tenant: string, sources: 
   for (const facts of given.values()) {
     if (facts.selfIssued) continue;
     if (!known.some((issuer) => facts.isIssuedBy(issuer))) {
-      throw new CaRefused(`the issuer of ${facts.subjectText} (${facts.issuerText}) is neither among the certificates given nor in the trust store: add it too`);
+      throw new CaRefused(
+        `the issuer of ${facts.subjectText} (${facts.issuerText}) is neither among the certificates given nor in the trust store: add it too`,
+      );
     }
   }
   const folder = join(tenantsDir, tenant);
@@ -66,7 +68,8 @@ function caProblem(facts: CertificateFacts, now = new Date()): string | undefine
   } catch (error) {
     return `has a key the checks do not accept: ${(error as Error).message}`;
   }
-  if (facts.unhandledCriticalExtensions.length > 0) return `has a critical extension the checks do not process (${facts.unhandledCriticalExtensions.join(', ')})`;
+  if (facts.unhandledCriticalExtensions.length > 0)
+    return `has a critical extension the checks do not process (${facts.unhandledCriticalExtensions.join(', ')})`;
   if (now > facts.notAfter) return `expired on ${facts.notAfter.toISOString()}; it would verify no gateway`;
   if (!facts.selfSigned && typeof facts.signatureScheme === 'string') return `cannot be part of a chain: ${facts.signatureScheme}`;
   return undefined;
@@ -80,10 +83,19 @@ function pemFilesOf(source: string): string[] {
     throw new CaRefused(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (!folder) return [source];
-  return readdirSync(source).filter((name) => name.endsWith('.pem')).sort().map((name) => join(source, name));
+  return readdirSync(source)
+    .filter((name) => name.endsWith('.pem'))
+    .sort()
+    .map((name) => join(source, name));
 }
 
 /** A file name from the CA's CN (or subject): lowercase letters, digits and dashes. */
 function slug(facts: CertificateFacts): string {
-  return (facts.commonNames[0] ?? facts.subjectText).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'ca';
+  return (
+    (facts.commonNames[0] ?? facts.subjectText)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'ca'
+  );
 }

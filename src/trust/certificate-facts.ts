@@ -1,10 +1,10 @@
-import { hash, X509Certificate, type KeyObject } from 'node:crypto';
+import { hash, type KeyObject, X509Certificate } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { derBytes, derChildren, derElement, derExpect, derOid, derRaw, derString, derTime } from '../lib/der-reader.ts';
-import { publicKeyFromSpki } from './lib/public-key.ts';
 import { ATTRIBUTE_NAMES, KEY_USAGE, OID } from '../lib/oids.ts';
-import { canonicalRdns, readAltNames, readNameConstraints, type GeneralName, type NameConstraints } from './name-constraints.ts';
-import { signatureScheme, verifySignature, verifySignatureNow, type SignatureScheme } from './signature-algorithms.ts';
+import { publicKeyFromSpki } from './lib/public-key.ts';
+import { canonicalRdns, type GeneralName, type NameConstraints, readAltNames, readNameConstraints } from './name-constraints.ts';
+import { type SignatureScheme, signatureScheme, verifySignature, verifySignatureNow } from './signature-algorithms.ts';
 
 export class CertificateParseError extends Error {
   readonly code = 'certificate_malformed';
@@ -65,7 +65,10 @@ export class CertificateFacts {
   #x509: X509Certificate | undefined;
   #publicKey: KeyObject | undefined;
 
-  constructor(readonly der: Buffer, fingerprint = sha256Hex(der)) {
+  constructor(
+    readonly der: Buffer,
+    fingerprint = sha256Hex(der),
+  ) {
     this.fingerprint = fingerprint;
     const certificate = derElement(der, 0, der.length);
     if (certificate.end !== der.length) throw new CertificateParseError('not an X.509 certificate: bytes follow the certificate');
@@ -83,7 +86,8 @@ export class CertificateFacts {
     this.#signatureAlgorithm = derRaw(der, algorithm!);
     // The algorithm's OID is read here so that a certificate whose algorithm is no OID is malformed, not merely refused.
     derOid(der, derExpect(der, algorithm, 0x30, 'the signature algorithm')[0]!);
-    if (signature?.tag !== 0x03 || der[signature.content] !== 0) throw new CertificateParseError('not an X.509 certificate: the signature is not a whole-byte BIT STRING');
+    if (signature?.tag !== 0x03 || der[signature.content] !== 0)
+      throw new CertificateParseError('not an X.509 certificate: the signature is not a whole-byte BIT STRING');
     this.#signature = derBytes(der, signature).subarray(1);
     this.#spki = derRaw(der, spki!);
     this.subjectKey = derRaw(der, subject!).toString('latin1');
@@ -91,7 +95,10 @@ export class CertificateFacts {
     this.selfIssued = this.subjectKey === this.issuerKey;
     this.notBefore = derTime(der, notBefore);
     this.notAfter = derTime(der, notAfter);
-    for (const [name, element] of [['subject', subject], ['issuer', issuer]] as const) {
+    for (const [name, element] of [
+      ['subject', subject],
+      ['issuer', issuer],
+    ] as const) {
       for (const rdn of derExpect(der, element, 0x30, `the ${name}`)) {
         for (const attribute of derExpect(der, rdn, 0x31, `an RDN of the ${name}`)) {
           const [type, value] = derExpect(der, attribute, 0x30, `an attribute of the ${name}`);
@@ -119,7 +126,8 @@ export class CertificateFacts {
           this.isCa = ca?.tag === 0x01 && der[ca.content] === 0xff;
           const length = ca?.tag === 0x02 ? ca : pathLength;
           if (this.isCa && length?.tag === 0x02) {
-            if (length.end - length.content > 4 || der[length.content]! & 0x80) throw new CertificateParseError('not an X.509 certificate: an absurd pathLenConstraint');
+            if (length.end - length.content > 4 || der[length.content]! & 0x80)
+              throw new CertificateParseError('not an X.509 certificate: an absurd pathLenConstraint');
             this.pathLength = derBytes(der, length).reduce((n, byte) => n * 256 + byte, 0);
           }
           break;
@@ -239,7 +247,6 @@ export class CertificateFacts {
   }
 }
 
-
 /** A Name (its DER as a latin1 string, already read once by the constructor) as "CN=..., O=...", " + " within an RDN. */
 function nameText(nameDer: string): string {
   const der = Buffer.from(nameDer, 'latin1');
@@ -272,7 +279,10 @@ function sha256Hex(der: Uint8Array): string {
  * DER, for the views and strings kept beside it).
  */
 const PARSE_CACHE_BYTES = 16 * 1024 * 1024;
-const parsed = new LRUCache<string, CertificateFacts>({ maxSize: PARSE_CACHE_BYTES, sizeCalculation: (facts) => facts.der.length * 3 + 1024 });
+const parsed = new LRUCache<string, CertificateFacts>({
+  maxSize: PARSE_CACHE_BYTES,
+  sizeCalculation: (facts) => facts.der.length * 3 + 1024,
+});
 /**
  * Parses DER into facts; throws CertificateParseError for anything that is not one X.509
  * certificate. Results are kept in a bounded cache by fingerprint, so an intermediate that many

@@ -1,4 +1,4 @@
-import { derBytes, derChildren, derElement, derOid, derString, DerError, type DerElement } from '../lib/der-reader.ts';
+import { type DerElement, DerError, derBytes, derChildren, derElement, derOid, derString } from '../lib/der-reader.ts';
 
 /**
  * A GeneralName (RFC 5280 4.2.1.6) in the forms a gateway certificate can carry and name
@@ -18,7 +18,14 @@ export interface NameConstraints {
   unprocessable?: string;
 }
 
-const FORM_NAMES: Record<number, string> = { 0: 'otherName', 1: 'rfc822Name', 3: 'x400Address', 5: 'ediPartyName', 6: 'uniformResourceIdentifier', 8: 'registeredID' };
+const FORM_NAMES: Record<number, string> = {
+  0: 'otherName',
+  1: 'rfc822Name',
+  3: 'x400Address',
+  5: 'ediPartyName',
+  6: 'uniformResourceIdentifier',
+  8: 'registeredID',
+};
 
 export function readGeneralName(der: Buffer, element: DerElement): GeneralName {
   const tag = element.tag & 0x1f;
@@ -33,15 +40,18 @@ export function readNameConstraints(der: Buffer, value: DerElement): NameConstra
   if (value.tag !== 0x30) throw new DerError('nameConstraints is not a SEQUENCE');
   const constraints: NameConstraints = { permitted: [], excluded: [] };
   for (const subtrees of derChildren(der, value)) {
-    if (subtrees.tag !== 0xa0 && subtrees.tag !== 0xa1) throw new DerError('nameConstraints holds something other than permitted and excluded subtrees');
+    if (subtrees.tag !== 0xa0 && subtrees.tag !== 0xa1)
+      throw new DerError('nameConstraints holds something other than permitted and excluded subtrees');
     for (const subtree of derChildren(der, subtrees)) {
       const [base, ...bounds] = derChildren(der, subtree);
       if (subtree.tag !== 0x30 || !base) throw new DerError('a GeneralSubtree is malformed');
       const name = readGeneralName(der, base);
       // RFC 5280: minimum is 0 and maximum absent; anything else is a profile nobody uses.
       if (bounds.length > 0) constraints.unprocessable ??= 'a name constraint with a minimum or maximum';
-      else if (name.form === 'other') constraints.unprocessable ??= `a name constraint on ${FORM_NAMES[name.tag] ?? `names of tag ${name.tag}`}`;
-      else if (name.form === 'iPAddress' && name.bytes.length !== 8 && name.bytes.length !== 32) throw new DerError('an iPAddress name constraint is not an address and mask');
+      else if (name.form === 'other')
+        constraints.unprocessable ??= `a name constraint on ${FORM_NAMES[name.tag] ?? `names of tag ${name.tag}`}`;
+      else if (name.form === 'iPAddress' && name.bytes.length !== 8 && name.bytes.length !== 32)
+        throw new DerError('an iPAddress name constraint is not an address and mask');
       (subtrees.tag === 0xa0 ? constraints.permitted : constraints.excluded).push(name);
     }
   }
@@ -83,9 +93,27 @@ export function nameConstraintViolation(constraints: NameConstraints, names: Con
   const subject: GeneralName[] = names.subjectRdns.length ? [{ form: 'directoryName', rdns: names.subjectRdns }] : [];
   const all = [...subject, ...names.altNames];
   return (
-    formViolation(constraints, ofForm(all, 'directoryName'), 'directoryName', (name, base) => base.rdns.every((rdn, i) => rdn === name.rdns[i]), (name) => name.rdns.join(',')) ??
-    formViolation(constraints, ofForm(all, 'dNSName'), 'dNSName', (name, base) => dnsWithin(name.value, base.value), (name) => name.value) ??
-    formViolation(constraints, ofForm(all, 'iPAddress'), 'iPAddress', (name, base) => ipWithin(name.bytes, base.bytes), (name) => name.bytes.toString('hex'))
+    formViolation(
+      constraints,
+      ofForm(all, 'directoryName'),
+      'directoryName',
+      (name, base) => base.rdns.every((rdn, i) => rdn === name.rdns[i]),
+      (name) => name.rdns.join(','),
+    ) ??
+    formViolation(
+      constraints,
+      ofForm(all, 'dNSName'),
+      'dNSName',
+      (name, base) => dnsWithin(name.value, base.value),
+      (name) => name.value,
+    ) ??
+    formViolation(
+      constraints,
+      ofForm(all, 'iPAddress'),
+      'iPAddress',
+      (name, base) => ipWithin(name.bytes, base.bytes),
+      (name) => name.bytes.toString('hex'),
+    )
   );
 }
 
@@ -105,7 +133,8 @@ function formViolation<F extends GeneralName['form']>(
   const permitted = ofForm(constraints.permitted, form);
   const excluded = ofForm(constraints.excluded, form);
   for (const name of names) {
-    if (permitted.length > 0 && !permitted.some((base) => within(name, base))) return `the ${form} "${show(name)}" is outside its permitted names`;
+    if (permitted.length > 0 && !permitted.some((base) => within(name, base)))
+      return `the ${form} "${show(name)}" is outside its permitted names`;
     if (excluded.some((base) => within(name, base))) return `the ${form} "${show(name)}" is among its excluded names`;
   }
   return undefined;

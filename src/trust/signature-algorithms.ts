@@ -1,5 +1,5 @@
-import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
-import { derBytes, derChildren, derElement, derOid, type DerElement } from '../lib/der-reader.ts';
+import { constants, type KeyObject, type VerifyKeyObjectInput, verify } from 'node:crypto';
+import { type DerElement, derBytes, derChildren, derElement, derOid } from '../lib/der-reader.ts';
 import { HASH, SIGNATURE } from '../lib/oids.ts';
 
 /** How to verify a signature of one accepted algorithm: the hash (null: none, as EdDSA) and, for RSA-PSS, its salt. */
@@ -36,8 +36,7 @@ const REFUSED_NAMES: Record<string, string> = {
   [SIGNATURE.dsaWithSha1]: 'dsa-with-SHA1',
   [SIGNATURE.dsaWithSha256]: 'dsa-with-SHA256',
 };
-export const ACCEPTED_SIGNATURE_ALGORITHMS =
-  'ECDSA with SHA-256/384/512, RSA PKCS#1 v1.5 or PSS with SHA-256/384/512, Ed25519, Ed448';
+export const ACCEPTED_SIGNATURE_ALGORITHMS = 'ECDSA with SHA-256/384/512, RSA PKCS#1 v1.5 or PSS with SHA-256/384/512, Ed25519, Ed448';
 
 /**
  * The scheme of a signature AlgorithmIdentifier (its whole DER), or the reason it is refused:
@@ -56,7 +55,7 @@ export function signatureScheme(algorithm: Buffer): SignatureScheme | string {
   const parameters = children[1];
   const refused = `the signature algorithm ${REFUSED_NAMES[oid] ?? oid} is not accepted (${ACCEPTED_SIGNATURE_ALGORITHMS} are)`;
   if (children.length > 2) return refused;
-  if (oid === SIGNATURE.rsassaPss) return parameters ? pssScheme(algorithm, parameters) ?? refused : refused;
+  if (oid === SIGNATURE.rsassaPss) return parameters ? (pssScheme(algorithm, parameters) ?? refused) : refused;
   const scheme = SCHEMES.get(oid);
   if (!scheme) return refused;
   // RSA PKCS#1 v1.5 carries NULL parameters (or none); ECDSA and EdDSA carry none.
@@ -79,7 +78,8 @@ function pssScheme(der: Buffer, parameters: DerElement): SignatureScheme | undef
         const [mgf, mgfParameters] = derChildren(der, inner!);
         if (derOid(der, mgf!) !== HASH.mgf1) return undefined;
         mgfHash = PSS_HASHES.get(derOid(der, derChildren(der, mgfParameters!)[0]!));
-      } else if (field.tag === 0xa2 && inner?.tag === 0x02 && inner.end - inner.content <= 2) saltLength = derBytes(der, inner).readUIntBE(0, inner.end - inner.content);
+      } else if (field.tag === 0xa2 && inner?.tag === 0x02 && inner.end - inner.content <= 2)
+        saltLength = derBytes(der, inner).readUIntBE(0, inner.end - inner.content);
       else if (!(field.tag === 0xa3 && inner?.tag === 0x02 && derBytes(der, inner).equals(Buffer.from([1])))) return undefined;
     }
     if (!hash || mgfHash !== hash) return undefined;
@@ -122,6 +122,7 @@ const RSA_2048_CHECK_COST = 25;
 export function signatureCheckCost(key: KeyObject): number {
   const type = key.asymmetricKeyType ?? '';
   if (type === 'ec') return EC_CHECK_COST[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? EC_CHECK_COST.secp521r1!;
-  if (type === 'rsa' || type === 'rsa-pss') return RSA_2048_CHECK_COST * Math.max(1, ((key.asymmetricKeyDetails?.modulusLength ?? 8192) / 2048) ** 2);
+  if (type === 'rsa' || type === 'rsa-pss')
+    return RSA_2048_CHECK_COST * Math.max(1, ((key.asymmetricKeyDetails?.modulusLength ?? 8192) / 2048) ** 2);
   return EDDSA_CHECK_COST[type] ?? EC_CHECK_COST.secp521r1!;
 }

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pemBlocks } from '../../protocol/lib/der.ts';
-import { parseCertificate, type CertificateFacts } from './certificate-facts.ts';
+import { type CertificateFacts, parseCertificate } from './certificate-facts.ts';
 
 /** The folder name whose certificates every tenant trusts. */
 export const COMMON_TENANT = 'common';
@@ -159,7 +159,8 @@ export async function tenantFolders(dir: string): Promise<TenantFolder[]> {
     if (entry.name.startsWith('.') || !(entry.isDirectory() || entry.isSymbolicLink())) continue;
     const path = join(dir, entry.name);
     const info = await stat(path).catch((error: Error) => error);
-    if (info instanceof Error) folders.push({ name: entry.name, path, problem: `a symbolic link that cannot be followed: ${info.message}` });
+    if (info instanceof Error)
+      folders.push({ name: entry.name, path, problem: `a symbolic link that cannot be followed: ${info.message}` });
     else if (!info.isDirectory()) folders.push({ name: entry.name, path, problem: 'a symbolic link to something other than a folder' });
     else folders.push({ name: entry.name, path, inode: info.ino });
   }

@@ -7,7 +7,7 @@ import {
   type Refusal,
 } from '../errors.ts';
 import { KEY_USAGE, OID } from '../lib/oids.ts';
-import { certificateFacts, type CertificateFacts } from './certificate-facts.ts';
+import { type CertificateFacts, certificateFacts } from './certificate-facts.ts';
 import { nameConstraintViolation } from './name-constraints.ts';
 import { signatureCheckCost } from './signature-algorithms.ts';
 import { COMMON_TENANT, type StoredCertificate, type TrustStore } from './trust-store.ts';
@@ -73,12 +73,17 @@ export async function verifyClientChain(
     throw new CertificateNotClient('the client certificate has key usage without digitalSignature or keyAgreement');
   }
   if (leaf.unhandledCriticalExtensions.length > 0) {
-    throw new CertificateUntrusted(`the client certificate has a critical extension that is not processed (${leaf.unhandledCriticalExtensions.join(', ')})`);
+    throw new CertificateUntrusted(
+      `the client certificate has a critical extension that is not processed (${leaf.unhandledCriticalExtensions.join(', ')})`,
+    );
   }
   const presented = presentedDer.slice(0, MAX_CHAIN_LENGTH * 2).map((der) => parseClientCertificate(der, 'presented chain certificate'));
   // Algorithms no check would accept are refused before any work is done for them.
   for (const cert of [leaf, ...presented.filter((c) => !store.has(c.fingerprint))]) {
-    if (typeof cert.signatureScheme === 'string') throw new CertificateUntrusted(`${cert === leaf ? 'the client certificate' : `the presented certificate ${cert.subjectText}`}: ${cert.signatureScheme}`);
+    if (typeof cert.signatureScheme === 'string')
+      throw new CertificateUntrusted(
+        `${cert === leaf ? 'the client certificate' : `the presented certificate ${cert.subjectText}`}: ${cert.signatureScheme}`,
+      );
   }
   const { paths, refusedIssuers } = await findPaths(leaf, presented, store);
   if (paths.length === 0) {
@@ -116,7 +121,11 @@ export function parseClientCertificate(der: Uint8Array, what = 'client certifica
  * Every chain (issuers above the leaf, root last) that ends at a store anchor, depth-first, and
  * the candidate issuers refused before their signature was checked (by subject, with the reason).
  */
-async function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], store: TrustStore): Promise<{ paths: Candidate[][]; refusedIssuers: Map<string, string> }> {
+async function findPaths(
+  leaf: CertificateFacts,
+  presented: CertificateFacts[],
+  store: TrustStore,
+): Promise<{ paths: Candidate[][]; refusedIssuers: Map<string, string> }> {
   const found: Candidate[][] = [];
   const refusedIssuers = new Map<string, string>();
   const issuersOf = (cert: CertificateFacts): Candidate[] => {
@@ -165,7 +174,8 @@ async function findPaths(leaf: CertificateFacts, presented: CertificateFacts[], 
  * processed, or a key no check accepts.
  */
 function issuerProblem(issuer: CertificateFacts, below: CertificateFacts[]): string | undefined {
-  if (issuer.unhandledCriticalExtensions.length > 0) return `a critical extension is not processed (${issuer.unhandledCriticalExtensions.join(', ')})`;
+  if (issuer.unhandledCriticalExtensions.length > 0)
+    return `a critical extension is not processed (${issuer.unhandledCriticalExtensions.join(', ')})`;
   if (issuer.extKeyUsage && !issuer.extKeyUsage.includes(OID.clientAuth)) return 'its extended key usage excludes clientAuth';
   if (issuer.nameConstraints) {
     for (const [i, cert] of below.entries()) {
@@ -187,7 +197,8 @@ function dateProblem(chain: CertificateFacts[], now: Date): Refusal | undefined 
   for (const cert of chain) {
     const name = cert.subjectText;
     if (now > cert.notAfter) return new CertificateExpired(`the certificate ${name} expired on ${cert.notAfter.toISOString()}`);
-    if (now < cert.notBefore) return new CertificateNotYetValid(`the certificate ${name} is not valid before ${cert.notBefore.toISOString()}`);
+    if (now < cert.notBefore)
+      return new CertificateNotYetValid(`the certificate ${name} is not valid before ${cert.notBefore.toISOString()}`);
   }
   return undefined;
 }

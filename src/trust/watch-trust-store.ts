@@ -1,8 +1,8 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { loadTrustStore, tenantFolders, TrustStore } from './trust-store.ts';
+import { loadTrustStore, TrustStore, tenantFolders } from './trust-store.ts';
 
 /** After a change event, wait this long for the rest of a copy or move before reading. */
 const SETTLE_MS = 50;
@@ -97,7 +97,10 @@ export class TrustStoreWatcher {
       this.store = store;
       this.lastError = undefined;
       for (const problem of store.problems) this.log.error({ file: problem.file }, `trust store file skipped: ${problem.reason}`);
-      this.log.info({ dir: this.dir, certificates: store.certificates.length, anchors: store.certificates.filter((c) => c.anchor).length }, 'trust store loaded');
+      this.log.info(
+        { dir: this.dir, certificates: store.certificates.length, anchors: store.certificates.filter((c) => c.anchor).length },
+        'trust store loaded',
+      );
       for (const listener of this.listeners) listener(store);
     } catch (error) {
       const message = (error as Error).message;

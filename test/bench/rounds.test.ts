@@ -1,15 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { alternate, pairedRatio, typical, type Load } from '../../bench/rounds.ts';
+import { alternate, type Load, pairedRatio, typical } from '../../bench/rounds.ts';
 
 const at = (rps: number): Load => ({ rps, p50: rps / 1000, p99: rps / 100 });
 
 describe('bench rounds', () => {
   it('takes turns, reversing the order every other round', async () => {
     const order: string[] = [];
-    const loads = Object.fromEntries(['a', 'b', 'c'].map((name) => [name, async () => {
-      order.push(name);
-      return at(1);
-    }]));
+    const loads = Object.fromEntries(
+      ['a', 'b', 'c'].map((name) => [
+        name,
+        async () => {
+          order.push(name);
+          return at(1);
+        },
+      ]),
+    );
     const runs = await alternate(loads, 3);
     expect(order.join('')).toBe('abccbaabc');
     expect(runs.a).toHaveLength(3);

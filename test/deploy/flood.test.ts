@@ -8,7 +8,7 @@ import { createTestPki, EUI, type TestPki } from '../../fixtures/test-pki.ts';
 import { createCertificate, OID } from '../../src/pki/create-certificate.ts';
 import { DEPLOY, listening, PROXIES, serveFlagsOf, startProxy } from '../helpers/proxy.ts';
 import { prepareServerFolder, routerBody, type ServerFolder } from '../helpers/server.ts';
-import { freePort, spawnServe, type ServerProcess } from '../helpers/spawn-server.ts';
+import { freePort, type ServerProcess, spawnServe } from '../helpers/spawn-server.ts';
 import { p521KeyPair } from '../helpers/unusual-certificates.ts';
 
 /** What the attacker found: a burst, then a steady stream, from one address, of look-alike chains. */
@@ -24,7 +24,12 @@ beforeAll(async () => {
   // Ten CAs of one name and one P-521 key, each signing the others: the costliest chains to resolve.
   const keys = await p521KeyPair();
   const first = await createCertificate({ subject: 'Look-alike', ca: true, keyPair: keys });
-  const lookAlikes = [first, ...(await Promise.all(Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', keyPair: keys, issuer: first, ca: true }))))];
+  const lookAlikes = [
+    first,
+    ...(await Promise.all(
+      Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', keyPair: keys, issuer: first, ca: true })),
+    )),
+  ];
   const leaf = await createCertificate({ subject: EUI.a, issuer: first, extKeyUsage: [OID.clientAuth] });
   attackChain = { cert: [leaf, ...lookAlikes].map((c) => c.pem).join(''), key: leaf.keyPem };
 });
@@ -34,7 +39,17 @@ function call(port: number, client: { cert: string; key: string }, eui: string):
   const body = routerBody(eui);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/update-info', method: 'POST', agent: false, servername: 'localhost', ca: pki.serverCa.pem, ...client, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/update-info',
+        method: 'POST',
+        agent: false,
+        servername: 'localhost',
+        ca: pki.serverCa.pem,
+        ...client,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode!));
@@ -70,7 +85,11 @@ async function floodWhileGatewaysCall(port: number) {
     }
   })();
   await sleep(300);
-  const newGateway = await call(port, { cert: pki.leaves.bViaIntermediate.pem + pki.intB.pem, key: pki.leaves.bViaIntermediate.keyPem }, EUI.b);
+  const newGateway = await call(
+    port,
+    { cert: pki.leaves.bViaIntermediate.pem + pki.intB.pem, key: pki.leaves.bViaIntermediate.keyPem },
+    EUI.b,
+  );
   await Promise.all([stream, calling]);
   return { cached, newGateway, attack: await Promise.all(attack) };
 }
@@ -92,8 +111,24 @@ describe('a flood of look-alike chains from one address does not stall the fleet
   it('over native TLS, with the default limits', async () => {
     const port = await freePort();
     const serve = await spawnServe([
-      '--port', String(port), '--host', '127.0.0.1', '--tenants', folder.tenants, '--db', folder.db, '--secret-key-file', folder.secretKeyFile,
-      '--firmware-dir', join(folder.dir, 'firmware'), '--tls-cert', folder.certFile, '--tls-key', folder.keyFile, '--rate-limit-eui', '0',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--tenants',
+      folder.tenants,
+      '--db',
+      folder.db,
+      '--secret-key-file',
+      folder.secretKeyFile,
+      '--firmware-dir',
+      join(folder.dir, 'firmware'),
+      '--tls-cert',
+      folder.certFile,
+      '--tls-key',
+      folder.keyFile,
+      '--rate-limit-eui',
+      '0',
     ]);
     servers.push(serve);
     const { cached, newGateway, attack } = await floodWhileGatewaysCall(port);
@@ -108,8 +143,18 @@ describe('a flood of look-alike chains from one address does not stall the fleet
     const cupsPort = await freePort();
     const serve = await spawnServe([
       ...serveFlagsOf(config),
-      '--port', String(cupsPort), '--tenants', folder.tenants, '--db', folder.db, '--secret-key-file', folder.secretKeyFile,
-      '--firmware-dir', join(folder.dir, 'firmware'), '--rate-limit-eui', '0',
+      '--port',
+      String(cupsPort),
+      '--tenants',
+      folder.tenants,
+      '--db',
+      folder.db,
+      '--secret-key-file',
+      folder.secretKeyFile,
+      '--firmware-dir',
+      join(folder.dir, 'firmware'),
+      '--rate-limit-eui',
+      '0',
     ]);
     servers.push(serve);
     const port = await freePort();

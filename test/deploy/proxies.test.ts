@@ -1,16 +1,16 @@
-import { execFile, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeUpdateInfoResponse } from '../../protocol/index.ts';
 import { createTestPki, EUI, type TestPki } from '../../fixtures/test-pki.ts';
+import { decodeUpdateInfoResponse } from '../../protocol/index.ts';
 import type { IssuedCertificate } from '../../src/pki/create-certificate.ts';
-import { prepareServerFolder, routerBody, type ServerFolder } from '../helpers/server.ts';
-import { freePort, spawnServe, type ServerProcess } from '../helpers/spawn-server.ts';
-import { DEPLOY, listening, PROXIES, serveFlagsOf, startProxy } from '../helpers/proxy.ts';
 import { sClientHandshake } from '../helpers/openssl.ts';
+import { DEPLOY, listening, PROXIES, serveFlagsOf, startProxy } from '../helpers/proxy.ts';
+import { prepareServerFolder, routerBody, type ServerFolder } from '../helpers/server.ts';
+import { freePort, type ServerProcess, spawnServe } from '../helpers/spawn-server.ts';
 
 const run = promisify(execFile);
 
@@ -33,8 +33,18 @@ describe.each(Object.entries(PROXIES))('cups serve behind %s, configured by the 
     const cupsPort = await freePort();
     cups = await spawnServe([
       ...serveFlagsOf(config),
-      '--port', String(cupsPort), '--tenants', folder.tenants, '--db', folder.db, '--secret-key-file', folder.secretKeyFile,
-      '--firmware-dir', join(folder.dir, 'firmware'), '--rate-limit-eui', '0',
+      '--port',
+      String(cupsPort),
+      '--tenants',
+      folder.tenants,
+      '--db',
+      folder.db,
+      '--secret-key-file',
+      folder.secretKeyFile,
+      '--firmware-dir',
+      join(folder.dir, 'firmware'),
+      '--rate-limit-eui',
+      '0',
     ]);
     port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'cups-proxy-'));
@@ -62,7 +72,19 @@ describe.each(Object.entries(PROXIES))('cups serve behind %s, configured by the 
   /** curl through the proxy, as an operator would: status and body. */
   async function curl(options: { cert?: IssuedCertificate; chain?: IssuedCertificate[]; eui?: string; headers?: Record<string, string> }) {
     const dir = mkdtempSync(join(tmpdir(), 'cups-curl-'));
-    const args = ['-sS', '--cacert', join(folder.dir, 'ca.pem'), '-o', join(dir, 'body'), '-w', '%{http_code}', '-H', 'Content-Type: application/json', '--data', routerBody(options.eui ?? EUI.a)];
+    const args = [
+      '-sS',
+      '--cacert',
+      join(folder.dir, 'ca.pem'),
+      '-o',
+      join(dir, 'body'),
+      '-w',
+      '%{http_code}',
+      '-H',
+      'Content-Type: application/json',
+      '--data',
+      routerBody(options.eui ?? EUI.a),
+    ];
     if (options.cert) {
       writeFileSync(join(dir, 'cert.pem'), [options.cert, ...(options.chain ?? [])].map((c) => c.pem).join(''));
       writeFileSync(join(dir, 'key.pem'), options.cert.keyPem);
@@ -94,7 +116,11 @@ describe.each(Object.entries(PROXIES))('cups serve behind %s, configured by the 
     ['no certificate', {}, 401, 'no_client_certificate'],
     ['an unknown CA', { cert: 'stranger' }, 403, 'certificate_untrusted'],
     // nginx checks dates itself even with optional_no_ca, and answers with its own 400 page.
-    ['an expired certificate', { cert: 'expired' }, ...(proxy.refusesExpired ? [400, 'refused by the proxy'] as const : [403, 'certificate_expired'] as const)],
+    [
+      'an expired certificate',
+      { cert: 'expired' },
+      ...(proxy.refusesExpired ? ([400, 'refused by the proxy'] as const) : ([403, 'certificate_expired'] as const)),
+    ],
     ["tenant B's CA for tenant A's gateway (answered as for an unregistered one)", { cert: 'bClaimsA' }, 404, 'gateway_not_found'],
     ['a certificate for another EUI than router', { cert: 'a', eui: EUI.b }, 403, 'cn_router_mismatch'],
   ];

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificate, createServerCertificate, OID } from '../../src/pki/create-certificate.ts';
 import { DEPLOY, listening, PROXIES, serveFlagsOf, startProxy } from '../helpers/proxy.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { freePort, spawnServe, type ServerProcess } from '../helpers/spawn-server.ts';
+import { freePort, type ServerProcess, spawnServe } from '../helpers/spawn-server.ts';
 import { within } from '../helpers/within.ts';
 
 const EUI = 'B827EBFFFE400001';
@@ -29,9 +29,14 @@ describe('cups ca add and remove', () => {
     writeFileSync(at('leaf.pem'), leaf.pem);
     writeFileSync(at('intermediate.pem'), intermediate.pem);
     const asLeaf = await runCli(['ca', 'add', '--tenant', 'loose', ...tenants, at('leaf.pem')]);
-    expect([asLeaf.status, asLeaf.stderr]).toEqual([1, expect.stringMatching(/^error \[ca_refused\]: .*is not a CA certificate.*nothing was added/)]);
+    expect([asLeaf.status, asLeaf.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^error \[ca_refused\]: .*is not a CA certificate.*nothing was added/),
+    ]);
     const orphan = await runCli(['ca', 'add', '--tenant', 'loose', ...tenants, at('intermediate.pem')]);
-    expect(orphan.stderr).toMatch(/the issuer of CN=Loose intermediate \(CN=Loose root\) is neither among the certificates given nor in the trust store: add it too; nothing was added/);
+    expect(orphan.stderr).toMatch(
+      /the issuer of CN=Loose intermediate \(CN=Loose root\) is neither among the certificates given nor in the trust store: add it too; nothing was added/,
+    );
     const capitals = await runCli(['ca', 'add', '--tenant', 'Loose', ...tenants, at('intermediate.pem')]);
     expect(capitals.stderr).toMatch(/invalid_tenant/);
     expect(existsSync(at('tenants', 'loose'))).toBe(false);
@@ -65,15 +70,49 @@ describe('a fleet made with --intermediate, trusted with cups ca add, behind the
     expect(init.stdout).toContain(`next, trust it for a tenant: npx cups ca add --tenant <tenant> ${at('acme-ca')}`);
     expect((await runCli(['ca', 'add', '--tenant', 'acme', ...tenants, at('acme-ca')])).status).toBe(0);
     port = await freePort();
-    const issued = await runCli(['pki', 'issue', '--ca', at('acme-ca'), '--out', at('fleet'), '--eui', EUI, '--cups-uri', `https://localhost:${port}`, '--cups-trust', at('server-ca.pem'),
-      '--register', '--tenant', 'acme', '--lns-uri', 'wss://lns.acme.example:8887', '--lns-trust', at('server-ca.pem'), ...registry]);
+    const issued = await runCli([
+      'pki',
+      'issue',
+      '--ca',
+      at('acme-ca'),
+      '--out',
+      at('fleet'),
+      '--eui',
+      EUI,
+      '--cups-uri',
+      `https://localhost:${port}`,
+      '--cups-trust',
+      at('server-ca.pem'),
+      '--register',
+      '--tenant',
+      'acme',
+      '--lns-uri',
+      'wss://lns.acme.example:8887',
+      '--lns-trust',
+      at('server-ca.pem'),
+      ...registry,
+    ]);
     expect(issued.status, issued.stderr).toBe(0);
     const proxy = PROXIES['nginx 1.22']!;
     const config = readFileSync(join(DEPLOY, proxy.file), 'utf8');
     const cupsPort = await freePort();
-    cups = await spawnServe([...serveFlagsOf(config), '--port', String(cupsPort), ...tenants, ...registry, '--firmware-dir', at('firmware')]);
+    cups = await spawnServe([
+      ...serveFlagsOf(config),
+      '--port',
+      String(cupsPort),
+      ...tenants,
+      ...registry,
+      '--firmware-dir',
+      at('firmware'),
+    ]);
     const nginxDir = mkdtempSync(join(tmpdir(), 'cups-vendor-nginx-'));
-    nginx = startProxy(proxy, config, nginxDir, { CUPS_LISTEN: String(port), CUPS_LISTEN_HOST: '127.0.0.1', CUPS_TLS_CERT: at('server.crt'), CUPS_TLS_KEY: at('server.key'), CUPS_UPSTREAM: `127.0.0.1:${cupsPort}` });
+    nginx = startProxy(proxy, config, nginxDir, {
+      CUPS_LISTEN: String(port),
+      CUPS_LISTEN_HOST: '127.0.0.1',
+      CUPS_TLS_CERT: at('server.crt'),
+      CUPS_TLS_KEY: at('server.key'),
+      CUPS_UPSTREAM: `127.0.0.1:${cupsPort}`,
+    });
     nginx.stderr?.on('data', (chunk: Buffer) => (nginxOutput += chunk.toString()));
     await listening(port, () => nginxOutput);
   }, 60_000);
@@ -85,8 +124,22 @@ describe('a fleet made with --intermediate, trusted with cups ca add, behind the
 
   const curl = async () => {
     const home = at('fleet', EUI);
-    const { stdout } = await promisify(execFile)('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cert', join(home, 'cups.crt'), '--key', join(home, 'cups.key'), '--cacert', at('server-ca.pem'),
-      `https://localhost:${port}/update-info`, '-d', `{"router":"${EUI}"}`]);
+    const { stdout } = await promisify(execFile)('curl', [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--cert',
+      join(home, 'cups.crt'),
+      '--key',
+      join(home, 'cups.key'),
+      '--cacert',
+      at('server-ca.pem'),
+      `https://localhost:${port}/update-info`,
+      '-d',
+      `{"router":"${EUI}"}`,
+    ]);
     return Number(stdout);
   };
 
@@ -106,11 +159,31 @@ describe('a fleet made with --intermediate, trusted with cups ca add, behind the
 
   it('gateway update --cups-cert takes the cups.crt pki issue writes (leaf and chain) once the trust store completes the chain', async () => {
     const home = at('fleet', EUI);
-    const update = () => runCli(['gateway', 'update', '--eui', EUI, '--cups-uri', `https://localhost:${port}`, '--cups-trust', at('server-ca.pem'),
-      '--cups-cert', join(home, 'cups.crt'), '--cups-key', join(home, 'cups.key'), ...tenants, ...registry]);
+    const update = () =>
+      runCli([
+        'gateway',
+        'update',
+        '--eui',
+        EUI,
+        '--cups-uri',
+        `https://localhost:${port}`,
+        '--cups-trust',
+        at('server-ca.pem'),
+        '--cups-cert',
+        join(home, 'cups.crt'),
+        '--cups-key',
+        join(home, 'cups.key'),
+        ...tenants,
+        ...registry,
+      ]);
     // The intermediate was removed above: a station presenting its leaf alone would be refused.
     const refused = await update();
-    expect([refused.status, refused.stderr]).toEqual([1, expect.stringMatching(/^error \[invalid_gateway\]: --cups-cert: a station keeps only this certificate .* trust its CAs first: npx cups ca add --tenant acme/)]);
+    expect([refused.status, refused.stderr]).toEqual([
+      1,
+      expect.stringMatching(
+        /^error \[invalid_gateway\]: --cups-cert: a station keeps only this certificate .* trust its CAs first: npx cups ca add --tenant acme/,
+      ),
+    ]);
     expect((await runCli(['ca', 'add', '--tenant', 'acme', ...tenants, at('acme-ca')])).status).toBe(0);
     const accepted = await update();
     expect(accepted.status, accepted.stderr).toBe(0);

@@ -29,7 +29,15 @@ export async function hugeExponentRsaKeyPair(): Promise<webcrypto.CryptoKeyPair>
   const d = inverse(e, phi);
   const jwk = { kty: 'RSA', n: numbers.n!, e: toBase64url(e) };
   const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  const privateJwk = { ...jwk, d: toBase64url(d), p: numbers.p!, q: numbers.q!, dp: toBase64url(d % (p - 1n)), dq: toBase64url(d % (q - 1n)), qi: toBase64url(inverse(q, p)) };
+  const privateJwk = {
+    ...jwk,
+    d: toBase64url(d),
+    p: numbers.p!,
+    q: numbers.q!,
+    dp: toBase64url(d % (p - 1n)),
+    dq: toBase64url(d % (q - 1n)),
+    qi: toBase64url(inverse(q, p)),
+  };
   return {
     publicKey: await webcrypto.subtle.importKey('jwk', jwk, algorithm, true, ['verify']),
     privateKey: await webcrypto.subtle.importKey('jwk', privateJwk, algorithm, true, ['sign']),

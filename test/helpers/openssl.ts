@@ -7,7 +7,11 @@ import { execFile } from 'node:child_process';
  */
 export function sClientHandshake(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_2', '-servername', 'localhost'], (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    const child = execFile(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_2', '-servername', 'localhost'],
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+    );
     child.stdin!.end();
   });
 }

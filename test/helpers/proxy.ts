@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -22,7 +22,10 @@ export function serveFlagsOf(config: string): string[] {
 
 /** `${NAME}` and `{$NAME}` replaced, as envsubst (nginx) or the proxy itself (HAProxy, Caddy) would. */
 function render(config: string, values: Record<string, string>): string {
-  return config.replace(/\$\{(CUPS_[A-Z_]+)\}|\{\$(CUPS_[A-Z_]+)\}/g, (_all, a: string | undefined, b: string | undefined) => values[(a ?? b)!]!);
+  return config.replace(
+    /\$\{(CUPS_[A-Z_]+)\}|\{\$(CUPS_[A-Z_]+)\}/g,
+    (_all, a: string | undefined, b: string | undefined) => values[(a ?? b)!]!,
+  );
 }
 
 export async function listening(port: number, output: () => string): Promise<void> {
@@ -57,7 +60,10 @@ export const PROXIES: Record<string, Proxy> = {
   'nginx 1.22': {
     file: 'nginx.conf',
     renderedByTest: true,
-    command: (config, dir) => ({ bin: 'nginx', args: ['-p', dir, '-c', config, '-e', join(dir, 'error.log'), '-g', `daemon off; master_process off; pid ${join(dir, 'nginx.pid')};`] }),
+    command: (config, dir) => ({
+      bin: 'nginx',
+      args: ['-p', dir, '-c', config, '-e', join(dir, 'error.log'), '-g', `daemon off; master_process off; pid ${join(dir, 'nginx.pid')};`],
+    }),
     header: 'X-SSL-Client-Cert',
     forwardsChain: false,
     refusesExpired: true,
@@ -91,4 +97,3 @@ export function startProxy(proxy: Proxy, config: string, dir: string, values: Re
   const { bin, args, env } = proxy.command(file, dir);
   return spawn(bin, args, { env: { ...process.env, ...values, ...env } });
 }
-

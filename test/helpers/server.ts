@@ -1,16 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request as httpsRequest } from 'node:https';
-import { request as httpRequest } from 'node:http';
+import { Writable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
+import { EUI, type TestPki, writeTenants } from '../../fixtures/test-pki.ts';
+import type { ServeOptions } from '../../src/config/serve-options.ts';
 import { buildEndpoint } from '../../src/provisioning/endpoint-credentials.ts';
 import { openRegistry } from '../../src/registry/open-registry.ts';
 import { loadKeyring } from '../../src/secrets/load-keyring.ts';
-import { startServer, type RunningServer } from '../../src/server/start-server.ts';
-import type { ServeOptions } from '../../src/config/serve-options.ts';
-import { EUI, writeTenants, type TestPki } from '../../fixtures/test-pki.ts';
+import { type RunningServer, startServer } from '../../src/server/start-server.ts';
 
 export interface TestServer {
   server: RunningServer;
@@ -36,7 +36,10 @@ export interface ServerFolder {
  * What a server needs on disk: the fixture tenants, a registry with gateway A (tenant-a) and B
  * (tenant-b), each with LNS credentials, and the server's certificate and key.
  */
-export async function prepareServerFolder(pki: TestPki, options: { db?: string; secretKeyFile?: string; registerGateways?: boolean; extraGateways?: [eui: string, tenant: string][] } = {}): Promise<ServerFolder> {
+export async function prepareServerFolder(
+  pki: TestPki,
+  options: { db?: string; secretKeyFile?: string; registerGateways?: boolean; extraGateways?: [eui: string, tenant: string][] } = {},
+): Promise<ServerFolder> {
   const dir = mkdtempSync(join(tmpdir(), 'cups-test-'));
   const tenants = join(dir, 'tenants');
   writeTenants(tenants, pki);
@@ -44,7 +47,13 @@ export async function prepareServerFolder(pki: TestPki, options: { db?: string; 
   const secretKeyFile = options.secretKeyFile ?? join(dir, 'secret.key');
   const registry = openRegistry(db, loadKeyring({ file: secretKeyFile, createIfMissing: true }).keyring);
   await registry.checkKeys();
-  const fixtureGateways: [string, string][] = options.registerGateways ?? true ? [[EUI.a, 'tenant-a'], [EUI.b, 'tenant-b']] : [];
+  const fixtureGateways: [string, string][] =
+    (options.registerGateways ?? true)
+      ? [
+          [EUI.a, 'tenant-a'],
+          [EUI.b, 'tenant-b'],
+        ]
+      : [];
   for (const [eui, tenant] of [...fixtureGateways, ...(options.extraGateways ?? [])]) {
     const lns = buildEndpoint('lns', { uri: `wss://lns-${tenant}.example:8887`, trust: pki.serverCa.pem, token: `secret-${tenant}` });
     await registry.add({ eui, tenant, name: null, lnsUri: lns.uri, lnsCredentials: lns.credentials, cupsUri: null, cupsCredentials: null });
@@ -58,7 +67,10 @@ export async function prepareServerFolder(pki: TestPki, options: { db?: string; 
 }
 
 /** A real `cups serve` on a loopback port with the fixture tenants and two registered gateways. */
-export async function startTestServer(pki: TestPki, options: Partial<ServeOptions> & { registerGateways?: boolean; extraGateways?: [eui: string, tenant: string][] } = {}): Promise<TestServer> {
+export async function startTestServer(
+  pki: TestPki,
+  options: Partial<ServeOptions> & { registerGateways?: boolean; extraGateways?: [eui: string, tenant: string][] } = {},
+): Promise<TestServer> {
   const { registerGateways = true, extraGateways = [], ...serveOptions } = options;
   const { dir, tenants, db, secretKeyFile, certFile, keyFile } = await prepareServerFolder(pki, {
     registerGateways,
@@ -73,24 +85,27 @@ export async function startTestServer(pki: TestPki, options: Partial<ServeOption
       done();
     },
   });
-  const server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    tenants,
-    db,
-    secretKeyFile,
-    firmwareDir: join(dir, 'firmware'),
-    tlsCert: certFile,
-    tlsKey: keyFile,
-    tlsRejectUnauthorized: false,
-    trustProxy: ['127.0.0.0/8', '::1/128'],
-    // Suites call the same two gateways hundreds of times; the limits have their own tests.
-    rateLimitEui: null,
-    rateLimitPeer: null,
-    logLevel: 'info',
-    demo: false,
-    ...serveOptions,
-  }, logDestination);
+  const server = await startServer(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      tenants,
+      db,
+      secretKeyFile,
+      firmwareDir: join(dir, 'firmware'),
+      tlsCert: certFile,
+      tlsKey: keyFile,
+      tlsRejectUnauthorized: false,
+      trustProxy: ['127.0.0.0/8', '::1/128'],
+      // Suites call the same two gateways hundreds of times; the limits have their own tests.
+      rateLimitEui: null,
+      rateLimitPeer: null,
+      logLevel: 'info',
+      demo: false,
+      ...serveOptions,
+    },
+    logDestination,
+  );
   const port = (server.app.server.address() as { port: number }).port;
   return { server, port, dir, tenants, db, secretKeyFile, log: () => lines.map((line) => JSON.parse(line)) };
 }
@@ -117,7 +132,14 @@ export function post(port: number, options: PostOptions = {}): Promise<Answer> {
     const body = options.body ?? '';
     const headers: Record<string, string | string[] | number> = { ...options.headers, 'content-length': Buffer.byteLength(body) };
     if (options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json';
-    const common = { host: '127.0.0.1', port, method: options.method ?? 'POST', path: options.path ?? '/update-info', headers, agent: false as const };
+    const common = {
+      host: '127.0.0.1',
+      port,
+      method: options.method ?? 'POST',
+      path: options.path ?? '/update-info',
+      headers,
+      agent: false as const,
+    };
     const onResponse = (res: import('node:http').IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

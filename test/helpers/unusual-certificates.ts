@@ -1,10 +1,9 @@
-import { sign, type KeyLike } from 'node:crypto';
-import { webcrypto } from 'node:crypto';
+import { type KeyLike, sign, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { toPem } from '../../src/pki/keys.ts';
-import type { IssuedCertificate } from '../../src/pki/create-certificate.ts';
 import { HASH, OID } from '../../src/lib/oids.ts';
+import type { IssuedCertificate } from '../../src/pki/create-certificate.ts';
+import { toPem } from '../../src/pki/keys.ts';
 
 /** Signature algorithm OIDs the helpers below sign with. */
 export { SIGNATURE as ALGORITHM } from '../../src/lib/oids.ts';
@@ -24,15 +23,26 @@ export function pssSha256Parameters(): asn1js.AsnType {
  * part and the outer algorithm, as a real certificate of that algorithm is): what WebCrypto
  * cannot make, such as MD5, SHA-1, SHA-224 and RSA-PSS signatures.
  */
-export function resigned(cert: IssuedCertificate, issuerKey: KeyLike, algorithmId: string, hash: string, options: { parameters?: asn1js.AsnType; pssSaltLength?: number; edit?: (copy: pkijs.Certificate) => void } = {}): { der: Buffer; pem: string } {
+export function resigned(
+  cert: IssuedCertificate,
+  issuerKey: KeyLike,
+  algorithmId: string,
+  hash: string,
+  options: { parameters?: asn1js.AsnType; pssSaltLength?: number; edit?: (copy: pkijs.Certificate) => void } = {},
+): { der: Buffer; pem: string } {
   const copy = new pkijs.Certificate({ schema: asn1js.fromBER(cert.der).result });
-  const algorithm = () => new pkijs.AlgorithmIdentifier({ algorithmId, ...(options.parameters ? { algorithmParams: options.parameters } : {}) });
+  const algorithm = () =>
+    new pkijs.AlgorithmIdentifier({ algorithmId, ...(options.parameters ? { algorithmParams: options.parameters } : {}) });
   options.edit?.(copy);
   copy.signature = algorithm();
   const tbs = Buffer.from(copy.encodeTBS().toBER());
   const key = options.pssSaltLength === undefined ? issuerKey : { key: issuerKey, padding: 6, saltLength: options.pssSaltLength };
   const signature = sign(hash, tbs, key as KeyLike);
-  const der = Buffer.from(new asn1js.Sequence({ value: [asn1js.fromBER(tbs).result, algorithm().toSchema(), new asn1js.BitString({ valueHex: signature })] }).toBER());
+  const der = Buffer.from(
+    new asn1js.Sequence({
+      value: [asn1js.fromBER(tbs).result, algorithm().toSchema(), new asn1js.BitString({ valueHex: signature })],
+    }).toBER(),
+  );
   return { der, pem: toPem('CERTIFICATE', der) };
 }
 
@@ -46,7 +56,9 @@ export function permittedOrganization(organization: string): pkijs.Extension {
   const base = new pkijs.RelativeDistinguishedNames({
     typesAndValues: [new pkijs.AttributeTypeAndValue({ type: OID.organization, value: new asn1js.Utf8String({ value: organization }) })],
   });
-  const constraints = new pkijs.NameConstraints({ permittedSubtrees: [new pkijs.GeneralSubtree({ base: new pkijs.GeneralName({ type: 4, value: base }) })] });
+  const constraints = new pkijs.NameConstraints({
+    permittedSubtrees: [new pkijs.GeneralSubtree({ base: new pkijs.GeneralName({ type: 4, value: base }) })],
+  });
   return new pkijs.Extension({ extnID: OID.nameConstraints, critical: true, extnValue: constraints.toSchema().toBER(false) });
 }
 
@@ -58,7 +70,12 @@ export function unknownCriticalExtension(): pkijs.Extension {
 /** A Name of one attribute per RDN, in order (createCertificate puts all into one RDN). */
 export function separateRdns(attributes: [oid: string, value: string][]): pkijs.RelativeDistinguishedNames {
   const name = new asn1js.Sequence({
-    value: attributes.map(([type, value]) => new asn1js.Set({ value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: type }), new asn1js.Utf8String({ value })] })] })),
+    value: attributes.map(
+      ([type, value]) =>
+        new asn1js.Set({
+          value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: type }), new asn1js.Utf8String({ value })] })],
+        }),
+    ),
   });
   return new pkijs.RelativeDistinguishedNames({ schema: asn1js.fromBER(name.toBER()).result });
 }

@@ -1,13 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import {
-  certificateDer,
-  credentialsCrc,
-  crc32,
   CupsProtocolError,
+  certificateDer,
+  crc32,
+  credentialsCrc,
   encodeCredentials,
   InvalidCredentialsError,
   privateKeyDer,
@@ -94,7 +94,11 @@ describe('building blobs', () => {
     ['two certificates as trust', () => certificateDer(rootPem + leafPem), /exactly one CERTIFICATE block, found 2/],
     ['a key as a certificate', () => certificateDer(ec.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string), /found 0/],
     ['garbage DER', () => certificateDer(Buffer.from([0x30, 0x03, 1, 2, 3])), /not a valid X.509/],
-    ['an Ed25519 key', () => privateKeyDer(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string), /ed25519/],
+    [
+      'an Ed25519 key',
+      () => privateKeyDer(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string),
+      /ed25519/,
+    ],
     ['a non-key', () => privateKeyDer(Buffer.from('hello')), /not a PEM or DER/],
     ['an empty token', () => tokenHeaderLines('\n'), /empty/],
     ['a token with control characters', () => tokenHeaderLines('abc\u0001'), /printable ASCII/],

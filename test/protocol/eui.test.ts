@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { euiFromInteger, formatEuiHex, formatId6, InvalidEuiError, MAX_EUI, parseEui } from '../../protocol/index.ts';
 
 // The ID6 vector table of docs/cups-protocol.md.

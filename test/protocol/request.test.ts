@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { CupsProtocolError, InvalidRequestError, parseUpdateInfoRequest } from '../../protocol/index.ts';
 
 // The body a real Basics Station 2.0.6 sent (docs/cups-protocol.md).
@@ -70,9 +70,9 @@ describe('parseUpdateInfoRequest', () => {
     const jsonish = fc.oneof(
       fc.string(),
       fc.json(),
-      fc.record({ router: fc.oneof(fc.string(), fc.integer(), fc.bigInt(), fc.constant(null)), tcCredCrc: fc.anything() }).map((o) =>
-        JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)),
-      ),
+      fc
+        .record({ router: fc.oneof(fc.string(), fc.integer(), fc.bigInt(), fc.constant(null)), tcCredCrc: fc.anything() })
+        .map((o) => JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))),
     );
     fc.assert(
       fc.property(jsonish, (body) => {

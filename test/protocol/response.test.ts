@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import {
   CupsProtocolError,
   decodeUpdateInfoResponse,
@@ -19,14 +19,22 @@ describe('encodeUpdateInfoResponse', () => {
   it('writes the station layout, little-endian, with no keyCRC when unsigned', () => {
     const encoded = encodeUpdateInfoResponse({ tcUri: 'wss://lns:8887', tcCred: hex('300100'), update: hex('aabb') });
     expect(encoded).toEqual(
-      Buffer.concat([hex('00'), hex('0e'), Buffer.from('wss://lns:8887'), hex('0000'), hex('0300 300100'), hex('00000000'), hex('02000000 aabb')]),
+      Buffer.concat([
+        hex('00'),
+        hex('0e'),
+        Buffer.from('wss://lns:8887'),
+        hex('0000'),
+        hex('0300 300100'),
+        hex('00000000'),
+        hex('02000000 aabb'),
+      ]),
     );
   });
 
   it('counts the keyCRC in sigLen', () => {
     const der = Buffer.alloc(70, 1);
     const encoded = encodeUpdateInfoResponse({ signature: { keyCrc: 0x1d1e9f14, der }, update: hex('01') });
-    expect(encoded.subarray(0, 16)).toEqual(hex("00 00 0000 0000 4a000000 149f1e1d 0101"));
+    expect(encoded.subarray(0, 16)).toEqual(hex('00 00 0000 0000 4a000000 149f1e1d 0101'));
     expect(encoded.length).toBe(6 + 4 + 74 + 4 + 1);
   });
 

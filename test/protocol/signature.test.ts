@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import {
   decodeUpdateInfoResponse,
   encodeUpdateInfoResponse,

@@ -1,10 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
 import { execSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeUpdateInfoResponse } from '../../protocol/index.ts';
-import { freePort, spawnServe, type ServerProcess } from '../helpers/spawn-server.ts';
+import { freePort, type ServerProcess, spawnServe } from '../helpers/spawn-server.ts';
 
 const cwd = mkdtempSync(join(tmpdir(), 'cups-demo-'));
 let server: ServerProcess | undefined;

@@ -50,12 +50,14 @@ afterEach(() => {
 afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
 
 const registryFlags = (dir: string) => ['--db', `sqlite:${join(dir, 'cups.db')}`, '--secret-key-file', join(keyDir, 'secret.key')];
-const addGateway = (dir: string, eui: string) => runCli(['gateway', 'add', ...registryFlags(dir), '--tenant', 'acme', '--eui', eui, '--lns-uri', 'ws://lns:8887']);
+const addGateway = (dir: string, eui: string) =>
+  runCli(['gateway', 'add', ...registryFlags(dir), '--tenant', 'acme', '--eui', eui, '--lns-uri', 'ws://lns:8887']);
 
 function importFile(rows: number): string {
   const file = join(keyDir, `import-${rows}.csv`);
   const lines = ['eui,tenant,name,lns_uri'];
-  for (let i = 0; i < rows; i++) lines.push(`${(0xb827eb0000100000n + BigInt(i)).toString(16).toUpperCase()},acme,gateway ${i} ${'x'.repeat(100)},ws://lns:8887`);
+  for (let i = 0; i < rows; i++)
+    lines.push(`${(0xb827eb0000100000n + BigInt(i)).toString(16).toUpperCase()},acme,gateway ${i} ${'x'.repeat(100)},ws://lns:8887`);
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
 }
@@ -88,7 +90,11 @@ describe('a full disk', () => {
     const dir = mountTmpfs('2m');
     const server = await startTestServer(pki, { db: `sqlite:${join(dir, 'cups.db')}`, secretKeyFile: join(keyDir, 'server.key') });
     try {
-      const call = (station: string) => post(server.port, { tls: { ca: pki.serverCa.pem, cert: pki.leaves.a.pem, key: pki.leaves.a.keyPem }, body: routerBody(EUI.a, { station }) });
+      const call = (station: string) =>
+        post(server.port, {
+          tls: { ca: pki.serverCa.pem, cert: pki.leaves.a.pem, key: pki.leaves.a.keyPem },
+          body: routerBody(EUI.a, { station }),
+        });
       const filler = fill(dir);
       expect((await call('full')).status).toBe(200);
       // Contacts are written in batches, a second behind the answers.
@@ -113,7 +119,23 @@ describe('a full disk', () => {
     const images = join(dir, 'firmware');
     mkdirSync(images);
     fill(dir, 100 * 1024);
-    const result = await runCli(['firmware', 'add', '--model', 'linux', '--version', '2.0', '--file', image, '--unsigned', '--firmware-dir', images, '--db', `sqlite:${join(keyDir, 'catalog.db')}`, '--secret-key-file', join(keyDir, 'secret.key')]);
+    const result = await runCli([
+      'firmware',
+      'add',
+      '--model',
+      'linux',
+      '--version',
+      '2.0',
+      '--file',
+      image,
+      '--unsigned',
+      '--firmware-dir',
+      images,
+      '--db',
+      `sqlite:${join(keyDir, 'catalog.db')}`,
+      '--secret-key-file',
+      join(keyDir, 'secret.key'),
+    ]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^error \[storage_full\]: ENOSPC.*the disk is full; free space there and run the command again/m);
     expect(readdirSync(images)).toEqual([]);
@@ -123,7 +145,20 @@ describe('a full disk', () => {
     const dir = mountTmpfs();
     fill(dir);
     // The first write to an empty registry makes the key (a reading command never does).
-    const result = await runCli(['gateway', 'add', '--tenant', 'acme', '--eui', EUI.a, '--lns-uri', 'ws://lns:1', '--db', `sqlite:${join(keyDir, 'other.db')}`, '--secret-key-file', join(dir, 'secret.key')]);
+    const result = await runCli([
+      'gateway',
+      'add',
+      '--tenant',
+      'acme',
+      '--eui',
+      EUI.a,
+      '--lns-uri',
+      'ws://lns:1',
+      '--db',
+      `sqlite:${join(keyDir, 'other.db')}`,
+      '--secret-key-file',
+      join(dir, 'secret.key'),
+    ]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^error \[storage_full\]/m);
     expect(readdirSync(dir).filter((name) => name.startsWith('secret.key'))).toEqual([]);
@@ -137,8 +172,21 @@ describe('a read-only data folder', () => {
     remountReadOnly(dir);
     const add = await addGateway(dir, EUI.b);
     expect(add.status).toBe(1);
-    expect(add.stderr).toMatch(/^error \[storage_read_only\]: cannot open the SQLite registry .*not writable.*make it writable and try again/m);
-    const serve = await runCli(['serve', '--port', '0', '--host', '127.0.0.1', ...registryFlags(dir), '--tenants', join(keyDir, 'tenants'), '--client-cert-header', 'X-SSL-Client-Cert']);
+    expect(add.stderr).toMatch(
+      /^error \[storage_read_only\]: cannot open the SQLite registry .*not writable.*make it writable and try again/m,
+    );
+    const serve = await runCli([
+      'serve',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      ...registryFlags(dir),
+      '--tenants',
+      join(keyDir, 'tenants'),
+      '--client-cert-header',
+      'X-SSL-Client-Cert',
+    ]);
     expect(serve.status).toBe(1);
     expect(serve.stderr).toMatch(/^error \[storage_read_only\]/m);
     expect(existsSync(join(dir, 'cups.db'))).toBe(true);

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.ts';
-import { freePort, spawnServe, type ServerProcess } from '../helpers/spawn-server.ts';
+import { freePort, type ServerProcess, spawnServe } from '../helpers/spawn-server.ts';
 
 // The operator flow of the issue, step by step, with the tools an operator has: openssl, curl, cups.
 const dir = mkdtempSync(join(tmpdir(), 'cups-operator-'));
@@ -18,34 +18,153 @@ let server: ServerProcess;
 
 function curl(args: string[]): { status: number; body: Buffer } {
   const out = at(`answer-${Math.random().toString(36).slice(2)}.bin`);
-  const status = execFileSync('curl', ['-s', '-o', out, '-w', '%{http_code}', '--cacert', at('server.crt'), ...args, `https://localhost:${port}/update-info`, '-H', 'Content-Type: application/json'], { cwd: dir }).toString();
+  const status = execFileSync(
+    'curl',
+    [
+      '-s',
+      '-o',
+      out,
+      '-w',
+      '%{http_code}',
+      '--cacert',
+      at('server.crt'),
+      ...args,
+      `https://localhost:${port}/update-info`,
+      '-H',
+      'Content-Type: application/json',
+    ],
+    { cwd: dir },
+  ).toString();
   return { status: Number(status), body: readFileSync(out) };
 }
 const asGateway = (cert: string, key: string, body: object) => curl(['--cert', at(cert), '--key', at(key), '-d', JSON.stringify(body)]);
 
 beforeAll(async () => {
   // A root CA and a gateway certificate with CN = EUI, as vendors make them today.
-  openssl('req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=Acme Gateways Root', '-days', '30',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl(
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-subj',
+    '/CN=Acme Gateways Root',
+    '-days',
+    '30',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
   openssl('req', ...EC, '-keyout', 'gw.key', '-out', 'gw.csr', '-subj', '/CN=58A0CBFFFE800019');
   writeFileSync(at('client.ext'), 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n');
-  openssl('x509', '-req', '-in', 'gw.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'gw.crt', '-days', '30', '-extfile', 'client.ext');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'gw.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'gw.crt',
+    '-days',
+    '30',
+    '-extfile',
+    'client.ext',
+  );
   // A second CA nobody trusts, with a certificate for the same EUI.
-  openssl('req', '-x509', ...EC, '-keyout', 'rogue-ca.key', '-out', 'rogue-ca.crt', '-subj', '/CN=Rogue', '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE');
+  openssl(
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    'rogue-ca.key',
+    '-out',
+    'rogue-ca.crt',
+    '-subj',
+    '/CN=Rogue',
+    '-days',
+    '30',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+  );
   openssl('req', ...EC, '-keyout', 'rogue.key', '-out', 'rogue.csr', '-subj', '/CN=58A0CBFFFE800019');
-  openssl('x509', '-req', '-in', 'rogue.csr', '-CA', 'rogue-ca.crt', '-CAkey', 'rogue-ca.key', '-CAcreateserial', '-out', 'rogue.crt', '-days', '30');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'rogue.csr',
+    '-CA',
+    'rogue-ca.crt',
+    '-CAkey',
+    'rogue-ca.key',
+    '-CAcreateserial',
+    '-out',
+    'rogue.crt',
+    '-days',
+    '30',
+  );
   // The server's own certificate.
-  openssl('req', '-x509', ...EC, '-keyout', 'server.key', '-out', 'server.crt', '-subj', '/CN=localhost', '-days', '30', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1');
+  openssl(
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.crt',
+    '-subj',
+    '/CN=localhost',
+    '-days',
+    '30',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  );
   mkdirSync(at('tenants/acme'), { recursive: true });
   writeFileSync(at('tenants/acme/acme-root.pem'), readFileSync(at('ca.crt')));
 
-  const added = await runCli(['gateway', 'add', '--tenant', 'acme', '--eui', '58-A0-CB-FF-FE-80-00-19', '--lns-uri', 'wss://lns.acme.example:8887',
-    '--lns-trust', at('server.crt'), '--lns-token', TOKEN, '--db', db, '--secret-key-file', at('secret.key')]);
+  const added = await runCli([
+    'gateway',
+    'add',
+    '--tenant',
+    'acme',
+    '--eui',
+    '58-A0-CB-FF-FE-80-00-19',
+    '--lns-uri',
+    'wss://lns.acme.example:8887',
+    '--lns-trust',
+    at('server.crt'),
+    '--lns-token',
+    TOKEN,
+    '--db',
+    db,
+    '--secret-key-file',
+    at('secret.key'),
+  ]);
   expect(added.status, added.stderr).toBe(0);
   expect(added.stdout).not.toContain('OPERATOR-SECRET');
   port = await freePort();
-  server = await spawnServe(['--port', String(port), '--host', '127.0.0.1', '--tls-cert', at('server.crt'), '--tls-key', at('server.key'),
-    '--tenants', at('tenants'), '--db', db, '--secret-key-file', at('secret.key')]);
+  server = await spawnServe([
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--tls-cert',
+    at('server.crt'),
+    '--tls-key',
+    at('server.key'),
+    '--tenants',
+    at('tenants'),
+    '--db',
+    db,
+    '--secret-key-file',
+    at('secret.key'),
+  ]);
 }, 60_000);
 
 afterAll(async () => {
@@ -68,7 +187,11 @@ describe('the documented operator flow', () => {
   });
 
   it('a second request with the new CRCs gets 14 zero bytes', () => {
-    const answer = asGateway('gw.crt', 'gw.key', { router: '58a0:cbff:fe80:19', tcUri: firstAnswer.tcUri, tcCredCrc: firstAnswer.tcCred.crc32 });
+    const answer = asGateway('gw.crt', 'gw.key', {
+      router: '58a0:cbff:fe80:19',
+      tcUri: firstAnswer.tcUri,
+      tcCredCrc: firstAnswer.tcCred.crc32,
+    });
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual(Buffer.alloc(14));
   });
@@ -85,7 +208,9 @@ describe('the documented operator flow', () => {
   it('cups ca list and cups verify show what the server will decide', async () => {
     const list = await runCli(['ca', 'list', '--tenants', at('tenants')]);
     expect(list.stdout).toMatch(/acme\s+CN=Acme Gateways Root\s+root/);
-    expect((await runCli(['verify', '--tenants', at('tenants'), '--tenant', 'acme', at('gw.crt')])).stdout).toMatch(/^OK: 58A0CBFFFE800019 for tenant acme/);
+    expect((await runCli(['verify', '--tenants', at('tenants'), '--tenant', 'acme', at('gw.crt')])).stdout).toMatch(
+      /^OK: 58A0CBFFFE800019 for tenant acme/,
+    );
     const wrongTenant = await runCli(['verify', '--tenants', at('tenants'), '--tenant', 'other', at('gw.crt')]);
     expect([wrongTenant.status, wrongTenant.stderr]).toEqual([1, expect.stringContaining('tenant_mismatch')]);
     const rogue = await runCli(['verify', '--tenants', at('tenants'), '--tenant', 'acme', at('rogue.crt')]);

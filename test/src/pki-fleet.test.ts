@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificate, createServerCertificate } from '../../src/pki/create-certificate.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { freePort, spawnServe, type ServerProcess } from '../helpers/spawn-server.ts';
+import { freePort, type ServerProcess, spawnServe } from '../helpers/spawn-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cups-fleet-'));
 const at = (...parts: string[]) => join(dir, ...parts);
@@ -28,7 +28,19 @@ beforeAll(async () => {
   writeFileSync(at('tenants', 'acme', 'root.pem'), readFileSync(at('ca', 'root.pem')));
   // The issuing intermediate too, for stations whose cups.crt holds only their own certificate.
   writeFileSync(at('tenants', 'acme', 'intermediate.pem'), readFileSync(at('ca', 'intermediate.pem')));
-  server = await spawnServe(['--port', String(port), '--host', '127.0.0.1', '--tls-cert', at('server.crt'), '--tls-key', at('server.key'), '--tenants', at('tenants'), ...registry]);
+  server = await spawnServe([
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--tls-cert',
+    at('server.crt'),
+    '--tls-key',
+    at('server.key'),
+    '--tenants',
+    at('tenants'),
+    ...registry,
+  ]);
 }, 60_000);
 afterAll(() => server?.stop());
 
@@ -43,10 +55,33 @@ describe('cups pki init-ca', () => {
 
 describe('cups pki issue --register, then stations asking CUPS', () => {
   it('issues, registers and writes station folders that openssl accepts, with the fields vendors need', async () => {
-    const result = await runCli(['pki', 'issue', '--ca', at('ca'), '--out', at('fleet'), '--eui-range', `${euiAt(0)}:40`,
-      '--cups-uri', `https://localhost:${port}`, '--cups-trust', at('server-ca.pem'),
-      '--register', '--tenant', 'acme', '--lns-uri', 'wss://lns.acme.example:8887', '--lns-trust', at('server-ca.pem'), '--lns-client-cert', ...registry]);
-    expect([result.status, result.stdout], result.stderr).toEqual([0, `issued 40 gateway certificates into ${at('fleet')}, registered for tenant acme\n`]);
+    const result = await runCli([
+      'pki',
+      'issue',
+      '--ca',
+      at('ca'),
+      '--out',
+      at('fleet'),
+      '--eui-range',
+      `${euiAt(0)}:40`,
+      '--cups-uri',
+      `https://localhost:${port}`,
+      '--cups-trust',
+      at('server-ca.pem'),
+      '--register',
+      '--tenant',
+      'acme',
+      '--lns-uri',
+      'wss://lns.acme.example:8887',
+      '--lns-trust',
+      at('server-ca.pem'),
+      '--lns-client-cert',
+      ...registry,
+    ]);
+    expect([result.status, result.stdout], result.stderr).toEqual([
+      0,
+      `issued 40 gateway certificates into ${at('fleet')}, registered for tenant acme\n`,
+    ]);
     const manifest = readFileSync(at('fleet', 'manifest.csv'), 'utf8').trim().split('\n');
     expect(manifest[0]).toBe('eui,serial,sha256,not_after');
     expect(manifest).toHaveLength(41);
@@ -67,27 +102,45 @@ describe('cups pki issue --register, then stations asking CUPS', () => {
     expect((await runCli(['gateway', 'show', '--eui', euiAt(7), ...registry])).stdout).toContain('"tenant": "acme"');
   }, 120_000);
 
-  it.each([0, 13, 39])('station %i: the first answer brings the LNS URI and credentials and the files appear; the second is 14 zero bytes', async (i) => {
-    const home = at('fleet', euiAt(i));
-    const first = await runCli(['update-info', '--home', home]);
-    expect(first.status, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/^router [0-9a-f:]+ asked https:\/\/localhost:\d+: 200, \d+ bytes\n/);
-    for (const file of ['tc.uri', 'tc.trust', 'tc.crt', 'tc.key']) expect(first.stdout).toContain(`wrote ${file}`);
-    expect(readFileSync(join(home, 'tc.uri'), 'utf8')).toBe('wss://lns.acme.example:8887');
-    // The station stores DER; the LNS client certificate is the gateway's own.
-    const tcCrt = readFileSync(join(home, 'tc.crt'));
-    expect(tcCrt[0]).toBe(0x30);
-    expect(openssl('x509', '-inform', 'DER', '-in', join(home, 'tc.crt'), '-noout', '-subject').trim()).toBe(`subject=CN = ${euiAt(i)}`);
-    const second = await runCli(['update-info', '--home', home]);
-    expect(second.stdout).toMatch(/: 200, 14 bytes\nnothing to change\n$/);
-  });
+  it.each([0, 13, 39])(
+    'station %i: the first answer brings the LNS URI and credentials and the files appear; the second is 14 zero bytes',
+    async (i) => {
+      const home = at('fleet', euiAt(i));
+      const first = await runCli(['update-info', '--home', home]);
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(/^router [0-9a-f:]+ asked https:\/\/localhost:\d+: 200, \d+ bytes\n/);
+      for (const file of ['tc.uri', 'tc.trust', 'tc.crt', 'tc.key']) expect(first.stdout).toContain(`wrote ${file}`);
+      expect(readFileSync(join(home, 'tc.uri'), 'utf8')).toBe('wss://lns.acme.example:8887');
+      // The station stores DER; the LNS client certificate is the gateway's own.
+      const tcCrt = readFileSync(join(home, 'tc.crt'));
+      expect(tcCrt[0]).toBe(0x30);
+      expect(openssl('x509', '-inform', 'DER', '-in', join(home, 'tc.crt'), '-noout', '-subject').trim()).toBe(`subject=CN = ${euiAt(i)}`);
+      const second = await runCli(['update-info', '--home', home]);
+      expect(second.stdout).toMatch(/: 200, 14 bytes\nnothing to change\n$/);
+    },
+  );
 
   it('new CUPS credentials are stored as DER, used on the next call, and then not sent again', async () => {
     const home = at('fleet', euiAt(13));
     const leafPem = readFileSync(join(home, 'cups.crt'), 'utf8').split(/(?<=-----END CERTIFICATE-----\n)/)[0]!;
     writeFileSync(at('leaf13.pem'), leafPem);
-    const updated = await runCli(['gateway', 'update', '--eui', euiAt(13), '--cups-uri', `https://localhost:${port}`, '--cups-trust', at('server-ca.pem'),
-      '--cups-cert', at('leaf13.pem'), '--cups-key', join(home, 'cups.key'), '--tenants', at('tenants'), ...registry]);
+    const updated = await runCli([
+      'gateway',
+      'update',
+      '--eui',
+      euiAt(13),
+      '--cups-uri',
+      `https://localhost:${port}`,
+      '--cups-trust',
+      at('server-ca.pem'),
+      '--cups-cert',
+      at('leaf13.pem'),
+      '--cups-key',
+      join(home, 'cups.key'),
+      '--tenants',
+      at('tenants'),
+      ...registry,
+    ]);
     expect(updated.status, updated.stderr).toBe(0);
     const handover = await runCli(['update-info', '--home', home]);
     expect(handover.stdout).toMatch(/wrote cups\.trust[\s\S]*wrote cups\.crt[\s\S]*wrote cups\.key/);
@@ -105,20 +158,51 @@ describe('cups pki issue --register, then stations asking CUPS', () => {
   });
 
   it('a refusal prints the server code and message', async () => {
-    const other = await runCli(['pki', 'issue', '--ca', at('ca'), '--out', at('loose'), '--eui', 'B827EBFFFE999999', '--cups-uri', `https://localhost:${port}`, '--cups-trust', at('server-ca.pem')]);
+    const other = await runCli([
+      'pki',
+      'issue',
+      '--ca',
+      at('ca'),
+      '--out',
+      at('loose'),
+      '--eui',
+      'B827EBFFFE999999',
+      '--cups-uri',
+      `https://localhost:${port}`,
+      '--cups-trust',
+      at('server-ca.pem'),
+    ]);
     expect(other.status).toBe(0);
     const refused = await runCli(['update-info', '--home', at('loose', 'B827EBFFFE999999')]);
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(/^error \[cups_refused\]: CUPS answered 404 \(gateway_not_found: gateway B827EBFFFE999999 is not registered to a tenant whose CAs issued this certificate\)/);
+    expect(refused.stderr).toMatch(
+      /^error \[cups_refused\]: CUPS answered 404 \(gateway_not_found: gateway B827EBFFFE999999 is not registered to a tenant whose CAs issued this certificate\)/,
+    );
   });
 });
 
 describe('cups pki issue --station-conf', () => {
-  const template = '{\n  "SX1301_conf": { "lorawan_public": true, "radio_0": { "type": "SX1257", "freq": 867500000, "tx_enable": true } },\n  "station_conf": { "log_level": "DEBUG", "routerid": "::0" }\n}\n';
+  const template =
+    '{\n  "SX1301_conf": { "lorawan_public": true, "radio_0": { "type": "SX1257", "freq": 867500000, "tx_enable": true } },\n  "station_conf": { "log_level": "DEBUG", "routerid": "::0" }\n}\n';
 
   it("writes each gateway's station.conf: the template's radio settings as they are, routerid its EUI, which the emulator sends as a station does", async () => {
     writeFileSync(at('station.conf.template'), template);
-    const result = await runCli(['pki', 'issue', '--ca', at('ca'), '--out', at('confs'), '--eui-range', `${euiAt(60)}:3`, '--cups-uri', `https://localhost:${port}`, '--cups-trust', at('server-ca.pem'), '--station-conf', at('station.conf.template')]);
+    const result = await runCli([
+      'pki',
+      'issue',
+      '--ca',
+      at('ca'),
+      '--out',
+      at('confs'),
+      '--eui-range',
+      `${euiAt(60)}:3`,
+      '--cups-uri',
+      `https://localhost:${port}`,
+      '--cups-trust',
+      at('server-ca.pem'),
+      '--station-conf',
+      at('station.conf.template'),
+    ]);
     expect(result.status, result.stderr).toBe(0);
     const conf = JSON.parse(readFileSync(at('confs', euiAt(61), 'station.conf'), 'utf8'));
     expect(conf).toEqual({ ...JSON.parse(template), station_conf: { log_level: 'DEBUG', routerid: 'b827:ebff:fe10:3d' } });
@@ -130,8 +214,24 @@ describe('cups pki issue --station-conf', () => {
 
   it('refuses a template that names a key twice, and writes nothing', async () => {
     writeFileSync(at('twice.template'), '{"station_conf":{"routerid":"::1","routerid":"::2"}}');
-    const result = await runCli(['pki', 'issue', '--ca', at('ca'), '--out', at('twice'), '--eui', euiAt(70), '--station-conf', at('twice.template')]);
-    expect([result.status, result.stderr]).toEqual([1, expect.stringMatching(/invalid_gateway.*--station-conf: the station.conf template is not valid JSON: Duplicate key 'routerid'.*nothing was issued/)]);
+    const result = await runCli([
+      'pki',
+      'issue',
+      '--ca',
+      at('ca'),
+      '--out',
+      at('twice'),
+      '--eui',
+      euiAt(70),
+      '--station-conf',
+      at('twice.template'),
+    ]);
+    expect([result.status, result.stderr]).toEqual([
+      1,
+      expect.stringMatching(
+        /invalid_gateway.*--station-conf: the station.conf template is not valid JSON: Duplicate key 'routerid'.*nothing was issued/,
+      ),
+    ]);
     expect(existsSync(at('twice'))).toBe(false);
   });
 });
@@ -149,7 +249,22 @@ describe('refused before anything is written', () => {
   });
 
   it('--register with an EUI already registered: no certificate, no folder, no gateway', async () => {
-    const result = await runCli(['pki', 'issue', '--ca', at('ca'), '--out', at('again'), '--eui-range', `${euiAt(38)}:5`, '--register', '--tenant', 'acme', '--lns-uri', 'ws://lns:1', ...registry]);
+    const result = await runCli([
+      'pki',
+      'issue',
+      '--ca',
+      at('ca'),
+      '--out',
+      at('again'),
+      '--eui-range',
+      `${euiAt(38)}:5`,
+      '--register',
+      '--tenant',
+      'acme',
+      '--lns-uri',
+      'ws://lns:1',
+      ...registry,
+    ]);
     expect(result.stderr).toMatch(/gateway_exists.*B827EBFFFE100026 is already registered; nothing was issued/);
     expect(existsSync(at('again'))).toBe(false);
     expect((await runCli(['gateway', 'show', '--eui', euiAt(42), ...registry])).stderr).toContain('gateway_not_found');
@@ -158,15 +273,45 @@ describe('refused before anything is written', () => {
 
 describe('RSA gateways and cups pki sign-csr', () => {
   it('issues RSA-2048 gateway keys', async () => {
-    expect((await runCli(['pki', 'issue', '--ca', at('ca'), '--out', at('rsa'), '--eui', 'B827EBFFFE300000', '--key', 'rsa2048'])).status).toBe(0);
+    expect(
+      (await runCli(['pki', 'issue', '--ca', at('ca'), '--out', at('rsa'), '--eui', 'B827EBFFFE300000', '--key', 'rsa2048'])).status,
+    ).toBe(0);
     const cert = at('rsa', 'B827EBFFFE300000', 'cups.crt');
     expect(openssl('x509', '-in', cert, '-noout', '-text')).toContain('Public-Key: (2048 bit)');
     expect(openssl('verify', '-CAfile', at('ca', 'root.pem'), '-untrusted', cert, cert)).toContain(': OK');
   });
 
   it('certifies a device key from its CSR, and refuses a CSR whose CN is not an EUI or whose signature fails', async () => {
-    openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'device.key', '-out', 'device.csr', '-subj', '/CN=B827EBFFFE400000');
-    openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'named.key', '-out', 'named.csr', '-subj', '/CN=gateway-7');
+    openssl(
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'device.key',
+      '-out',
+      'device.csr',
+      '-subj',
+      '/CN=B827EBFFFE400000',
+    );
+    openssl(
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'named.key',
+      '-out',
+      'named.csr',
+      '-subj',
+      '/CN=gateway-7',
+    );
     const signed = await runCli(['pki', 'sign-csr', '--ca', at('ca'), '--out', at('csr-out'), at('device.csr')]);
     expect(signed.status, signed.stderr).toBe(0);
     const cert = at('csr-out', 'B827EBFFFE400000', 'cups.crt');

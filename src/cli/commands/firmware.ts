@@ -1,18 +1,19 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { CupsProtocolError, rawSigningPublicKey, signingKeyCrc, signingPublicKey, signUpdate } from '../../../protocol/index.ts';
 import { InvalidFirmware, OutputExists } from '../../errors.ts';
 import { DEFAULT_CHANNEL, FirmwareCatalog } from '../../firmware/catalog.ts';
 import { DEFAULT_FIRMWARE_DIR, storeImage, verifyFileSignature } from '../../firmware/image-store.ts';
 import { readFlagFile } from '../read-input.ts';
-import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
+import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 import { printTable } from './gateway.ts';
 
 const hex32 = (crc: number) => `0x${crc.toString(16).toUpperCase().padStart(8, '0')}`;
 const collect = (value: string, previous: string[]) => [...previous, value];
-const firmwareDirOption = () => new Option('--firmware-dir <dir>', 'where images are stored, by hash').default(DEFAULT_FIRMWARE_DIR).env('CUPS_FIRMWARE_DIR');
+const firmwareDirOption = () =>
+  new Option('--firmware-dir <dir>', 'where images are stored, by hash').default(DEFAULT_FIRMWARE_DIR).env('CUPS_FIRMWARE_DIR');
 
 const readFile = (path: string, flag: string) => readFlagFile(path, flag, InvalidFirmware);
 
@@ -34,13 +35,16 @@ export function registerFirmware(program: Command): void {
     .description("make a P-256 signing key pair and the station's sig-N.key form (raw 64 bytes); keep signing.key offline")
     .requiredOption('--out <dir>', 'folder for signing.key (0600), signing.pub and sig-0.key')
     .action((flags: { out: string }) => {
-      if (existsSync(join(flags.out, 'signing.key'))) throw new OutputExists(`${join(flags.out, 'signing.key')} exists; choose another --out`);
+      if (existsSync(join(flags.out, 'signing.key')))
+        throw new OutputExists(`${join(flags.out, 'signing.key')} exists; choose another --out`);
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       mkdirSync(flags.out, { recursive: true });
       writeFileSync(join(flags.out, 'signing.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
       writeFileSync(join(flags.out, 'signing.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
       writeFileSync(join(flags.out, 'sig-0.key'), rawSigningPublicKey(publicKey));
-      process.stdout.write(`key CRC ${hex32(signingKeyCrc(publicKey))}: install ${join(flags.out, 'sig-0.key')} on stations as ~/sig-N.key\n`);
+      process.stdout.write(
+        `key CRC ${hex32(signingKeyCrc(publicKey))}: install ${join(flags.out, 'sig-0.key')} on stations as ~/sig-N.key\n`,
+      );
     });
 
   firmware
@@ -63,45 +67,61 @@ export function registerFirmware(program: Command): void {
       .command('add')
       .description('store an image once (by hash) with its signatures, each checked before it is accepted')
       .requiredOption('--model <model>', "the station model it is for (the request's model)")
-      .requiredOption('--version <version>', "the version it installs (what the station then reports as package)")
+      .requiredOption('--version <version>', 'the version it installs (what the station then reports as package)')
       .requiredOption('--file <file>', 'the update')
       .option('--sig <file>', 'a DER signature of the file (repeatable, paired with --pubkey in order)', collect, [])
       .option('--pubkey <file>', 'the public key of the --sig at the same place: PEM, DER or sig-N.key', collect, [])
       .option('--unsigned', 'accept the image with no signature (only stations holding no key can get it)', false)
       .option('--channel <name>', 'also make it the target of this channel, for all of its gateways')
       .addOption(firmwareDirOption()),
-  ).action(async (flags: RegistryFlags & { model: string; version: string; file: string; sig: string[]; pubkey: string[]; unsigned: boolean; channel?: string; firmwareDir: string }) => {
-    if (flags.sig.length !== flags.pubkey.length) throw new InvalidFirmware('give one --pubkey for every --sig, in the same order');
-    if (flags.sig.length === 0 && !flags.unsigned) throw new InvalidFirmware('give --sig and --pubkey, or --unsigned for an image without a signature');
-    const signatures: { keyCrc: number; signature: Buffer }[] = [];
-    for (const [i, sigFile] of flags.sig.entries()) {
-      let crc: number;
-      let publicKey: ReturnType<typeof signingPublicKey>;
-      try {
-        const raw = rawSigningPublicKey(readFile(flags.pubkey[i]!, '--pubkey'));
-        crc = signingKeyCrc(raw);
-        publicKey = signingPublicKey(raw);
-      } catch (error) {
-        if (error instanceof CupsProtocolError) throw new InvalidFirmware(`--pubkey ${flags.pubkey[i]}: ${error.message}`);
-        throw error;
+  ).action(
+    async (
+      flags: RegistryFlags & {
+        model: string;
+        version: string;
+        file: string;
+        sig: string[];
+        pubkey: string[];
+        unsigned: boolean;
+        channel?: string;
+        firmwareDir: string;
+      },
+    ) => {
+      if (flags.sig.length !== flags.pubkey.length) throw new InvalidFirmware('give one --pubkey for every --sig, in the same order');
+      if (flags.sig.length === 0 && !flags.unsigned)
+        throw new InvalidFirmware('give --sig and --pubkey, or --unsigned for an image without a signature');
+      const signatures: { keyCrc: number; signature: Buffer }[] = [];
+      for (const [i, sigFile] of flags.sig.entries()) {
+        let crc: number;
+        let publicKey: ReturnType<typeof signingPublicKey>;
+        try {
+          const raw = rawSigningPublicKey(readFile(flags.pubkey[i]!, '--pubkey'));
+          crc = signingKeyCrc(raw);
+          publicKey = signingPublicKey(raw);
+        } catch (error) {
+          if (error instanceof CupsProtocolError) throw new InvalidFirmware(`--pubkey ${flags.pubkey[i]}: ${error.message}`);
+          throw error;
+        }
+        const signature = readFile(sigFile, '--sig');
+        if (!(await verifyFileSignature(flags.file, signature, publicKey))) {
+          throw new InvalidFirmware(
+            `${sigFile} is not a valid signature of ${flags.file} by the key of CRC ${hex32(crc)}; nothing was stored`,
+          );
+        }
+        signatures.push({ keyCrc: crc, signature });
       }
-      const signature = readFile(sigFile, '--sig');
-      if (!(await verifyFileSignature(flags.file, signature, publicKey))) {
-        throw new InvalidFirmware(`${sigFile} is not a valid signature of ${flags.file} by the key of CRC ${hex32(crc)}; nothing was stored`);
-      }
-      signatures.push({ keyCrc: crc, signature });
-    }
-    readFile(flags.file, '--file');
-    const stored = await storeImage(resolve(flags.firmwareDir), flags.file);
-    await withCatalog(flags, 'write', async (catalog) => {
-      await catalog.addImage({ ...stored, model: flags.model, version: flags.version, signatures });
-      if (flags.channel) await catalog.rollOut(flags.model, flags.channel, flags.version, 100);
-    });
-    process.stdout.write(
-      `stored ${flags.model} ${flags.version} (${stored.size} bytes, sha256 ${stored.sha256}) with ${signatures.length ? `signatures by ${signatures.map((s) => hex32(s.keyCrc)).join(', ')}` : 'no signature'}` +
-        `${flags.channel ? `; target of channel ${flags.channel}` : ''}\n`,
-    );
-  });
+      readFile(flags.file, '--file');
+      const stored = await storeImage(resolve(flags.firmwareDir), flags.file);
+      await withCatalog(flags, 'write', async (catalog) => {
+        await catalog.addImage({ ...stored, model: flags.model, version: flags.version, signatures });
+        if (flags.channel) await catalog.rollOut(flags.model, flags.channel, flags.version, 100);
+      });
+      process.stdout.write(
+        `stored ${flags.model} ${flags.version} (${stored.size} bytes, sha256 ${stored.sha256}) with ${signatures.length ? `signatures by ${signatures.map((s) => hex32(s.keyCrc)).join(', ')}` : 'no signature'}` +
+          `${flags.channel ? `; target of channel ${flags.channel}` : ''}\n`,
+      );
+    },
+  );
 
   const channelCommand = (name: string, description: string) =>
     withRegistryOptions(
@@ -117,33 +137,72 @@ export function registerFirmware(program: Command): void {
     .option('--percent <n>', 'share of the gateways, 0 to 100', (v) => Number(v), 100)
     .option('--allow-unsigned', 'stations holding no key may get unsigned images of this channel')
     .option('--signed-only', 'never send unsigned images on this channel (the default)')
-    .action(async (flags: RegistryFlags & { model: string; channel: string; version: string; percent: number; allowUnsigned?: boolean; signedOnly?: boolean }) => {
-      const allow = flags.allowUnsigned ? true : flags.signedOnly ? false : undefined;
-      const channel = await withCatalog(flags, 'write', (catalog) => catalog.rollOut(flags.model, flags.channel, flags.version, flags.percent, allow));
-      process.stdout.write(`${channel.model}/${channel.channel}: ${channel.targetVersion} to ${channel.rolloutPercent}% (rollback to ${channel.previousVersion ?? 'nothing'})\n`);
-    });
-  channelCommand('pause', 'stop offering the target of a channel').action(async (flags: RegistryFlags & { model: string; channel: string }) => {
-    await withCatalog(flags, 'write', (catalog) => catalog.setPaused(flags.model, flags.channel, true));
-    process.stdout.write(`${flags.model}/${flags.channel}: paused\n`);
-  });
-  channelCommand('resume', 'offer the target of a paused channel again').action(async (flags: RegistryFlags & { model: string; channel: string }) => {
-    await withCatalog(flags, 'write', (catalog) => catalog.setPaused(flags.model, flags.channel, false));
-    process.stdout.write(`${flags.model}/${flags.channel}: resumed\n`);
-  });
-  channelCommand('rollback', 'return a channel to its previous target, for all of its gateways').action(async (flags: RegistryFlags & { model: string; channel: string }) => {
-    const channel = await withCatalog(flags, 'write', (catalog) => catalog.rollBack(flags.model, flags.channel));
-    process.stdout.write(`${channel.model}/${channel.channel}: back to ${channel.targetVersion}\n`);
-  });
-
-  withRegistryOptions(firmware.command('status').description('channels, images, and how many gateways report each version')).action(async (flags: RegistryFlags) => {
-    const [channels, images, versions] = await withCatalog(flags, 'read', (catalog) => Promise.all([catalog.channels(), catalog.images(), catalog.reportedVersions()]));
-    printTable(
-      ['MODEL', 'CHANNEL', 'TARGET', 'ROLLOUT', 'PAUSED', 'UNSIGNED', 'ROLLBACK TO'],
-      channels.map((c) => [c.model, c.channel, c.targetVersion ?? '-', `${c.rolloutPercent}%`, c.paused ? 'yes' : 'no', c.allowUnsigned ? 'allowed' : 'never', c.previousVersion ?? '-']),
+    .action(
+      async (
+        flags: RegistryFlags & {
+          model: string;
+          channel: string;
+          version: string;
+          percent: number;
+          allowUnsigned?: boolean;
+          signedOnly?: boolean;
+        },
+      ) => {
+        const allow = flags.allowUnsigned ? true : flags.signedOnly ? false : undefined;
+        const channel = await withCatalog(flags, 'write', (catalog) =>
+          catalog.rollOut(flags.model, flags.channel, flags.version, flags.percent, allow),
+        );
+        process.stdout.write(
+          `${channel.model}/${channel.channel}: ${channel.targetVersion} to ${channel.rolloutPercent}% (rollback to ${channel.previousVersion ?? 'nothing'})\n`,
+        );
+      },
     );
-    process.stdout.write('\n');
-    printTable(['MODEL', 'VERSION', 'BYTES', 'SHA-256'], images.map((i) => [i.model, i.version, String(i.size), i.sha256]));
-    process.stdout.write('\n');
-    printTable(['MODEL', 'REPORTED VERSION', 'GATEWAYS'], versions.map((v) => [v.model ?? '(no contact yet)', v.version ?? '-', String(v.gateways)]));
-  });
+  channelCommand('pause', 'stop offering the target of a channel').action(
+    async (flags: RegistryFlags & { model: string; channel: string }) => {
+      await withCatalog(flags, 'write', (catalog) => catalog.setPaused(flags.model, flags.channel, true));
+      process.stdout.write(`${flags.model}/${flags.channel}: paused\n`);
+    },
+  );
+  channelCommand('resume', 'offer the target of a paused channel again').action(
+    async (flags: RegistryFlags & { model: string; channel: string }) => {
+      await withCatalog(flags, 'write', (catalog) => catalog.setPaused(flags.model, flags.channel, false));
+      process.stdout.write(`${flags.model}/${flags.channel}: resumed\n`);
+    },
+  );
+  channelCommand('rollback', 'return a channel to its previous target, for all of its gateways').action(
+    async (flags: RegistryFlags & { model: string; channel: string }) => {
+      const channel = await withCatalog(flags, 'write', (catalog) => catalog.rollBack(flags.model, flags.channel));
+      process.stdout.write(`${channel.model}/${channel.channel}: back to ${channel.targetVersion}\n`);
+    },
+  );
+
+  withRegistryOptions(firmware.command('status').description('channels, images, and how many gateways report each version')).action(
+    async (flags: RegistryFlags) => {
+      const [channels, images, versions] = await withCatalog(flags, 'read', (catalog) =>
+        Promise.all([catalog.channels(), catalog.images(), catalog.reportedVersions()]),
+      );
+      printTable(
+        ['MODEL', 'CHANNEL', 'TARGET', 'ROLLOUT', 'PAUSED', 'UNSIGNED', 'ROLLBACK TO'],
+        channels.map((c) => [
+          c.model,
+          c.channel,
+          c.targetVersion ?? '-',
+          `${c.rolloutPercent}%`,
+          c.paused ? 'yes' : 'no',
+          c.allowUnsigned ? 'allowed' : 'never',
+          c.previousVersion ?? '-',
+        ]),
+      );
+      process.stdout.write('\n');
+      printTable(
+        ['MODEL', 'VERSION', 'BYTES', 'SHA-256'],
+        images.map((i) => [i.model, i.version, String(i.size), i.sha256]),
+      );
+      process.stdout.write('\n');
+      printTable(
+        ['MODEL', 'REPORTED VERSION', 'GATEWAYS'],
+        versions.map((v) => [v.model ?? '(no contact yet)', v.version ?? '-', String(v.gateways)]),
+      );
+    },
+  );
 }

@@ -1,10 +1,10 @@
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { GatewayExists, InvalidImportRow } from '../../errors.ts';
 import { formatOf, formatRecords, gatewayToRecord, parseRecords, recordToGateway } from '../../provisioning/gateway-records.ts';
 import type { NewGateway } from '../../registry/gateway.ts';
 import { progressBar } from '../progress.ts';
-import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
+import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
 const formatOption = () => new Option('--format <format>', 'csv or jsonl (default: from the file name)').choices(['csv', 'jsonl']);
 
@@ -68,7 +68,10 @@ export function registerGatewayBulk(gateway: Command): void {
     .addOption(secretKeyFileOption())
     .action(async (flags: RegistryFlags & { out?: string; tenant?: string; withSecrets: boolean; format: 'csv' | 'jsonl' }) => {
       const gateways = await withRegistry(flags, 'read', (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
-      const output = formatRecords(gateways.map((g) => gatewayToRecord(g, flags.withSecrets)), flags.format);
+      const output = formatRecords(
+        gateways.map((g) => gatewayToRecord(g, flags.withSecrets)),
+        flags.format,
+      );
       if (flags.out) replaceFile(flags.out, output, flags.withSecrets ? 0o600 : 0o644);
       else process.stdout.write(output);
     });

@@ -1,17 +1,17 @@
-import { resolve } from 'node:path';
-import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
-import { checkCupsCertificate } from '../../provisioning/check-cups-certificate.ts';
-import type { Command } from 'commander';
 import { X509Certificate } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import { certificateDer, formatEuiHex, parseEui } from '../../../protocol/index.ts';
+import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
 import { GatewayNotFound, InvalidGateway } from '../../errors.ts';
+import { checkCupsCertificate } from '../../provisioning/check-cups-certificate.ts';
 import { buildEndpoint, type EndpointInput } from '../../provisioning/endpoint-credentials.ts';
 import type { Gateway, GatewayChanges } from '../../registry/gateway.ts';
 import { gatewayTenantProblem } from '../../trust/trust-store.ts';
 import { describeCredentials } from '../describe-response.ts';
 import { readFlagFile } from '../read-input.ts';
+import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 import { registerGatewayBulk } from './gateway-bulk.ts';
-import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
 
 interface EndpointFlags {
   lnsUri?: string;
@@ -184,7 +184,12 @@ export function registerGateway(program: Command): void {
         const uri = flags.cupsUri ?? current.cupsUri;
         if (!uri) throw new InvalidGateway('--cups-trust/--cups-cert/--cups-token need --cups-uri');
         const cups = buildEndpoint('cups', endpointInput('cups', flags, uri));
-        if (flags.cupsCert) await checkCupsCertificate(readFile(flags.cupsCert, '--cups-cert')!, { eui, tenant: changes.tenant ?? current.tenant }, resolve(flags.tenants!));
+        if (flags.cupsCert)
+          await checkCupsCertificate(
+            readFile(flags.cupsCert, '--cups-cert')!,
+            { eui, tenant: changes.tenant ?? current.tenant },
+            resolve(flags.tenants!),
+          );
         changes.cupsUri = cups.uri;
         changes.cupsCredentials = cups.credentials;
       }
@@ -198,7 +203,7 @@ export function registerGateway(program: Command): void {
     .option('--tenant <id>', 'only this tenant')
     .option('--json', 'print JSON instead of a table')
     .addOption(dbOption())
-      .addOption(secretKeyFileOption())
+    .addOption(secretKeyFileOption())
     .action(async (flags: GatewayFlags) => {
       const gateways = await withRegistry(flags, 'read', (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
       if (flags.json) {
@@ -214,7 +219,7 @@ export function registerGateway(program: Command): void {
     .description('show one gateway, credentials described (never key or token bytes)')
     .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
     .addOption(dbOption())
-      .addOption(secretKeyFileOption())
+    .addOption(secretKeyFileOption())
     .action(async (flags: GatewayFlags) => {
       const eui = euiOf(flags.eui);
       const found = await withRegistry(flags, 'read', (registry) => registry.get(eui));
@@ -227,7 +232,7 @@ export function registerGateway(program: Command): void {
     .description('remove a gateway')
     .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
     .addOption(dbOption())
-      .addOption(secretKeyFileOption())
+    .addOption(secretKeyFileOption())
     .action(async (flags: GatewayFlags) => {
       const eui = euiOf(flags.eui);
       const removed = await withRegistry(flags, 'write', (registry) => registry.remove(eui));
@@ -238,5 +243,11 @@ export function registerGateway(program: Command): void {
 
 export function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+  for (const row of [header, ...rows])
+    process.stdout.write(
+      `${row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
 }

@@ -1,20 +1,20 @@
-import { stationConf } from '../../pki/station-conf.ts';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { GatewayExists, InvalidGateway, OutputExists } from '../../errors.ts';
 import { initCa, issuerOf, readIssuingCa } from '../../pki/ca-folder.ts';
+import { euiList } from '../../pki/eui-list.ts';
 import { describeIssued, type IssuedGateway } from '../../pki/gateway-certificate.ts';
 import { issueFleet } from '../../pki/issue-fleet.ts';
 import { KEY_TYPES, type KeyType } from '../../pki/keys.ts';
-import { euiList } from '../../pki/eui-list.ts';
 import { signGatewayCsr } from '../../pki/sign-csr.ts';
+import { stationConf } from '../../pki/station-conf.ts';
 import { buildEndpoint } from '../../provisioning/endpoint-credentials.ts';
 import { progressBar } from '../progress.ts';
 import { readFlagFile } from '../read-input.ts';
-import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
+import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 import { tenantOf } from './gateway.ts';
 
 const days = (value: string) => {
@@ -63,8 +63,15 @@ export function registerPki(program: Command): void {
     .option('--days <n>', 'validity', days, 3650)
     .option('--intermediate', 'also make an issuing intermediate CA', false)
     .action(async (flags: { out: string; cn: string; key: KeyType; days: number; intermediate: boolean }) => {
-      const { root, intermediate } = await initCa(flags.out, { cn: flags.cn, keyType: flags.key, days: flags.days, intermediate: flags.intermediate });
-      process.stdout.write(`root CA ${describeIssued(flags.cn, root).sha256} in ${flags.out}${intermediate ? ', issuing intermediate and chain.pem beside it' : ''}\n`);
+      const { root, intermediate } = await initCa(flags.out, {
+        cn: flags.cn,
+        keyType: flags.key,
+        days: flags.days,
+        intermediate: flags.intermediate,
+      });
+      process.stdout.write(
+        `root CA ${describeIssued(flags.cn, root).sha256} in ${flags.out}${intermediate ? ', issuing intermediate and chain.pem beside it' : ''}\n`,
+      );
       process.stdout.write(`next, trust it for a tenant: npx cups ca add --tenant <tenant> ${flags.out}\n`);
     });
 
@@ -80,7 +87,10 @@ export function registerPki(program: Command): void {
     .option('--days <n>', 'validity', days, 825)
     .option('--cups-uri <uri>', 'write cups.uri into each folder')
     .option('--cups-trust <pem>', "write this CUPS server's CA as cups.trust into each folder")
-    .option('--station-conf <template>', "write each folder's station.conf from this template (radio settings as they are), routerid set to its EUI")
+    .option(
+      '--station-conf <template>',
+      "write each folder's station.conf from this template (radio settings as they are), routerid set to its EUI",
+    )
     .option('--register', 'also register every gateway, in the same run: all or nothing', false)
     .option('--tenant <id>', 'with --register: the tenant')
     .option('--lns-uri <uri>', 'with --register: the LNS URI')
@@ -94,10 +104,13 @@ export function registerPki(program: Command): void {
       const ca = readIssuingCa(flags.ca);
       const taken = euis.find((eui) => existsSync(join(flags.out, eui)));
       if (taken) throw new OutputExists(`${join(flags.out, taken)} already exists; nothing was issued`);
-      if (!!flags.cupsUri !== !!flags.cupsTrust && flags.cupsUri?.startsWith('https:')) throw new InvalidGateway('--cups-uri https://… needs --cups-trust');
+      if (!!flags.cupsUri !== !!flags.cupsTrust && flags.cupsUri?.startsWith('https:'))
+        throw new InvalidGateway('--cups-uri https://… needs --cups-trust');
       const cupsTrustPem = flags.cupsTrust ? readFlagFile(flags.cupsTrust, '--cups-trust', InvalidGateway).toString('utf8') : undefined;
       const lnsTrust = flags.lnsTrust ? readFlagFile(flags.lnsTrust, '--lns-trust', InvalidGateway).toString('utf8') : undefined;
-      const stationConfTemplate = flags.stationConf ? readFlagFile(flags.stationConf, '--station-conf', InvalidGateway).toString('utf8') : undefined;
+      const stationConfTemplate = flags.stationConf
+        ? readFlagFile(flags.stationConf, '--station-conf', InvalidGateway).toString('utf8')
+        : undefined;
       if (stationConfTemplate) {
         try {
           stationConf(stationConfTemplate, euis[0]!);
@@ -123,7 +136,12 @@ export function registerPki(program: Command): void {
         const issued = await issueFleet(ca, staging, euis, {
           keyType: flags.key,
           days: flags.days,
-          files: { chainPem: ca.chainPem, ...(flags.cupsUri ? { cupsUri: flags.cupsUri } : {}), ...(cupsTrustPem ? { cupsTrustPem } : {}), ...(stationConfTemplate ? { stationConfTemplate } : {}) },
+          files: {
+            chainPem: ca.chainPem,
+            ...(flags.cupsUri ? { cupsUri: flags.cupsUri } : {}),
+            ...(cupsTrustPem ? { cupsTrustPem } : {}),
+            ...(stationConfTemplate ? { stationConfTemplate } : {}),
+          },
           onProgress: (done) => bar.update(done),
         }).finally(() => bar.stop());
         if (flags.register) {
@@ -137,7 +155,15 @@ export function registerPki(program: Command): void {
                     ...(lnsTrust ? { trust: lnsTrust } : {}),
                     ...(flags.lnsClientCert ? { cert: gateway.certPem, key: gateway.keyPem } : {}),
                   });
-                  return { eui: gateway.eui, tenant: tenant!, name: null, lnsUri: lns.uri, lnsCredentials: lns.credentials, cupsUri: null, cupsCredentials: null };
+                  return {
+                    eui: gateway.eui,
+                    tenant: tenant!,
+                    name: null,
+                    lnsUri: lns.uri,
+                    lnsCredentials: lns.credentials,
+                    cupsUri: null,
+                    cupsCredentials: null,
+                  };
                 }),
                 (done) => writing.update(done),
               )
@@ -146,7 +172,9 @@ export function registerPki(program: Command): void {
         }
         for (const { eui } of issued) renameSync(join(staging, eui), join(flags.out, eui));
         writeManifest(flags.out, issued);
-        process.stdout.write(`issued ${issued.length} gateway certificates into ${flags.out}${flags.register ? `, registered for tenant ${tenant}` : ''}\n`);
+        process.stdout.write(
+          `issued ${issued.length} gateway certificates into ${flags.out}${flags.register ? `, registered for tenant ${tenant}` : ''}\n`,
+        );
       } finally {
         rmSync(staging, { recursive: true, force: true });
       }
@@ -170,7 +198,10 @@ export function registerPki(program: Command): void {
         mkdirSync(join(flags.out, eui), { recursive: true });
         writeFileSync(join(flags.out, eui, 'cups.crt'), cert.pem + ca.chainPem);
       }
-      writeManifest(flags.out, signed.map(({ eui, cert }) => describeIssued(eui, cert)));
+      writeManifest(
+        flags.out,
+        signed.map(({ eui, cert }) => describeIssued(eui, cert)),
+      );
       process.stdout.write(`signed ${signed.length} certificate requests into ${flags.out}\n`);
     });
 }

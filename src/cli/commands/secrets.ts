@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dbOption, secretKeyFileOption, withRegistry, type RegistryFlags } from '../registry-flags.ts';
+import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
 export function registerSecrets(program: Command): void {
   program

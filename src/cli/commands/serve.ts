@@ -1,8 +1,8 @@
 import { dirname, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { parseRateLimit, SERVE_DEFAULTS, type ServeOptions } from '../../config/serve-options.ts';
-import { secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 import { startServer } from '../../server/start-server.ts';
+import { secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
 const env = (option: Option, name: string) => option.env(`CUPS_${name}`);
 
@@ -12,23 +12,96 @@ export function registerServe(program: Command): void {
     .description('run the CUPS server (every option also reads a CUPS_* environment variable)')
     .addOption(env(new Option('--port <port>', 'TCP port').default(SERVE_DEFAULTS.port).argParser(port), 'PORT'))
     .addOption(env(new Option('--host <host>', 'address to listen on').default(SERVE_DEFAULTS.host), 'HOST'))
-    .addOption(env(new Option('--tenants <dir>', 'trust store: DIR/common/*.pem and DIR/<tenant>/*.pem').default(SERVE_DEFAULTS.tenants), 'TENANTS'))
+    .addOption(
+      env(new Option('--tenants <dir>', 'trust store: DIR/common/*.pem and DIR/<tenant>/*.pem').default(SERVE_DEFAULTS.tenants), 'TENANTS'),
+    )
     .addOption(env(new Option('--db <url>', 'gateway registry').default(SERVE_DEFAULTS.db), 'DB'))
     .addOption(secretKeyFileOption())
-    .addOption(env(new Option('--firmware-dir <dir>', 'firmware images, by hash (shared between instances)').default(SERVE_DEFAULTS.firmwareDir), 'FIRMWARE_DIR'))
+    .addOption(
+      env(
+        new Option('--firmware-dir <dir>', 'firmware images, by hash (shared between instances)').default(SERVE_DEFAULTS.firmwareDir),
+        'FIRMWARE_DIR',
+      ),
+    )
     .addOption(env(new Option('--tls-cert <file>', 'server certificate (PEM, chain after it) for native TLS'), 'TLS_CERT'))
     .addOption(env(new Option('--tls-key <file>', 'server private key (PEM)'), 'TLS_KEY'))
-    .addOption(env(new Option('--tls-reject-unauthorized', 'close the connection of a client whose certificate is missing or refused, without an HTTP answer').default(false), 'TLS_REJECT_UNAUTHORIZED'))
-    .addOption(env(new Option('--client-cert-header <name>', 'take the client certificate from this header set by a trusted TLS proxy'), 'CLIENT_CERT_HEADER'))
-    .addOption(env(new Option('--client-chain-header <name>', 'optional header with the intermediates (HAProxy ssl_c_chain_der, Client-Cert-Chain)'), 'CLIENT_CHAIN_HEADER'))
-    .addOption(env(new Option('--trust-proxy <cidrs>', 'peers whose certificate header is believed').default(SERVE_DEFAULTS.trustProxy.join(',')), 'TRUST_PROXY'))
-    .addOption(env(new Option('--rate-limit-eui <rate>', 'calls per minute and burst per gateway, PER_MINUTE[:BURST]; 0: no limit').default(parseRateLimit(SERVE_DEFAULTS.rateLimitEui, ''), SERVE_DEFAULTS.rateLimitEui).argParser((v) => parseRateLimit(v, '--rate-limit-eui')), 'RATE_LIMIT_EUI'))
-    .addOption(env(new Option('--rate-limit-peer <rate>', 'calls per minute and burst per client address, PER_MINUTE[:BURST]; 0: no limit').default(parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, ''), SERVE_DEFAULTS.rateLimitPeer).argParser((v) => parseRateLimit(v, '--rate-limit-peer')), 'RATE_LIMIT_PEER'))
-    .addOption(env(new Option('--ipv6-prefix <bits>', 'IPv6 prefix length counted as one client by --rate-limit-peer and the verification queue').default(SERVE_DEFAULTS.ipv6Prefix).argParser(ipv6Prefix), 'IPV6_PREFIX'))
-    .addOption(env(new Option('--stale-answers-minutes <minutes>', 'while the registry is unreachable, answer gateways read this recently from that record (0: refuse all with 503)').default(SERVE_DEFAULTS.staleAnswersMinutes).argParser((v) => wholeNumber(v, '--stale-answers-minutes')), 'STALE_ANSWERS_MINUTES'))
-    .addOption(env(new Option('--request-timeout-ms <ms>', 'longest a request may take to arrive, headers and body (slow clients get 408)').default(SERVE_DEFAULTS.requestTimeoutMs).argParser((v) => positiveInteger(v, '--request-timeout-ms')), 'REQUEST_TIMEOUT_MS'))
+    .addOption(
+      env(
+        new Option(
+          '--tls-reject-unauthorized',
+          'close the connection of a client whose certificate is missing or refused, without an HTTP answer',
+        ).default(false),
+        'TLS_REJECT_UNAUTHORIZED',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--client-cert-header <name>', 'take the client certificate from this header set by a trusted TLS proxy'),
+        'CLIENT_CERT_HEADER',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--client-chain-header <name>', 'optional header with the intermediates (HAProxy ssl_c_chain_der, Client-Cert-Chain)'),
+        'CLIENT_CHAIN_HEADER',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--trust-proxy <cidrs>', 'peers whose certificate header is believed').default(SERVE_DEFAULTS.trustProxy.join(',')),
+        'TRUST_PROXY',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--rate-limit-eui <rate>', 'calls per minute and burst per gateway, PER_MINUTE[:BURST]; 0: no limit')
+          .default(parseRateLimit(SERVE_DEFAULTS.rateLimitEui, ''), SERVE_DEFAULTS.rateLimitEui)
+          .argParser((v) => parseRateLimit(v, '--rate-limit-eui')),
+        'RATE_LIMIT_EUI',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--rate-limit-peer <rate>', 'calls per minute and burst per client address, PER_MINUTE[:BURST]; 0: no limit')
+          .default(parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, ''), SERVE_DEFAULTS.rateLimitPeer)
+          .argParser((v) => parseRateLimit(v, '--rate-limit-peer')),
+        'RATE_LIMIT_PEER',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--ipv6-prefix <bits>', 'IPv6 prefix length counted as one client by --rate-limit-peer and the verification queue')
+          .default(SERVE_DEFAULTS.ipv6Prefix)
+          .argParser(ipv6Prefix),
+        'IPV6_PREFIX',
+      ),
+    )
+    .addOption(
+      env(
+        new Option(
+          '--stale-answers-minutes <minutes>',
+          'while the registry is unreachable, answer gateways read this recently from that record (0: refuse all with 503)',
+        )
+          .default(SERVE_DEFAULTS.staleAnswersMinutes)
+          .argParser((v) => wholeNumber(v, '--stale-answers-minutes')),
+        'STALE_ANSWERS_MINUTES',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--request-timeout-ms <ms>', 'longest a request may take to arrive, headers and body (slow clients get 408)')
+          .default(SERVE_DEFAULTS.requestTimeoutMs)
+          .argParser((v) => positiveInteger(v, '--request-timeout-ms')),
+        'REQUEST_TIMEOUT_MS',
+      ),
+    )
     .addOption(env(new Option('--log-level <level>', 'fatal, error, warn, info, debug').default(SERVE_DEFAULTS.logLevel), 'LOG_LEVEL'))
-    .addOption(env(new Option('--demo', 'on first run create a demo server certificate, tenant CA and gateway, and use them').default(false), 'DEMO'))
+    .addOption(
+      env(
+        new Option('--demo', 'on first run create a demo server certificate, tenant CA and gateway, and use them').default(false),
+        'DEMO',
+      ),
+    )
     .action(async (raw: Omit<ServeOptions, 'trustProxy'> & { trustProxy: string }) => {
       const options: ServeOptions = { ...raw, trustProxy: raw.trustProxy.split(',').filter(Boolean) };
       let demoCurl: string | undefined;
@@ -44,13 +117,18 @@ export function registerServe(program: Command): void {
       const server = await startServer(options);
       if (demoCurl) {
         process.stdout.write(`\nDemo ready. Ask for the demo gateway's answer with:\n\n  ${demoCurl}\n\n`);
-        process.stdout.write(`A real station checks the server's name against its CN and DNS names only, never IP SANs (mbedTLS):\nthe demo certificate names localhost and 127.0.0.1 as DNS names too, so its cups.uri may use either.\n\n`);
+        process.stdout.write(
+          `A real station checks the server's name against its CN and DNS names only, never IP SANs (mbedTLS):\nthe demo certificate names localhost and 127.0.0.1 as DNS names too, so its cups.uri may use either.\n\n`,
+        );
       }
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, 'shutting down: refusing new requests, finishing those in flight');
         const force = setTimeout(() => process.exit(1), 10_000);
         force.unref();
-        server.drainAndClose().then(() => process.exit(0), () => process.exit(1));
+        server.drainAndClose().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
       };
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);

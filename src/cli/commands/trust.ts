@@ -19,7 +19,11 @@ function certificatesIn(file: string): Buffer[] {
   } catch (error) {
     throw new CliError('file_unreadable', `cannot read ${file}: ${(error as Error).message}`);
   }
-  const blocks = text.includes('-----BEGIN') ? pemBlocks(text).filter((b) => b.label === 'CERTIFICATE').map((b) => b.der) : [Buffer.from(text, 'latin1')];
+  const blocks = text.includes('-----BEGIN')
+    ? pemBlocks(text)
+        .filter((b) => b.label === 'CERTIFICATE')
+        .map((b) => b.der)
+    : [Buffer.from(text, 'latin1')];
   if (blocks.length === 0) throw new CliError('no_certificate', `${file} holds no CERTIFICATE block`);
   return blocks;
 }
@@ -30,15 +34,16 @@ function tenantFolderOf(tenant: string): string {
 }
 
 /** A CA refusal as the CLI reports it, with what was (not) done. */
-const refusedCa = (outcome: string) => (error: unknown): never => {
-  if (error instanceof CaRefused) throw new CliError('ca_refused', `${error.message}; ${outcome}`);
-  throw error;
-};
+const refusedCa =
+  (outcome: string) =>
+  (error: unknown): never => {
+    if (error instanceof CaRefused) throw new CliError('ca_refused', `${error.message}; ${outcome}`);
+    throw error;
+  };
 
 export function registerTrust(program: Command): void {
   const ca = program.command('ca').description('the trust store: the CAs each tenant (or common, every tenant) trusts');
-  ca
-    .command('list')
+  ca.command('list')
     .description('show what the trust store holds: tenant, subject, notAfter, fingerprint')
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
     .action(async (flags: { tenants: string }) => {
@@ -46,14 +51,22 @@ export function registerTrust(program: Command): void {
         throw new CliError('tenants_unreadable', `cannot read the trust store ${flags.tenants}: ${error.message}`);
       });
       const rows = store.certificates.flatMap((cert) =>
-        [...cert.tenants].map((tenant) => [tenant, cert.subjectText, cert.anchor ? 'root' : 'intermediate', cert.notAfter.toISOString(), cert.fingerprint]),
+        [...cert.tenants].map((tenant) => [
+          tenant,
+          cert.subjectText,
+          cert.anchor ? 'root' : 'intermediate',
+          cert.notAfter.toISOString(),
+          cert.fingerprint,
+        ]),
       );
-      printTable(['TENANT', 'SUBJECT', 'KIND', 'NOT AFTER', 'SHA-256'], rows.sort((a, b) => a[0]!.localeCompare(b[0]!)));
+      printTable(
+        ['TENANT', 'SUBJECT', 'KIND', 'NOT AFTER', 'SHA-256'],
+        rows.sort((a, b) => a[0]!.localeCompare(b[0]!)),
+      );
       for (const problem of store.problems) process.stderr.write(`skipped ${problem.file}: ${problem.reason}\n`);
     });
 
-  ca
-    .command('add')
+  ca.command('add')
     .description("trust a vendor's CAs for a tenant: the root and every intermediate, each checked as the server loads it")
     .requiredOption('--tenant <id>', 'the tenant, or common for every tenant')
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
@@ -62,20 +75,24 @@ export function registerTrust(program: Command): void {
       const added = await addTenantCas(resolve(flags.tenants), tenantFolderOf(flags.tenant), sources).catch(refusedCa('nothing was added'));
       for (const { facts, file } of added) {
         const kind = facts.selfSigned ? 'root' : 'intermediate';
-        process.stdout.write(`${file ? 'added' : 'already trusted'}: ${facts.subjectText} (${kind}, until ${facts.notAfter.toISOString()})${file ? ` as ${file}` : ''}\n`);
+        process.stdout.write(
+          `${file ? 'added' : 'already trusted'}: ${facts.subjectText} (${kind}, until ${facts.notAfter.toISOString()})${file ? ` as ${file}` : ''}\n`,
+        );
       }
       process.stdout.write('a running cups serve uses them within 2 s\n');
     });
 
-  ca
-    .command('remove')
+  ca.command('remove')
     .description('stop trusting a CA for a tenant (cups ca list shows the SHA-256 fingerprints)')
     .requiredOption('--tenant <id>', 'the tenant, or common')
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
     .option('--sha256 <hex>', 'the SHA-256 fingerprint of the CA certificate')
     .argument('[files...]', 'or the CA certificates themselves (PEM)')
     .action(async (files: string[], flags: { tenant: string; tenants: string; sha256?: string }) => {
-      const fingerprints = [...(flags.sha256 ? [flags.sha256] : []), ...files.flatMap(certificatesIn).map((der) => createHash('sha256').update(der).digest('hex'))];
+      const fingerprints = [
+        ...(flags.sha256 ? [flags.sha256] : []),
+        ...files.flatMap(certificatesIn).map((der) => createHash('sha256').update(der).digest('hex')),
+      ];
       if (fingerprints.length === 0) throw new CliError('nothing_to_remove', 'give --sha256 HEX or the CA files to remove');
       const tenant = tenantFolderOf(flags.tenant);
       for (const fingerprint of fingerprints) {
@@ -105,10 +122,15 @@ export function registerTrust(program: Command): void {
       const verified = await verifyClientChain(leaf!, chain, store);
       const eui = certificateEui(verified.leaf);
       if (!eui) {
-        throw new CnNotEui(`the certificate's CN must be exactly one value of 16 hex digits, got ${JSON.stringify(verified.leaf.commonNames)}`);
+        throw new CnNotEui(
+          `the certificate's CN must be exactly one value of 16 hex digits, got ${JSON.stringify(verified.leaf.commonNames)}`,
+        );
       }
       if (!scopeAllows(verified.scope, flags.tenant)) {
-        throw new CliError('tenant_mismatch', `the chain's CAs are trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${flags.tenant}`);
+        throw new CliError(
+          'tenant_mismatch',
+          `the chain's CAs are trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${flags.tenant}`,
+        );
       }
       process.stdout.write(`OK: ${eui} for tenant ${flags.tenant}\n`);
       for (const cert of verified.path) process.stdout.write(`  ${cert.subjectText}  (until ${cert.notAfter.toISOString()})\n`);

@@ -1,8 +1,8 @@
+import { type Command, Option } from 'commander';
 import { decodeUpdateInfoResponse } from '../../../protocol/index.ts';
 import { CupsRefused } from '../../errors.ts';
 import { applyAnswer, updateVerdict } from '../../station/apply-answer.ts';
 import { callUpdateInfo, STATION_VERSIONS, type StationVersion } from '../../station/call-update-info.ts';
-import { Option, type Command } from 'commander';
 import { readStationHome, routerOf, stationRequestBody } from '../../station/station-home.ts';
 
 export function registerUpdateInfo(program: Command): void {
@@ -12,7 +12,11 @@ export function registerUpdateInfo(program: Command): void {
     .requiredOption('--home <dir>', 'the station folder (cups.uri, cups.trust, cups.crt, cups.key, tc.*, sig-N.key, version.txt)')
     .option('--router <eui>', "the router id, instead of the certificate's CN")
     .option('--dry-run', 'only print what would be written', false)
-    .addOption(new Option('--station-version <version>', 'the station whose request bytes to send (2.0.3 sends no Content-Type and no SNI)').choices(STATION_VERSIONS).default('2.0.6'))
+    .addOption(
+      new Option('--station-version <version>', 'the station whose request bytes to send (2.0.3 sends no Content-Type and no SNI)')
+        .choices(STATION_VERSIONS)
+        .default('2.0.6'),
+    )
     .action(async (flags: { home: string; router?: string; dryRun: boolean; stationVersion: StationVersion }) => {
       const home = readStationHome(flags.home);
       const router = routerOf(home, flags.router);

@@ -1,5 +1,5 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { derBytes, derChildren, derElement, derOid, type DerElement } from '../../lib/der-reader.ts';
+import { type DerElement, derBytes, derChildren, derElement, derOid } from '../../lib/der-reader.ts';
 import { CURVE, KEY_ALGORITHM } from '../../lib/oids.ts';
 
 const { ecPublicKey: EC_PUBLIC_KEY, rsaEncryption: RSA_ENCRYPTION, rsassaPss: RSA_PSS, ed25519: ED25519, ed448: ED448 } = KEY_ALGORITHM;
@@ -46,12 +46,18 @@ function acceptedKey(spki: Buffer): JsonWebKey | undefined {
     if (!curve) throw new Error('the EC key is not on P-256, P-384 or P-521 (named), the curves accepted');
     // A compressed point is OpenSSL's to read.
     if (bits[0] !== 0x04 || bits.length !== 1 + 2 * curve.size) return undefined;
-    return { kty: 'EC', crv: curve.crv, x: bits.subarray(1, 1 + curve.size).toString('base64url'), y: bits.subarray(1 + curve.size).toString('base64url') };
+    return {
+      kty: 'EC',
+      crv: curve.crv,
+      x: bits.subarray(1, 1 + curve.size).toString('base64url'),
+      y: bits.subarray(1 + curve.size).toString('base64url'),
+    };
   }
   if (type === RSA_ENCRYPTION || type === RSA_PSS) {
     const { n, e } = rsaNumbers(bits);
     const modulusBits = n.length * 8 - Math.clz32(n[0]!) + 24;
-    if (modulusBits > MAX_RSA_MODULUS_BITS) throw new Error(`the RSA key has ${modulusBits} bits; at most ${MAX_RSA_MODULUS_BITS} are accepted`);
+    if (modulusBits > MAX_RSA_MODULUS_BITS)
+      throw new Error(`the RSA key has ${modulusBits} bits; at most ${MAX_RSA_MODULUS_BITS} are accepted`);
     const exponent = e.length <= 4 ? e.readUIntBE(0, e.length) : Infinity;
     if (exponent > MAX_RSA_EXPONENT || exponent < 3 || exponent % 2 === 0) {
       throw new Error(`the RSA public exponent must be odd, at least 3 and at most ${MAX_RSA_EXPONENT}`);

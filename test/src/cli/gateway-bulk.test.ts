@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificate } from '../../../src/pki/create-certificate.ts';
 import { CUPS_BIN } from '../../helpers/paths.ts';
-import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
+import { type PostgresServer, startPostgres } from '../../helpers/postgres.ts';
 import { runCli } from '../../helpers/run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cups-bulk-'));
@@ -44,7 +44,9 @@ describe.each([
     const result = await cli(db, 'import', at('fleet.csv'));
     expect([result.status, result.stdout]).toEqual([0, `imported ${FLEET} gateways from ${at('fleet.csv')}\n`]);
     const exported = await cli(db, 'export');
-    expect(exported.stdout.split('\n')[0]).toBe('eui,tenant,name,lns_uri,lns_trust,lns_cert,lns_key,lns_token,cups_uri,cups_trust,cups_cert,cups_key,cups_token,pinned_sha256');
+    expect(exported.stdout.split('\n')[0]).toBe(
+      'eui,tenant,name,lns_uri,lns_trust,lns_cert,lns_key,lns_token,cups_uri,cups_trust,cups_cert,cups_key,cups_token,pinned_sha256',
+    );
     expect(exported.stdout).toContain(euiOf(FLEET - 1));
     expect(exported.stdout).not.toContain('FLEET-SECRET');
   }, 120_000);

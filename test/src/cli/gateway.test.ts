@@ -1,10 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createCertificate, OID } from '../../../src/pki/create-certificate.ts';
-import { runCli } from '../../helpers/run-cli.ts';
 import { REPO_ROOT } from '../../helpers/paths.ts';
+import { runCli } from '../../helpers/run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cups-gateway-cli-'));
 const at = (name: string) => join(dir, name);
@@ -27,16 +27,47 @@ const registered = async () => JSON.parse((await gatewayCli('list', '--json')).s
 describe('cups gateway add refuses bad input and writes nothing', () => {
   it.each([
     ['wss:// without a trust', ['--lns-uri', 'wss://lns:8887'], /needs --lns-trust/],
-    ['a certificate without its key', ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@lns-ca.pem', '--lns-cert', '@client.crt'], /go together/],
-    ['a key of another certificate', ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@lns-ca.pem', '--lns-cert', '@client.crt', '--lns-key', '@other.key'], /does not belong/],
-    ['a certificate and a token', ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@lns-ca.pem', '--lns-cert', '@client.crt', '--lns-key', '@client.key', '--lns-token', 't'], /not both/],
+    [
+      'a certificate without its key',
+      ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@lns-ca.pem', '--lns-cert', '@client.crt'],
+      /go together/,
+    ],
+    [
+      'a key of another certificate',
+      ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@lns-ca.pem', '--lns-cert', '@client.crt', '--lns-key', '@other.key'],
+      /does not belong/,
+    ],
+    [
+      'a certificate and a token',
+      [
+        '--lns-uri',
+        'wss://lns:8887',
+        '--lns-trust',
+        '@lns-ca.pem',
+        '--lns-cert',
+        '@client.crt',
+        '--lns-key',
+        '@client.key',
+        '--lns-token',
+        't',
+      ],
+      /not both/,
+    ],
     ['an http:// LNS URI', ['--lns-uri', 'http://lns:8887'], /ws:\/\/ or wss:\/\//],
     ['a missing trust file', ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@missing.pem'], /cannot read/],
     ['a key as the trust', ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@client.key'], /exactly one CERTIFICATE block/],
     ['CUPS credentials without a CUPS URI', ['--lns-uri', 'ws://lns:8887', '--cups-trust', '@lns-ca.pem'], /need --cups-uri/],
-    ['the tenant common (every tenant\'s trust)', ['--tenant', 'common', '--lns-uri', 'ws://lns:8887'], /"common" is the trust every tenant shares/],
+    [
+      "the tenant common (every tenant's trust)",
+      ['--tenant', 'common', '--lns-uri', 'ws://lns:8887'],
+      /"common" is the trust every tenant shares/,
+    ],
     ['a tenant id in capitals (a case variant)', ['--tenant', 'Acme', '--lns-uri', 'ws://lns:8887'], /lowercase/],
-    ['a token with a colon that is no header line', ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@lns-ca.pem', '--lns-token', 'abc:def'], /e\.g\. "Authorization: abc:def"/],
+    [
+      'a token with a colon that is no header line',
+      ['--lns-uri', 'wss://lns:8887', '--lns-trust', '@lns-ca.pem', '--lns-token', 'abc:def'],
+      /e\.g\. "Authorization: abc:def"/,
+    ],
   ])('%s', async (_name, args, reason) => {
     const result = await gatewayCli('add', '--tenant', 'acme', '--eui', EUI, ...args.map((a) => (a.startsWith('@') ? at(a.slice(1)) : a)));
     expect(result.status).toBe(1);
@@ -58,10 +89,30 @@ describe('cups gateway add refuses bad input and writes nothing', () => {
 
 describe('cups gateway add, list, show, update, remove', () => {
   it('manages a gateway with certificate credentials, never printing key bytes', async () => {
-    const added = await gatewayCli('add', '--tenant', 'acme', '--eui', '58a0:cbff:fe80:19', '--name', 'roof', '--lns-uri', 'wss://lns:8887',
-      '--lns-trust', at('lns-ca.pem'), '--lns-cert', at('client.crt'), '--lns-key', at('client.key'));
+    const added = await gatewayCli(
+      'add',
+      '--tenant',
+      'acme',
+      '--eui',
+      '58a0:cbff:fe80:19',
+      '--name',
+      'roof',
+      '--lns-uri',
+      'wss://lns:8887',
+      '--lns-trust',
+      at('lns-ca.pem'),
+      '--lns-cert',
+      at('client.crt'),
+      '--lns-key',
+      at('client.key'),
+    );
     expect(added.status, added.stderr).toBe(0);
-    expect(JSON.parse(added.stdout)).toMatchObject({ eui: EUI, tenant: 'acme', name: 'roof', lnsCredentials: { mode: 'certificate', keyType: 'ec prime256v1' } });
+    expect(JSON.parse(added.stdout)).toMatchObject({
+      eui: EUI,
+      tenant: 'acme',
+      name: 'roof',
+      lnsCredentials: { mode: 'certificate', keyType: 'ec prime256v1' },
+    });
     const again = await gatewayCli('add', '--tenant', 'acme', '--eui', EUI, '--lns-uri', 'ws://lns:1');
     expect(again.stderr).toMatch(/gateway_exists/);
 
@@ -70,7 +121,17 @@ describe('cups gateway add, list, show, update, remove', () => {
 
     const updated = await gatewayCli('update', '--eui', EUI, '--lns-uri', 'ws://lns-plain:8887');
     expect(JSON.parse(updated.stdout)).toMatchObject({ lnsUri: 'ws://lns-plain:8887', lnsCredentials: null });
-    const token = await gatewayCli('update', '--eui', EUI, '--lns-uri', 'wss://lns:8887', '--lns-trust', at('lns-ca.pem'), '--lns-token', 'NNSXS.SECRET');
+    const token = await gatewayCli(
+      'update',
+      '--eui',
+      EUI,
+      '--lns-uri',
+      'wss://lns:8887',
+      '--lns-trust',
+      at('lns-ca.pem'),
+      '--lns-token',
+      'NNSXS.SECRET',
+    );
     expect(JSON.parse(token.stdout).lnsCredentials).toMatchObject({ mode: 'token', tokenHeaders: ['Authorization'] });
     const shown = await gatewayCli('show', '--eui', EUI);
     expect(shown.stdout).not.toContain('NNSXS.SECRET');
@@ -86,11 +147,19 @@ describe('master keys: made only for the first write to an empty registry', () =
     const elsewhere = mkdtempSync(join(tmpdir(), 'cups-elsewhere-'));
     // The registry above holds sealed secrets (the certificate test added some).
     const sealed = await runCli(['gateway', 'list', '--db', db], { cwd: elsewhere });
-    expect([sealed.status, sealed.stderr]).toEqual([1, expect.stringMatching(/^error \[secret_key_mismatch\]: .* holds secrets sealed under a master key, and .*data\/secret\.key does not exist: give that key with --secret-key-file FILE or CUPS_SECRET_KEY/)]);
+    expect([sealed.status, sealed.stderr]).toEqual([
+      1,
+      expect.stringMatching(
+        /^error \[secret_key_mismatch\]: .* holds secrets sealed under a master key, and .*data\/secret\.key does not exist: give that key with --secret-key-file FILE or CUPS_SECRET_KEY/,
+      ),
+    ]);
     const empty = await runCli(['gateway', 'list', '--db', `sqlite:${join(elsewhere, 'empty.db')}`], { cwd: elsewhere });
     expect([empty.status, empty.stderr]).toEqual([0, '']);
     expect(existsSync(join(elsewhere, 'data', 'secret.key'))).toBe(false);
-    const firstWrite = await runCli(['gateway', 'add', '--tenant', 'acme', '--eui', EUI, '--lns-uri', 'ws://lns:1', '--db', `sqlite:${join(elsewhere, 'empty.db')}`], { cwd: elsewhere });
+    const firstWrite = await runCli(
+      ['gateway', 'add', '--tenant', 'acme', '--eui', EUI, '--lns-uri', 'ws://lns:1', '--db', `sqlite:${join(elsewhere, 'empty.db')}`],
+      { cwd: elsewhere },
+    );
     expect([firstWrite.status, firstWrite.stderr]).toEqual([0, expect.stringMatching(/^created a new master key in .*data\/secret\.key/)]);
   });
 

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import {
   certificateDer,
   credentialsCrc,
@@ -11,8 +11,8 @@ import {
   privateKeyDer,
   tokenHeaderLines,
 } from '../../../protocol/index.ts';
-import { runCli } from '../../helpers/run-cli.ts';
 import { VECTORS } from '../../helpers/paths.ts';
+import { runCli } from '../../helpers/run-cli.ts';
 
 describe('cups id6', () => {
   it('prints ID6 and 16 hex digits', async () => {
@@ -94,6 +94,8 @@ describe('npx cups', () => {
   it('runs in a checkout after npm ci', async () => {
     const { execFileSync } = await import('node:child_process');
     const { REPO_ROOT } = await import('../../helpers/paths.ts');
-    expect(execFileSync('npx', ['--no-install', 'cups', 'id6', '58A0CBFFFE800019'], { cwd: REPO_ROOT }).toString()).toBe('58a0:cbff:fe80:19\n58A0CBFFFE800019\n');
+    expect(execFileSync('npx', ['--no-install', 'cups', 'id6', '58A0CBFFFE800019'], { cwd: REPO_ROOT }).toString()).toBe(
+      '58a0:cbff:fe80:19\n58A0CBFFFE800019\n',
+    );
   });
 });

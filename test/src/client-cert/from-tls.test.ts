@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../../../fixtures/test-pki.ts';
 import { certificateFromTls } from '../../../src/client-cert/from-tls.ts';
 
@@ -11,12 +11,19 @@ const seen: { authorized: boolean; hasCertificate: boolean; reused: boolean }[] 
 // A plain Node TLS server with session tickets on: the setting in which nodejs/node#35317 bites.
 beforeAll(async () => {
   pki = await createTestPki();
-  server = createServer({ key: pki.server.keyPem, cert: pki.server.pem, ca: [pki.rootA.pem, pki.intA.pem], requestCert: true, rejectUnauthorized: false }, (socket: TLSSocket) => {
-    seen.push({ authorized: socket.authorized, hasCertificate: certificateFromTls(socket) !== undefined, reused: socket.isSessionReused() });
-    // Let the TLS 1.3 session ticket reach the client before closing.
-    socket.write('bye');
-    setTimeout(() => socket.end(), 30);
-  });
+  server = createServer(
+    { key: pki.server.keyPem, cert: pki.server.pem, ca: [pki.rootA.pem, pki.intA.pem], requestCert: true, rejectUnauthorized: false },
+    (socket: TLSSocket) => {
+      seen.push({
+        authorized: socket.authorized,
+        hasCertificate: certificateFromTls(socket) !== undefined,
+        reused: socket.isSessionReused(),
+      });
+      // Let the TLS 1.3 session ticket reach the client before closing.
+      socket.write('bye');
+      setTimeout(() => socket.end(), 30);
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as { port: number }).port;
 });
@@ -25,7 +32,15 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 function handshake(options: Record<string, unknown>): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     let session: Buffer | undefined;
-    const socket = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.serverCa.pem, maxVersion: 'TLSv1.3', minVersion: 'TLSv1.3', ...options });
+    const socket = connect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      ca: pki.serverCa.pem,
+      maxVersion: 'TLSv1.3',
+      minVersion: 'TLSv1.3',
+      ...options,
+    });
     socket.on('session', (s: Buffer) => (session = s));
     socket.on('data', () => {});
     socket.on('end', () => resolve(session));

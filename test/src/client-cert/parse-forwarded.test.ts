@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { parseForwardedCertificates } from '../../../src/client-cert/parse-forwarded.ts';
 import { ClientCertificateMalformed } from '../../../src/errors.ts';
-import { storedCertificate, TrustStore } from '../../../src/trust/trust-store.ts';
 import { parseCertificate } from '../../../src/trust/certificate-facts.ts';
+import { storedCertificate, TrustStore } from '../../../src/trust/trust-store.ts';
 import { verifyClientChain } from '../../../src/trust/verify-chain.ts';
 import { VECTORS } from '../../helpers/paths.ts';
 
@@ -36,7 +36,12 @@ describe('what real proxies forwarded (fixtures/vectors/proxy-headers)', () => {
   it('the forwarded chain verifies against its root, as the server checks it', async () => {
     const store = new TrustStore([storedCertificate(parseCertificate(root), ['tenant-a'], ['rsa-root.pem'])]);
     const chain = parseForwardedCertificates(headers('haproxy-2.6.json')['x-ssl-client-chain']!);
-    const verified = await verifyClientChain(parseForwardedCertificates(headers('haproxy-2.6.json')['x-ssl-client-cert']!)[0]!, chain, store, new Date('2027-01-01'));
+    const verified = await verifyClientChain(
+      parseForwardedCertificates(headers('haproxy-2.6.json')['x-ssl-client-cert']!)[0]!,
+      chain,
+      store,
+      new Date('2027-01-01'),
+    );
     expect(verified.leaf.commonNames).toEqual(['b827ebfffe123456']);
     expect(verified.scope).toEqual(new Set(['tenant-a']));
   });
@@ -47,21 +52,36 @@ describe('header forms no proxy here produces', () => {
     `By=spiffe://cluster/ns/cups;Hash=${createHash('sha256').update(cert).digest('hex')};Cert="${encodeURIComponent(pem(cert))}"${more}`;
 
   it('Envoy XFCC: Cert is the gateway, Chain adds intermediates, Hash is checked', () => {
-    const value = xfcc(leaf, `;Chain="${encodeURIComponent(pem(leaf) + pem(intermediate))}";Subject="CN=b827ebfffe123456";URI=;DNS=a.example;DNS=b.example`);
+    const value = xfcc(
+      leaf,
+      `;Chain="${encodeURIComponent(pem(leaf) + pem(intermediate))}";Subject="CN=b827ebfffe123456";URI=;DNS=a.example;DNS=b.example`,
+    );
     expect(parseForwardedCertificates(value)).toEqual([leaf, intermediate]);
   });
 
   it.each([
     // A client certificate whose URI SAN is "x;Cert=<victim>": Envoy writes SANs unescaped.
-    ['a second Cert smuggled in through a subjectAltName', () => xfcc(leaf, `;URI=x;Cert="${encodeURIComponent(pem(root))}"`), /names cert twice/],
+    [
+      'a second Cert smuggled in through a subjectAltName',
+      () => xfcc(leaf, `;URI=x;Cert="${encodeURIComponent(pem(root))}"`),
+      /names cert twice/,
+    ],
     ['a second Hash', () => xfcc(leaf, `;Hash=${'0'.repeat(64)}`), /names hash twice/],
-    ['a Hash of another certificate', () => xfcc(leaf).replace(/Hash=\w+/, `Hash=${createHash('sha256').update(root).digest('hex')}`), /Hash is not the SHA-256/],
+    [
+      'a Hash of another certificate',
+      () => xfcc(leaf).replace(/Hash=\w+/, `Hash=${createHash('sha256').update(root).digest('hex')}`),
+      /Hash is not the SHA-256/,
+    ],
     ['no Hash', () => xfcc(leaf).replace(/Hash=\w+;/, ''), /no Hash/],
     ['a second element (which would be the gateway?)', () => `${xfcc(leaf)},${xfcc(root)}`, /exactly one is accepted/],
     ['a key Envoy never writes', () => xfcc(leaf, ';Tenant=a'), /no key Envoy writes/],
     ['a quote inside a bare value', () => xfcc(leaf, ';URI=x"y'), /quote/],
     ['text after a closing quote', () => xfcc(leaf, ';Subject="CN=x"y'), /after its closing quote/],
-    ['two certificates in Cert', () => `Hash=${createHash('sha256').update(leaf).digest('hex')};Cert="${encodeURIComponent(pem(leaf) + pem(root))}"`, /more than one certificate/],
+    [
+      'two certificates in Cert',
+      () => `Hash=${createHash('sha256').update(leaf).digest('hex')};Cert="${encodeURIComponent(pem(leaf) + pem(root))}"`,
+      /more than one certificate/,
+    ],
   ])('refuses XFCC with %s', (_name, value, reason) => {
     expect(() => parseForwardedCertificates(value())).toThrow(reason);
   });
@@ -76,7 +96,10 @@ describe('header forms no proxy here produces', () => {
   });
 
   it('AWS ALB: URL-encoded PEM with + = / left as they are', () => {
-    const albEncoded = encodeURIComponent(pem(leaf) + pem(intermediate)).replace(/%2B/g, '+').replace(/%3D/g, '=').replace(/%2F/g, '/');
+    const albEncoded = encodeURIComponent(pem(leaf) + pem(intermediate))
+      .replace(/%2B/g, '+')
+      .replace(/%3D/g, '=')
+      .replace(/%2F/g, '/');
     expect(albEncoded).toContain('+');
     expect(parseForwardedCertificates(albEncoded)).toEqual([leaf, intermediate]);
   });

@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPairSync, randomBytes, createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeUpdateInfoResponse, rawSigningPublicKey, signingKeyCrc } from '../../../protocol/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
+import { decodeUpdateInfoResponse, rawSigningPublicKey, signingKeyCrc } from '../../../protocol/index.ts';
 import { VECTORS } from '../../helpers/paths.ts';
 import { runCli } from '../../helpers/run-cli.ts';
-import { within } from '../../helpers/within.ts';
 import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
+import { within } from '../../helpers/within.ts';
 
 const vector = (name: string) => join(VECTORS, 'basicstation-test4-cups', name);
 const SIG0_CRC = 0x1d1e9f14;
@@ -33,11 +33,33 @@ const ask = (report: { model?: string; package?: string | null; keys?: number[] 
 
 describe('the basicstation test4-cups vectors, end to end', () => {
   it('cups firmware add checks the signature and stores the image once', async () => {
-    const added = await cli('firmware', 'add', '--model', 'linux', '--version', '2.0.7', '--file', vector('v1.bin'), '--sig', vector('v1.bin.sig-0'), '--pubkey', vector('sig-0.key'),
-      '--channel', 'stable', '--firmware-dir', join(server.dir, 'firmware'));
+    const added = await cli(
+      'firmware',
+      'add',
+      '--model',
+      'linux',
+      '--version',
+      '2.0.7',
+      '--file',
+      vector('v1.bin'),
+      '--sig',
+      vector('v1.bin.sig-0'),
+      '--pubkey',
+      vector('sig-0.key'),
+      '--channel',
+      'stable',
+      '--firmware-dir',
+      join(server.dir, 'firmware'),
+    );
     expect(added.status, added.stderr).toBe(0);
-    expect(added.stdout).toMatch(/stored linux 2\.0\.7 \(136 bytes, sha256 [0-9a-f]{64}\) with signatures by 0x1D1E9F14; target of channel stable/);
-    expect(readdirSync(join(server.dir, 'firmware'))).toEqual([`${createHash('sha256').update(readFileSync(vector('v1.bin'))).digest('hex')}.bin`]);
+    expect(added.stdout).toMatch(
+      /stored linux 2\.0\.7 \(136 bytes, sha256 [0-9a-f]{64}\) with signatures by 0x1D1E9F14; target of channel stable/,
+    );
+    expect(readdirSync(join(server.dir, 'firmware'))).toEqual([
+      `${createHash('sha256')
+        .update(readFileSync(vector('v1.bin')))
+        .digest('hex')}.bin`,
+    ]);
   });
 
   it('a station holding sig-0 gets v1.bin with its signature: the 226-byte answer, byte for byte', async () => {
@@ -69,7 +91,13 @@ describe('the basicstation test4-cups vectors, end to end', () => {
   });
 
   it('logs why a station got no update', () => {
-    expect(server.log()).toContainEqual(expect.objectContaining({ eui: EUI.a, firmware: '2.0.7', msg: 'no firmware update: no signature of 2.0.7 by a key the station holds' }));
+    expect(server.log()).toContainEqual(
+      expect.objectContaining({
+        eui: EUI.a,
+        firmware: '2.0.7',
+        msg: 'no firmware update: no signature of 2.0.7 by a key the station holds',
+      }),
+    );
   });
 });
 
@@ -77,9 +105,26 @@ describe('refused images', () => {
   it('a signature that does not verify: nothing stored', async () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     writeFileSync(join(server.dir, 'other.pub'), rawSigningPublicKey(other.publicKey));
-    const result = await cli('firmware', 'add', '--model', 'linux', '--version', '9.9', '--file', vector('v1.bin'), '--sig', vector('v1.bin.sig-0'), '--pubkey', join(server.dir, 'other.pub'),
-      '--firmware-dir', join(server.dir, 'firmware-refused'));
-    expect([result.status, result.stderr]).toEqual([1, expect.stringMatching(/invalid_firmware.*is not a valid signature.*nothing was stored/)]);
+    const result = await cli(
+      'firmware',
+      'add',
+      '--model',
+      'linux',
+      '--version',
+      '9.9',
+      '--file',
+      vector('v1.bin'),
+      '--sig',
+      vector('v1.bin.sig-0'),
+      '--pubkey',
+      join(server.dir, 'other.pub'),
+      '--firmware-dir',
+      join(server.dir, 'firmware-refused'),
+    );
+    expect([result.status, result.stderr]).toEqual([
+      1,
+      expect.stringMatching(/invalid_firmware.*is not a valid signature.*nothing was stored/),
+    ]);
     expect(existsSync(join(server.dir, 'firmware-refused'))).toBe(false);
     expect((await cli('firmware', 'status')).stdout).not.toContain('9.9');
   });
@@ -105,8 +150,22 @@ describe('signing keys, a 16 MiB image, staged rollout', () => {
     writeFileSync(join(dir(), 'big.bin'), image);
     const signed = await runCli(['firmware', 'sign', '--key', join(dir(), 'keys', 'signing.key'), join(dir(), 'big.bin')]);
     expect(signed.status).toBe(0);
-    const added = await cli('firmware', 'add', '--model', 'gw16', '--version', '3.0', '--file', join(dir(), 'big.bin'), '--sig', join(dir(), 'big.bin.sig'),
-      '--pubkey', join(dir(), 'keys', 'signing.pub'), '--firmware-dir', join(server.dir, 'firmware'));
+    const added = await cli(
+      'firmware',
+      'add',
+      '--model',
+      'gw16',
+      '--version',
+      '3.0',
+      '--file',
+      join(dir(), 'big.bin'),
+      '--sig',
+      join(dir(), 'big.bin.sig'),
+      '--pubkey',
+      join(dir(), 'keys', 'signing.pub'),
+      '--firmware-dir',
+      join(server.dir, 'firmware'),
+    );
     expect(added.status, added.stderr).toBe(0);
   }, 60_000);
 
@@ -121,7 +180,8 @@ describe('signing keys, a 16 MiB image, staged rollout', () => {
   });
 
   it('rollout share, pause, resume, pin and rollback, as the CLI sets them', async () => {
-    const gets = async (eui: string = EUI.a, leaf = pki.leaves.a) => decodeUpdateInfoResponse((await ask({ model: 'gw16', keys: [crc], package: '1.0' }, leaf, eui)).body).update !== undefined;
+    const gets = async (eui: string = EUI.a, leaf = pki.leaves.a) =>
+      decodeUpdateInfoResponse((await ask({ model: 'gw16', keys: [crc], package: '1.0' }, leaf, eui)).body).update !== undefined;
     expect((await cli('firmware', 'rollout', '--model', 'gw16', '--version', '3.0', '--percent', '0')).status).toBe(0);
     expect(await gets()).toBe(false);
     await cli('firmware', 'rollout', '--model', 'gw16', '--version', '3.0', '--percent', '100');
@@ -134,9 +194,26 @@ describe('signing keys, a 16 MiB image, staged rollout', () => {
     await cli('firmware', 'resume', '--model', 'gw16');
     expect(await gets()).toBe(true);
     // Roll out the signed 136-byte vector image as 3.1, then roll back to 3.0.
-    const again = await cli('firmware', 'add', '--model', 'gw16', '--version', '3.1', '--file', vector('v1.bin'), '--sig', vector('v1.bin.sig-0'), '--pubkey', vector('sig-0.key'), '--firmware-dir', join(server.dir, 'firmware'));
+    const again = await cli(
+      'firmware',
+      'add',
+      '--model',
+      'gw16',
+      '--version',
+      '3.1',
+      '--file',
+      vector('v1.bin'),
+      '--sig',
+      vector('v1.bin.sig-0'),
+      '--pubkey',
+      vector('sig-0.key'),
+      '--firmware-dir',
+      join(server.dir, 'firmware'),
+    );
     expect(again.status).toBe(0);
-    expect((await cli('firmware', 'rollout', '--model', 'gw16', '--version', '3.1')).stdout).toBe('gw16/stable: 3.1 to 100% (rollback to 3.0)\n');
+    expect((await cli('firmware', 'rollout', '--model', 'gw16', '--version', '3.1')).stdout).toBe(
+      'gw16/stable: 3.1 to 100% (rollback to 3.0)\n',
+    );
     const onNew = decodeUpdateInfoResponse((await ask({ model: 'gw16', keys: [SIG0_CRC] })).body);
     expect(onNew.update?.length).toBe(136);
     expect((await cli('firmware', 'rollback', '--model', 'gw16')).stdout).toBe('gw16/stable: back to 3.0\n');
@@ -144,7 +221,23 @@ describe('signing keys, a 16 MiB image, staged rollout', () => {
   }, 60_000);
 
   it('unsigned images reach keyless stations only on channels that allow them', async () => {
-    expect((await cli('firmware', 'add', '--model', 'tiny', '--version', '1.1', '--file', vector('v1.bin'), '--unsigned', '--firmware-dir', join(server.dir, 'firmware'))).status).toBe(0);
+    expect(
+      (
+        await cli(
+          'firmware',
+          'add',
+          '--model',
+          'tiny',
+          '--version',
+          '1.1',
+          '--file',
+          vector('v1.bin'),
+          '--unsigned',
+          '--firmware-dir',
+          join(server.dir, 'firmware'),
+        )
+      ).status,
+    ).toBe(0);
     await cli('firmware', 'rollout', '--model', 'tiny', '--version', '1.1');
     expect((await ask({ model: 'tiny', keys: [] })).body).toEqual(Buffer.alloc(14));
     await cli('firmware', 'rollout', '--model', 'tiny', '--version', '1.1', '--allow-unsigned');

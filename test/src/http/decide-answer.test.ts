@@ -36,12 +36,27 @@ const request = (overrides: Partial<UpdateInfoRequest>): UpdateInfoRequest => ({
 describe('decideAnswer', () => {
   it.each<[string, Partial<UpdateInfoRequest>, Partial<Gateway>, UpdateInfoResponse]>([
     ['a station that has everything', {}, {}, {}],
-    ['first contact: no tc.uri, no credential files', { tcUri: null, tcCredCrc: 0x7bd5c66f, cupsUri: null, cupsCredCrc: 0x7bd5c66f }, {}, { cupsUri: 'https://cups2:443', cupsCred, tcUri: 'wss://lns:8887', tcCred: lnsCred }],
+    [
+      'first contact: no tc.uri, no credential files',
+      { tcUri: null, tcCredCrc: 0x7bd5c66f, cupsUri: null, cupsCredCrc: 0x7bd5c66f },
+      {},
+      { cupsUri: 'https://cups2:443', cupsCred, tcUri: 'wss://lns:8887', tcCred: lnsCred },
+    ],
     ['a moved LNS', { tcUri: 'wss://old:8887' }, {}, { tcUri: 'wss://lns:8887' }],
     ['rotated LNS credentials', { tcCredCrc: 1 }, {}, { tcCred: lnsCred }],
     ['rotated CUPS credentials only', { cupsCredCrc: 1 }, {}, { cupsCred }],
-    ['no CUPS handover configured: the station keeps its own', { cupsUri: 'https://cups1', cupsCredCrc: 7 }, { cupsUri: null, cupsCredentials: null }, {}],
-    ['ws:// LNS without credentials: nothing to send but the URI', { tcUri: null, tcCredCrc: 0 }, { lnsUri: 'ws://lns:8887', lnsCredentials: null }, { tcUri: 'ws://lns:8887' }],
+    [
+      'no CUPS handover configured: the station keeps its own',
+      { cupsUri: 'https://cups1', cupsCredCrc: 7 },
+      { cupsUri: null, cupsCredentials: null },
+      {},
+    ],
+    [
+      'ws:// LNS without credentials: nothing to send but the URI',
+      { tcUri: null, tcCredCrc: 0 },
+      { lnsUri: 'ws://lns:8887', lnsCredentials: null },
+      { tcUri: 'ws://lns:8887' },
+    ],
   ])('%s', (_name, req, gw, expected) => {
     expect(decideAnswer(request(req), { ...gateway, ...gw })).toEqual(expected);
   });

@@ -20,7 +20,7 @@ describe('FairQueue', () => {
     expect(queue.load).toEqual({ running: 0, queued: 0, clients: expect.any(Number) });
   });
 
-  it('refuses with 503 server_busy past a client\'s bound, past the total bound, and after the longest wait', async () => {
+  it("refuses with 503 server_busy past a client's bound, past the total bound, and after the longest wait", async () => {
     const queue = new FairQueue({ concurrency: 1, maxQueued: 3, maxQueuedPerClient: 2, maxWaitMs: 50 });
     const slow = () => sleep(200);
     const running = queue.run('a', slow);
@@ -29,7 +29,8 @@ describe('FairQueue', () => {
     const third = queue.run('b', slow);
     await expect(queue.run('c', slow)).rejects.toMatchObject({ code: 'server_busy' });
     // Nothing waits longer than 50 ms for its turn.
-    for (const late of [...waiting, third]) await expect(late).rejects.toMatchObject({ code: 'server_busy', message: expect.stringContaining('waited 50 ms') });
+    for (const late of [...waiting, third])
+      await expect(late).rejects.toMatchObject({ code: 'server_busy', message: expect.stringContaining('waited 50 ms') });
     await running;
     expect(queue.load).toMatchObject({ running: 0, queued: 0 });
   });

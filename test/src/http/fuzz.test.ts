@@ -38,7 +38,12 @@ const body: fc.Arbitrary<string> = fc.oneof(
   fc
     .record(
       {
-        router: fc.oneof(fc.constantFrom(EUI.a, EUI.b, EUI.unregistered, 'b827:ebff:fe12:3456'), fc.string(), fc.bigInt().map(String), fc.anything()),
+        router: fc.oneof(
+          fc.constantFrom(EUI.a, EUI.b, EUI.unregistered, 'b827:ebff:fe12:3456'),
+          fc.string(),
+          fc.bigInt().map(String),
+          fc.anything(),
+        ),
         cupsUri: fc.oneof(fc.constant(null), fc.webUrl(), fc.anything()),
         tcUri: fc.oneof(fc.constant(null), fc.webUrl(), fc.anything()),
         cupsCredCrc: fc.oneof(fc.nat({ max: 0xffffffff }), fc.integer(), fc.double(), fc.anything()),
@@ -63,10 +68,19 @@ describe(`fast-check against a running server (${RUNS} requests)`, () => {
       fc.asyncProperty(
         certificateHeader(pki),
         body,
-        fc.oneof(fc.constant('application/json'), fc.constant(null), fc.string({ maxLength: 40 }).map((s) => s.replace(/[\r\n\0]/g, '') || 'x')),
+        fc.oneof(
+          fc.constant('application/json'),
+          fc.constant(null),
+          fc.string({ maxLength: 40 }).map((s) => s.replace(/[\r\n\0]/g, '') || 'x'),
+        ),
         fc.constantFrom('POST', 'POST', 'POST', 'GET', 'PUT'),
         async (header, payload, contentType, method) => {
-          const answer = await post(server.port, { method, body: payload, contentType, headers: header === undefined ? {} : { 'X-SSL-Client-Cert': header } });
+          const answer = await post(server.port, {
+            method,
+            body: payload,
+            contentType,
+            headers: header === undefined ? {} : { 'X-SSL-Client-Cert': header },
+          });
           expect(answer.status).toBeLessThan(500);
           if (answer.status === 200) {
             expect(answer.headers['content-type']).toBe('application/octet-stream');
@@ -81,7 +95,14 @@ describe(`fast-check against a running server (${RUNS} requests)`, () => {
       { numRuns: RUNS },
     );
     // The fuzzing reached past the certificate checks into the body and registry checks.
-    expect([...seen.keys()]).toEqual(expect.arrayContaining(['400 invalid_request', '403 certificate_untrusted', '400 client_certificate_malformed', '401 no_client_certificate']));
+    expect([...seen.keys()]).toEqual(
+      expect.arrayContaining([
+        '400 invalid_request',
+        '403 certificate_untrusted',
+        '400 client_certificate_malformed',
+        '401 no_client_certificate',
+      ]),
+    );
     expect((await post(server.port, { method: 'GET', path: '/healthz', contentType: null })).status).toBe(200);
     expect(server.log().filter((line) => (line.level as number) >= 50)).toEqual([]);
   }, 120_000);

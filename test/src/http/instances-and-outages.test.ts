@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeSync, copyFileSync, openSync, readSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { closeSync, copyFileSync, openSync, readSync, writeSync } from 'node:fs';
-import { decodeUpdateInfoResponse } from '../../../protocol/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
-import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
+import { decodeUpdateInfoResponse } from '../../../protocol/index.ts';
+import { type PostgresServer, startPostgres } from '../../helpers/postgres.ts';
 import { runCli } from '../../helpers/run-cli.ts';
 import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
 import { within } from '../../helpers/within.ts';
@@ -30,8 +30,11 @@ describe('two instances on one PostgreSQL', () => {
   afterAll(() => Promise.all([one.server.close(), two.server.close()]));
 
   const cli = (...args: string[]) => runCli(['gateway', ...args, '--db', one.db, '--secret-key-file', one.secretKeyFile]);
-  const both = async (check: (answers: Awaited<ReturnType<typeof asGateway>>[]) => boolean, leaf = pki.leaves.unregistered, router: string = EUI.unregistered) =>
-    within(1000, async () => check(await Promise.all([asGateway(one, leaf, router), asGateway(two, leaf, router)])));
+  const both = async (
+    check: (answers: Awaited<ReturnType<typeof asGateway>>[]) => boolean,
+    leaf = pki.leaves.unregistered,
+    router: string = EUI.unregistered,
+  ) => within(1000, async () => check(await Promise.all([asGateway(one, leaf, router), asGateway(two, leaf, router)])));
 
   it('a gateway added, changed or removed with the CLI is served accordingly by every instance within 1 second', async () => {
     expect((await asGateway(two)).status).toBe(200);
@@ -96,7 +99,9 @@ describe('outages', () => {
       const down = await asGateway(server, pki.leaves.b, EUI.b);
       expect([down.status, down.json().code, down.headers['retry-after']]).toEqual([503, 'registry_unavailable', '5']);
       expect((await asGateway(server)).status).toBe(200);
-      expect(server.log()).toContainEqual(expect.objectContaining({ level: 40, eui: EUI.a, msg: 'registry unavailable: answered from the record read before' }));
+      expect(server.log()).toContainEqual(
+        expect.objectContaining({ level: 40, eui: EUI.a, msg: 'registry unavailable: answered from the record read before' }),
+      );
       expect((await ready()).status).toBe(503);
       postgres.start();
       await within(5000, async () => (await asGateway(server, pki.leaves.b, EUI.b)).status === 200);
@@ -118,10 +123,32 @@ describe('outages', () => {
       locker.exec('BEGIN EXCLUSIVE');
       locker.exec("UPDATE settings SET value = value WHERE name = 'secret_key_check'");
       expect((await asGateway(server)).status).toBe(200);
-      const add = await runCli(['gateway', 'add', '--tenant', 'tenant-a', '--eui', EUI.unregistered, '--lns-uri', 'ws://lns:1', '--db', server.db, '--secret-key-file', server.secretKeyFile]);
+      const add = await runCli([
+        'gateway',
+        'add',
+        '--tenant',
+        'tenant-a',
+        '--eui',
+        EUI.unregistered,
+        '--lns-uri',
+        'ws://lns:1',
+        '--db',
+        server.db,
+        '--secret-key-file',
+        server.secretKeyFile,
+      ]);
       expect([add.status, add.stderr]).toEqual([1, expect.stringMatching(/^error \[registry_unavailable\]: .*locked/)]);
       // The contact batch, written a second behind the answer, meets the lock too.
-      await within(5000, () => server.log().some((line) => line.level === 50 && line.msg === 'could not record the gateway contact' && (line.euis as string[] | undefined)?.[0] === EUI.a));
+      await within(5000, () =>
+        server
+          .log()
+          .some(
+            (line) =>
+              line.level === 50 &&
+              line.msg === 'could not record the gateway contact' &&
+              (line.euis as string[] | undefined)?.[0] === EUI.a,
+          ),
+      );
       locker.exec('COMMIT');
       locker.close();
       expect((await asGateway(server, pki.leaves.unregistered, EUI.unregistered)).status).toBe(404);
@@ -196,11 +223,17 @@ describe('start-up with a master key that does not fit the registry', () => {
     const { CUPS_BIN } = await import('../../helpers/paths.ts');
     const wrongKey = `${server.dir}/wrong.key`;
     writeFileSync(wrongKey, `${Buffer.alloc(32, 9).toString('base64')}\n`);
-    const result = spawnSync(process.execPath, [CUPS_BIN, 'serve', '--port', '0', '--db', server.db, '--secret-key-file', wrongKey, '--tenants', server.tenants], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      [CUPS_BIN, 'serve', '--port', '0', '--db', server.db, '--secret-key-file', wrongKey, '--tenants', server.tenants],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^error \[secret_key_mismatch\]: the stored secret of settings\/secret_key_check is sealed under master key [0-9a-f]{8}, which is not configured/m);
+    expect(result.stderr).toMatch(
+      /^error \[secret_key_mismatch\]: the stored secret of settings\/secret_key_check is sealed under master key [0-9a-f]{8}, which is not configured/m,
+    );
   });
 });

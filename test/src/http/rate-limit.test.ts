@@ -49,8 +49,17 @@ describe('rate limits on /update-info', () => {
   beforeAll(async () => {
     pki = await createTestPki();
     const behindProxy = { tlsCert: undefined, tlsKey: undefined, clientCertHeader: 'X-SSL-Client-Cert' };
-    server = await startTestServer(pki, { ...behindProxy, rateLimitEui: { perMinute: 6, burst: 3 }, rateLimitPeer: { perMinute: 60, burst: 8 } });
-    untrustingServer = await startTestServer(pki, { ...behindProxy, trustProxy: ['10.0.0.0/8'], rateLimitEui: null, rateLimitPeer: { perMinute: 60, burst: 8 } });
+    server = await startTestServer(pki, {
+      ...behindProxy,
+      rateLimitEui: { perMinute: 6, burst: 3 },
+      rateLimitPeer: { perMinute: 60, burst: 8 },
+    });
+    untrustingServer = await startTestServer(pki, {
+      ...behindProxy,
+      trustProxy: ['10.0.0.0/8'],
+      rateLimitEui: null,
+      rateLimitPeer: { perMinute: 60, burst: 8 },
+    });
   });
   afterAll(async () => {
     await server.server.close();
@@ -58,14 +67,18 @@ describe('rate limits on /update-info', () => {
   });
 
   it('a gateway in a retry loop gets 429 with Retry-After; another gateway behind the same proxy is served', async () => {
-    const call = (eui: string, pem: string) => post(server.port, { headers: { ...header(pem), 'X-Forwarded-For': '198.51.100.1' }, body: routerBody(eui) });
+    const call = (eui: string, pem: string) =>
+      post(server.port, { headers: { ...header(pem), 'X-Forwarded-For': '198.51.100.1' }, body: routerBody(eui) });
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await call(EUI.a, pki.leaves.a.pem)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const limited = await call(EUI.a, pki.leaves.a.pem);
     expect(limited.status).toBe(429);
     expect(limited.headers['retry-after']).toBe('10');
-    expect(limited.json()).toMatchObject({ code: 'rate_limited', message: expect.stringContaining(`gateway ${EUI.a} called more than 6 times a minute`) });
+    expect(limited.json()).toMatchObject({
+      code: 'rate_limited',
+      message: expect.stringContaining(`gateway ${EUI.a} called more than 6 times a minute`),
+    });
     expect((await call(EUI.b, pki.leaves.bViaIntermediate.pem + pki.intB.pem)).status).toBe(200);
     const line = server.log().find((l) => l.reason === 'rate_limited');
     expect(line).toMatchObject({ eui: EUI.a, peer: '198.51.100.1' });
@@ -81,14 +94,24 @@ describe('rate limits on /update-info', () => {
 
   it('an untrusted peer cannot choose the address it is counted as', async () => {
     const statuses = [];
-    for (let i = 0; i < 9; i++) statuses.push((await post(untrustingServer.port, { headers: { 'X-Forwarded-For': `192.0.2.${i}` }, body: routerBody(EUI.a) })).status);
+    for (let i = 0; i < 9; i++)
+      statuses.push(
+        (await post(untrustingServer.port, { headers: { 'X-Forwarded-For': `192.0.2.${i}` }, body: routerBody(EUI.a) })).status,
+      );
     expect(statuses).toEqual([...Array(8).fill(401), 429]);
   });
 
   it("another tenant's certificate cannot spend a gateway's calls: it is counted only once proven to speak for it", async () => {
-    const fresh = await startTestServer(pki, { tlsCert: undefined, tlsKey: undefined, clientCertHeader: 'X-SSL-Client-Cert', rateLimitEui: { perMinute: 6, burst: 3 }, rateLimitPeer: null });
+    const fresh = await startTestServer(pki, {
+      tlsCert: undefined,
+      tlsKey: undefined,
+      clientCertHeader: 'X-SSL-Client-Cert',
+      rateLimitEui: { perMinute: 6, burst: 3 },
+      rateLimitPeer: null,
+    });
     try {
-      const call = (pem: string, from: string) => post(fresh.port, { headers: { ...header(pem), 'X-Forwarded-For': from }, body: routerBody(EUI.a) });
+      const call = (pem: string, from: string) =>
+        post(fresh.port, { headers: { ...header(pem), 'X-Forwarded-For': from }, body: routerBody(EUI.a) });
       // Tenant B's certificate naming A's gateway, from many addresses: refused, never counted against A.
       for (let i = 0; i < 10; i++) expect((await call(pki.leaves.bClaimsA.pem, `203.0.113.${i}`)).status).toBe(404);
       expect((await call(pki.leaves.a.pem, '203.0.113.200')).status).toBe(200);

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeUpdateInfoResponse } from '../../../protocol/index.ts';
 import { createTestPki, type TestPki } from '../../../fixtures/test-pki.ts';
-import { createCertificate, OID, type IssuedCertificate } from '../../../src/pki/create-certificate.ts';
+import { decodeUpdateInfoResponse } from '../../../protocol/index.ts';
+import { createCertificate, type IssuedCertificate, OID } from '../../../src/pki/create-certificate.ts';
 import { VECTORS } from '../../helpers/paths.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 
@@ -28,10 +28,19 @@ afterAll(() => server.server.close());
 /** The exact bytes over TLS 1.2, as the station sends them (SNI only from 2.0.4 on); the status and body of the answer. */
 function replay(bytes: Buffer, sni: boolean): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const socket = connect({
-      host: '127.0.0.1', port: server.port, ca: pki.serverCa.pem, cert: station.pem + pki.intA.pem, key: station.keyPem,
-      minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ...(sni ? { servername: 'localhost' } : { checkServerIdentity: () => undefined }),
-    }, () => socket.write(bytes));
+    const socket = connect(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        ca: pki.serverCa.pem,
+        cert: station.pem + pki.intA.pem,
+        key: station.keyPem,
+        minVersion: 'TLSv1.2',
+        maxVersion: 'TLSv1.2',
+        ...(sni ? { servername: 'localhost' } : { checkServerIdentity: () => undefined }),
+      },
+      () => socket.write(bytes),
+    );
     let data = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       data = Buffer.concat([data, chunk]);
@@ -64,7 +73,17 @@ describe('what real Basics Station builds send, byte for byte (fixtures/vectors/
     writeFileSync(join(dir, 'ca.crt'), pki.serverCa.pem);
     const { stdout } = await promisify(execFile)(
       'curl',
-      ['--cert', join(dir, 'gateway.crt'), '--key', join(dir, 'gateway.key'), '--cacert', join(dir, 'ca.crt'), `https://localhost:${server.port}/update-info`, '-d', '{"router":"16:c001:ff00:1"}'],
+      [
+        '--cert',
+        join(dir, 'gateway.crt'),
+        '--key',
+        join(dir, 'gateway.key'),
+        '--cacert',
+        join(dir, 'ca.crt'),
+        `https://localhost:${server.port}/update-info`,
+        '-d',
+        '{"router":"16:c001:ff00:1"}',
+      ],
       { encoding: 'buffer' },
     );
     expect(decodeUpdateInfoResponse(stdout).tcUri).toBe('wss://lns-tenant-a.example:8887');

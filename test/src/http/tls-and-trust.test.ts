@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ConnectionOptions, connect, type TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
+import { sClientHandshake } from '../../helpers/openssl.ts';
 import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
 import { within } from '../../helpers/within.ts';
-import { sClientHandshake } from '../../helpers/openssl.ts';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -25,11 +25,15 @@ describe.each([
 
   const asStranger = async () => {
     const cert = pki.leaves.stranger;
-    const how = mode === 'proxy header'
-      ? { headers: { 'X-SSL-Client-Cert': encodeURIComponent(cert.pem) } }
-      : { tls: { ca: pki.serverCa.pem, cert: cert.pem, key: cert.keyPem } };
+    const how =
+      mode === 'proxy header'
+        ? { headers: { 'X-SSL-Client-Cert': encodeURIComponent(cert.pem) } }
+        : { tls: { ca: pki.serverCa.pem, cert: cert.pem, key: cert.keyPem } };
     // A handshake refused outright (--tls-reject-unauthorized) counts as a 403.
-    return post(server.port, { ...how, body: routerBody(EUI.a) }).catch(() => ({ status: 403, json: () => ({ code: 'handshake_refused', message: '' }) }));
+    return post(server.port, { ...how, body: routerBody(EUI.a) }).catch(() => ({
+      status: 403,
+      json: () => ({ code: 'handshake_refused', message: '' }),
+    }));
   };
 
   it('adding a CA file to a tenant takes effect within 2 s, deleting it revokes within 2 s', async () => {
@@ -47,10 +51,16 @@ describe.each([
     mkdirSync(join(server.tenants, 'tenant-c'));
     writeFileSync(join(server.tenants, 'tenant-c', 'ca.pem'), pki.stranger.pem);
     await within(2000, async () => server.server.watcher.current.problems.some((p) => p.file === file));
-    expect(server.log()).toContainEqual(expect.objectContaining({ level: 50, file, msg: expect.stringMatching(/^trust store file skipped: /) }));
-    const asA = mode === 'proxy header'
-      ? await post(server.port, { headers: { 'X-SSL-Client-Cert': encodeURIComponent(pki.leaves.a.pem) }, body: routerBody(EUI.a) })
-      : await post(server.port, { tls: { ca: pki.serverCa.pem, cert: pki.leaves.a.pem, key: pki.leaves.a.keyPem }, body: routerBody(EUI.a) });
+    expect(server.log()).toContainEqual(
+      expect.objectContaining({ level: 50, file, msg: expect.stringMatching(/^trust store file skipped: /) }),
+    );
+    const asA =
+      mode === 'proxy header'
+        ? await post(server.port, { headers: { 'X-SSL-Client-Cert': encodeURIComponent(pki.leaves.a.pem) }, body: routerBody(EUI.a) })
+        : await post(server.port, {
+            tls: { ca: pki.serverCa.pem, cert: pki.leaves.a.pem, key: pki.leaves.a.keyPem },
+            body: routerBody(EUI.a),
+          });
     expect(asA.status).toBe(200);
     // The stranger's CA now belongs to tenant C only: tenant A's gateway is refused for its tenant.
     await within(2000, async () => (await asStranger()).json().code === 'gateway_not_found');
@@ -72,13 +82,17 @@ describe('native TLS', () => {
       socket.on('data', (chunk) => (data += chunk.toString('latin1')));
       socket.on('end', () => resolve(data));
       socket.on('error', reject);
-      socket.write(`POST /update-info HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      socket.write(
+        `POST /update-info HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
   }
 
   function open(options: ConnectionOptions): Promise<TLSSocket> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: pki.serverCa.pem, ...options }, () => resolve(socket));
+      const socket = connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: pki.serverCa.pem, ...options }, () =>
+        resolve(socket),
+      );
       socket.on('error', reject);
     });
   }
@@ -108,7 +122,10 @@ describe('native TLS', () => {
     const strict = await startTestServer(pki, { tlsRejectUnauthorized: true });
     try {
       const attempt = (cert?: { pem: string; keyPem: string }) =>
-        post(strict.port, { tls: { ca: pki.serverCa.pem, ...(cert ? { cert: cert.pem, key: cert.keyPem } : {}) }, body: routerBody(EUI.a) });
+        post(strict.port, {
+          tls: { ca: pki.serverCa.pem, ...(cert ? { cert: cert.pem, key: cert.keyPem } : {}) },
+          body: routerBody(EUI.a),
+        });
       await expect(attempt()).rejects.toThrow();
       await expect(attempt(pki.leaves.stranger)).rejects.toThrow();
       expect((await attempt(pki.leaves.a)).status).toBe(200);
@@ -128,7 +145,9 @@ describe('native TLS', () => {
 
   it('logs a refused handshake with the peer and the reason', async () => {
     await expect(open({ minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' })).rejects.toThrow();
-    await within(2000, async () => server.log().some((line) => line.msg?.toString().startsWith('TLS handshake refused: ') && line.peer === '127.0.0.1'));
+    await within(2000, async () =>
+      server.log().some((line) => line.msg?.toString().startsWith('TLS handshake refused: ') && line.peer === '127.0.0.1'),
+    );
   });
 });
 
@@ -136,12 +155,22 @@ describe('proxy header mode', () => {
   const header = (pem: string) => ({ 'X-SSL-Client-Cert': encodeURIComponent(pem) });
 
   it('ignores the header from a peer outside --trust-proxy and logs it', async () => {
-    const server = await startTestServer(pki, { tlsCert: undefined, tlsKey: undefined, clientCertHeader: 'X-SSL-Client-Cert', trustProxy: ['10.0.0.0/8'] });
+    const server = await startTestServer(pki, {
+      tlsCert: undefined,
+      tlsKey: undefined,
+      clientCertHeader: 'X-SSL-Client-Cert',
+      trustProxy: ['10.0.0.0/8'],
+    });
     try {
       const answer = await post(server.port, { headers: header(pki.leaves.a.pem), body: routerBody(EUI.a) });
       expect([answer.status, answer.json().code]).toEqual([401, 'no_client_certificate']);
       expect(server.log()).toContainEqual(
-        expect.objectContaining({ level: 40, peer: '127.0.0.1', header: 'X-SSL-Client-Cert', msg: expect.stringContaining('not a trusted proxy') }),
+        expect.objectContaining({
+          level: 40,
+          peer: '127.0.0.1',
+          header: 'X-SSL-Client-Cert',
+          msg: expect.stringContaining('not a trusted proxy'),
+        }),
       );
     } finally {
       await server.server.close();
@@ -151,13 +180,22 @@ describe('proxy header mode', () => {
   it('never reads headers of other names, refuses two copies, and refuses garbage', async () => {
     const server = await startTestServer(pki, { tlsCert: undefined, tlsKey: undefined, clientCertHeader: 'X-SSL-Client-Cert' });
     try {
-      const other = await post(server.port, { headers: { 'X-Client-Cert': encodeURIComponent(pki.leaves.a.pem) }, body: routerBody(EUI.a) });
+      const other = await post(server.port, {
+        headers: { 'X-Client-Cert': encodeURIComponent(pki.leaves.a.pem) },
+        body: routerBody(EUI.a),
+      });
       expect(other.json().code).toBe('no_client_certificate');
-      const twice = await post(server.port, { headers: { 'X-SSL-Client-Cert': [encodeURIComponent(pki.leaves.a.pem), encodeURIComponent(pki.leaves.b.pem)] }, body: routerBody(EUI.a) });
+      const twice = await post(server.port, {
+        headers: { 'X-SSL-Client-Cert': [encodeURIComponent(pki.leaves.a.pem), encodeURIComponent(pki.leaves.b.pem)] },
+        body: routerBody(EUI.a),
+      });
       expect([twice.status, twice.json().code]).toEqual([400, 'client_certificate_ambiguous']);
       const garbage = await post(server.port, { headers: { 'X-SSL-Client-Cert': 'bm90IGEgY2VydA==' }, body: routerBody(EUI.a) });
       expect([garbage.status, garbage.json().code]).toEqual([400, 'client_certificate_malformed']);
-      const placeholder = await post(server.port, { headers: { 'X-SSL-Client-Cert': '{http.request.tls.client.certificate_der_base64}' }, body: routerBody(EUI.a) });
+      const placeholder = await post(server.port, {
+        headers: { 'X-SSL-Client-Cert': '{http.request.tls.client.certificate_der_base64}' },
+        body: routerBody(EUI.a),
+      });
       expect(placeholder.json().code).toBe('no_client_certificate');
     } finally {
       await server.server.close();

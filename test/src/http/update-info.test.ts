@@ -1,15 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentialsCrc, decodeUpdateInfoResponse, splitCredentials } from '../../../protocol/index.ts';
-import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
-import type { IssuedCertificate } from '../../../src/pki/create-certificate.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildApp, type AppOptions } from '../../../src/http/build-app.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
+import { credentialsCrc, decodeUpdateInfoResponse, splitCredentials } from '../../../protocol/index.ts';
+import { type AppOptions, buildApp } from '../../../src/http/build-app.ts';
+import type { IssuedCertificate } from '../../../src/pki/create-certificate.ts';
 import { openRegistry } from '../../../src/registry/open-registry.ts';
 import { loadKeyring } from '../../../src/secrets/load-keyring.ts';
 import { loadTrustStore } from '../../../src/trust/trust-store.ts';
 import { VerificationCache } from '../../../src/trust/verification-cache.ts';
-import { post, prepareServerFolder, routerBody, startTestServer, type PostOptions, type ServerFolder, type TestServer } from '../../helpers/server.ts';
+import {
+  type PostOptions,
+  post,
+  prepareServerFolder,
+  routerBody,
+  type ServerFolder,
+  startTestServer,
+  type TestServer,
+} from '../../helpers/server.ts';
 
 type Leaf = keyof TestPki['leaves'];
 
@@ -24,7 +32,13 @@ interface Case {
   code?: string;
 }
 
-const ok = (name: string, leaf: Leaf, body = routerBody(EUI.a), chain?: Case['chain']): Case => ({ name, leaf, body, status: 200, ...(chain ? { chain } : {}) });
+const ok = (name: string, leaf: Leaf, body = routerBody(EUI.a), chain?: Case['chain']): Case => ({
+  name,
+  leaf,
+  body,
+  status: 200,
+  ...(chain ? { chain } : {}),
+});
 
 // Every row of the issue's table, in the order the checks run.
 const CASES: Case[] = [
@@ -37,7 +51,13 @@ const CASES: Case[] = [
   ok('tenant B gateway presenting an intermediate the store lacks', 'bViaIntermediate', routerBody(EUI.b), (pki) => [pki.intB]),
   { name: 'tenant B intermediate missing', leaf: 'bViaIntermediate', body: routerBody(EUI.b), status: 403, code: 'certificate_untrusted' },
   { name: 'an unknown CA', leaf: 'stranger', status: 403, code: 'certificate_untrusted' },
-  { name: 'an unknown CA and a bad body: the certificate check comes first', leaf: 'stranger', body: '{', status: 403, code: 'certificate_untrusted' },
+  {
+    name: 'an unknown CA and a bad body: the certificate check comes first',
+    leaf: 'stranger',
+    body: '{',
+    status: 403,
+    code: 'certificate_untrusted',
+  },
   { name: 'expired', leaf: 'expired', status: 403, code: 'certificate_expired' },
   { name: 'not yet valid', leaf: 'notYetValid', status: 403, code: 'certificate_not_yet_valid' },
   { name: 'extended key usage without clientAuth', leaf: 'serverOnly', status: 403, code: 'certificate_not_client' },
@@ -51,7 +71,12 @@ const CASES: Case[] = [
   { name: 'two CN attributes', leaf: 'twoCns', status: 403, code: 'cn_not_eui' },
   { name: 'a valid certificate for another EUI than router', leaf: 'a', body: routerBody(EUI.b), status: 403, code: 'cn_router_mismatch' },
   { name: 'an unregistered EUI', leaf: 'unregistered', body: routerBody(EUI.unregistered), status: 404, code: 'gateway_not_found' },
-  { name: "tenant B's CA for tenant A's gateway (answered as for an unregistered one)", leaf: 'bClaimsA', status: 404, code: 'gateway_not_found' },
+  {
+    name: "tenant B's CA for tenant A's gateway (answered as for an unregistered one)",
+    leaf: 'bClaimsA',
+    status: 404,
+    code: 'gateway_not_found',
+  },
 ];
 
 let pki: TestPki;
@@ -145,16 +170,20 @@ async function injectableApp(configure: (folder: ServerFolder) => Promise<Partia
     forwarded: { header: 'X-SSL-Client-Cert', isTrustedProxy: () => true },
     ...(await configure(folder)),
   });
-  const ask = (leaf = pki.leaves.a) => app.inject({
-    method: 'POST',
-    url: '/update-info',
-    headers: { 'content-type': 'application/json', 'x-ssl-client-cert': encodeURIComponent(leaf.pem) },
-    payload: routerBody(EUI.a),
-  });
-  return { ask, close: async () => {
-    await app.close();
-    await registry.close();
-  } };
+  const ask = (leaf = pki.leaves.a) =>
+    app.inject({
+      method: 'POST',
+      url: '/update-info',
+      headers: { 'content-type': 'application/json', 'x-ssl-client-cert': encodeURIComponent(leaf.pem) },
+      payload: routerBody(EUI.a),
+    });
+  return {
+    ask,
+    close: async () => {
+      await app.close();
+      await registry.close();
+    },
+  };
 }
 
 describe('a trust store that changes while a chain is being verified', () => {
@@ -193,10 +222,14 @@ describe('a burst of new gateways', () => {
 describe('new chains waiting to be verified, at most', () => {
   it('answers the rest 503 server_busy with Retry-After, and frees each place when its check ends, passed or refused', async () => {
     // No verification cache: every call verifies; one at a time, two waiting.
-    const { ask, close } = await injectableApp(async () => ({ verificationQueue: { concurrency: 1, maxQueued: 2, maxQueuedPerClient: 2, maxWaitMs: 5000 } }));
+    const { ask, close } = await injectableApp(async () => ({
+      verificationQueue: { concurrency: 1, maxQueued: 2, maxQueuedPerClient: 2, maxWaitMs: 5000 },
+    }));
     try {
       const answers = await Promise.all(Array.from({ length: 20 }, () => ask()));
-      const outcomes = answers.map((a) => (a.statusCode === 200 ? '200' : `${a.statusCode} ${a.json().code} retry-after ${a.headers['retry-after']}`));
+      const outcomes = answers.map((a) =>
+        a.statusCode === 200 ? '200' : `${a.statusCode} ${a.json().code} retry-after ${a.headers['retry-after']}`,
+      );
       expect(new Set(outcomes)).toEqual(new Set(['200', '503 server_busy retry-after 2']));
       expect(outcomes.filter((o) => o === '200').length).toBeGreaterThanOrEqual(2);
       // One at a time, refused and passed alike, never busy: every place was given back.

@@ -7,7 +7,13 @@ import type { LastContact } from '../../../src/registry/gateway.ts';
 import { SqliteRegistry } from '../../../src/registry/sqlite-registry.ts';
 import { within } from '../../helpers/within.ts';
 
-const contact = (station: string): LastContact => ({ at: new Date().toISOString(), station, model: 'linux', package: '1', peer: '127.0.0.1' });
+const contact = (station: string): LastContact => ({
+  at: new Date().toISOString(),
+  station,
+  model: 'linux',
+  package: '1',
+  peer: '127.0.0.1',
+});
 
 describe('ContactThrottle', () => {
   const same = contact('s');
@@ -61,7 +67,17 @@ describe('ContactWriter, on a real SQLite registry', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cups-contacts-'));
     store = new SqliteRegistry(join(dir, 'cups.db'));
-    await store.addMany(EUIS.map((eui) => ({ eui, tenant: 't', name: null, lnsUri: 'ws://lns:1', lnsCredentials: null, cupsUri: null, cupsCredentials: null })));
+    await store.addMany(
+      EUIS.map((eui) => ({
+        eui,
+        tenant: 't',
+        name: null,
+        lnsUri: 'ws://lns:1',
+        lnsCredentials: null,
+        cupsUri: null,
+        cupsCredentials: null,
+      })),
+    );
     batches = [];
     failNext = false;
     errors = [];

@@ -1,15 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FirmwareNotFound, GatewayExists, GatewayNotFound, InvalidFirmware, InvalidGateway, SecretKeyMismatch } from '../../../src/errors.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  FirmwareNotFound,
+  GatewayExists,
+  GatewayNotFound,
+  InvalidFirmware,
+  InvalidGateway,
+  SecretKeyMismatch,
+} from '../../../src/errors.ts';
 import { FirmwareCatalog } from '../../../src/firmware/catalog.ts';
 import type { GatewayStore, LastContact, NewGateway } from '../../../src/registry/gateway.ts';
 import { openStore } from '../../../src/registry/open-registry.ts';
 import { GATEWAY_COLUMNS } from '../../../src/registry/schema.ts';
 import { SealedRegistry } from '../../../src/registry/sealed-registry.ts';
 import { newMasterKeyText, parseMasterKey, SecretKeyring } from '../../../src/secrets/keyring.ts';
-import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
+import { type PostgresServer, startPostgres } from '../../helpers/postgres.ts';
 
 const TOKEN = 'Authorization: Bearer NNSXS.CONTRACT-SECRET\r\n';
 const blob = (eui: string) => Buffer.concat([Buffer.from([0x30, 0x03, 1, 2, 3, 0, 0, 0, 0]), Buffer.from(`${TOKEN}#${eui}`)]);
@@ -71,7 +78,13 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
     const contact = { at: new Date().toISOString(), station: '2.0.6', model: 'linux', package: null, peer: '127.0.0.1' };
     const other = { ...contact, station: null, peer: null };
     // One batch: a contact each, and an EUI that is not (or no longer) registered is skipped.
-    await registry.recordContacts(new Map<string, LastContact>([['0000000000000001', contact], ['0000000000000002', other], ['00000000000000FF', contact]]));
+    await registry.recordContacts(
+      new Map<string, LastContact>([
+        ['0000000000000001', contact],
+        ['0000000000000002', other],
+        ['00000000000000FF', contact],
+      ]),
+    );
     expect((await registry.get('0000000000000001'))!.lastContact).toEqual(contact);
     expect((await registry.get('0000000000000002'))!.lastContact).toEqual(other);
     expect(await registry.get('00000000000000FF')).toBeUndefined();
@@ -135,24 +148,49 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
 
   it('keeps the firmware catalog: images, signatures by the bytes, channels, rollout, rollback', async () => {
     const catalog = new FirmwareCatalog(store.sql);
-    const image = { sha256: 'cd'.repeat(32), model: 'linux', version: '2.0.7', size: 136, signatures: [{ keyCrc: 0xffffffff, signature: Buffer.from([1, 2]) }] };
+    const image = {
+      sha256: 'cd'.repeat(32),
+      model: 'linux',
+      version: '2.0.7',
+      size: 136,
+      signatures: [{ keyCrc: 0xffffffff, signature: Buffer.from([1, 2]) }],
+    };
     await catalog.addImage(image);
     await catalog.addImage({ ...image, signatures: [{ keyCrc: 0x1d1e9f14, signature: Buffer.from([3]) }] });
     await catalog.addImage({ ...image, model: 'rpi', signatures: [] });
-    expect(await catalog.image('linux', '2.0.7')).toEqual({ ...image, signatures: [{ keyCrc: 0x1d1e9f14, signature: Buffer.from([3]) }, { keyCrc: 0xffffffff, signature: Buffer.from([1, 2]) }] });
+    expect(await catalog.image('linux', '2.0.7')).toEqual({
+      ...image,
+      signatures: [
+        { keyCrc: 0x1d1e9f14, signature: Buffer.from([3]) },
+        { keyCrc: 0xffffffff, signature: Buffer.from([1, 2]) },
+      ],
+    });
     expect((await catalog.image('rpi', '2.0.7'))!.signatures).toHaveLength(2);
     await expect(catalog.addImage({ ...image, sha256: 'ef'.repeat(32) })).rejects.toThrow(InvalidFirmware);
     await expect(catalog.rollOut('linux', 'stable', '9.9', 100)).rejects.toThrow(/no image linux 9\.9/);
     await catalog.addImage({ ...image, version: '2.0.8', sha256: '12'.repeat(32) });
     await catalog.rollOut('linux', 'stable', '2.0.7', 100, true);
     expect(await catalog.rollOut('linux', 'stable', '2.0.8', 25)).toEqual({
-      model: 'linux', channel: 'stable', targetVersion: '2.0.8', previousVersion: '2.0.7', rolloutPercent: 25, paused: false, allowUnsigned: true,
+      model: 'linux',
+      channel: 'stable',
+      targetVersion: '2.0.8',
+      previousVersion: '2.0.7',
+      rolloutPercent: 25,
+      paused: false,
+      allowUnsigned: true,
     });
     await catalog.setPaused('linux', 'stable', true);
     expect((await catalog.channel('linux', 'stable'))!.paused).toBe(true);
-    expect(await catalog.rollBack('linux', 'stable')).toMatchObject({ targetVersion: '2.0.7', previousVersion: null, rolloutPercent: 100, paused: false });
+    expect(await catalog.rollBack('linux', 'stable')).toMatchObject({
+      targetVersion: '2.0.7',
+      previousVersion: null,
+      rolloutPercent: 100,
+      paused: false,
+    });
     await expect(catalog.setPaused('linux', 'nightly', true)).rejects.toThrow(FirmwareNotFound);
-    await registry.recordContacts(new Map([['0000000000000001', { at: new Date().toISOString(), station: null, model: 'linux', package: '2.0.7', peer: null }]]));
+    await registry.recordContacts(
+      new Map([['0000000000000001', { at: new Date().toISOString(), station: null, model: 'linux', package: '2.0.7', peer: null }]]),
+    );
     expect(await catalog.reportedVersions()).toContainEqual({ model: 'linux', version: '2.0.7', gateways: 1 });
   });
 
@@ -165,7 +203,13 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
     const eui = '0000000000000001';
     // Every pooled connection runs (and so prepares) the request path's statements first.
     const readAll = () => Promise.all(Array.from({ length: 12 }, () => store.get(eui)));
-    const contact = (station: string): LastContact => ({ at: new Date().toISOString(), station, model: 'linux', package: null, peer: '127.0.0.1' });
+    const contact = (station: string): LastContact => ({
+      at: new Date().toISOString(),
+      station,
+      model: 'linux',
+      package: null,
+      peer: '127.0.0.1',
+    });
     await readAll();
     await store.recordContacts(new Map([[eui, contact('before')]]));
     await store.sql.run('ALTER TABLE gateways ADD COLUMN added_by_a_newer_version TEXT');

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { post, prepareServerFolder, routerBody } from '../../helpers/server.ts';
-import { freePort, spawnServe, type ServerProcess } from '../../helpers/spawn-server.ts';
+import { freePort, type ServerProcess, spawnServe } from '../../helpers/spawn-server.ts';
 
 let pki: TestPki;
 let cups: ServerProcess;
@@ -16,8 +16,24 @@ beforeAll(async () => {
   dbFile = folder.db.slice('sqlite:'.length);
   port = await freePort();
   cups = await spawnServe([
-    '--port', String(port), '--host', '127.0.0.1', '--tenants', folder.tenants, '--db', folder.db, '--secret-key-file', folder.secretKeyFile,
-    '--firmware-dir', join(folder.dir, 'firmware'), '--client-cert-header', 'X-SSL-Client-Cert', '--rate-limit-eui', '0', '--rate-limit-peer', '0',
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--tenants',
+    folder.tenants,
+    '--db',
+    folder.db,
+    '--secret-key-file',
+    folder.secretKeyFile,
+    '--firmware-dir',
+    join(folder.dir, 'firmware'),
+    '--client-cert-header',
+    'X-SSL-Client-Cert',
+    '--rate-limit-eui',
+    '0',
+    '--rate-limit-peer',
+    '0',
   ]);
 });
 afterAll(async () => {
@@ -62,13 +78,20 @@ describe('SIGTERM under load', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const held = heldRequest();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) => cups.child.once('exit', (code) => resolve({ code, at: Date.now() })));
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      cups.child.once('exit', (code) => resolve({ code, at: Date.now() })),
+    );
     const signalled = Date.now();
     cups.child.kill('SIGTERM');
     // After the signal: new requests are refused, with a code and a time to come back.
     let late = await post(port, { headers: headers(), body: routerBody(EUI.a) });
     while (late.status === 200 && Date.now() - signalled < 2000) late = await post(port, { headers: headers(), body: routerBody(EUI.a) });
-    expect([late.status, late.json().code, late.headers['retry-after'], late.headers.connection]).toEqual([503, 'shutting_down', '5', 'close']);
+    expect([late.status, late.json().code, late.headers['retry-after'], late.headers.connection]).toEqual([
+      503,
+      'shutting_down',
+      '5',
+      'close',
+    ]);
     // The request in flight since before the signal still gets its answer.
     held.release();
     expect(await held.answer).toMatch(/^HTTP\/1\.1 200 /);

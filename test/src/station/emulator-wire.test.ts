@@ -17,18 +17,34 @@ interface Recorded {
 function recordingServer(pki: TestPki): Promise<{ port: number; recorded: Promise<Recorded>; close: () => void }> {
   let record!: (value: Recorded) => void;
   const recorded = new Promise<Recorded>((resolve) => (record = resolve));
-  const server = createServer({ cert: pki.server.pem, key: pki.server.keyPem, requestCert: true, rejectUnauthorized: false }, (socket: TLSSocket) => {
-    let data = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
-      const end = data.indexOf('\r\n\r\n');
-      const length = Number(/Content-Length:\s*(\d+)/.exec(data.toString('latin1'))?.[1]);
-      if (end < 0 || data.length < end + 4 + length) return;
-      record({ bytes: data, protocol: socket.getProtocol(), servername: (socket as TLSSocket & { servername: string | false }).servername });
-      socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 14\r\n\r\n'), Buffer.alloc(14)]));
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as { port: number }).port, recorded, close: () => server.close() })));
+  const server = createServer(
+    { cert: pki.server.pem, key: pki.server.keyPem, requestCert: true, rejectUnauthorized: false },
+    (socket: TLSSocket) => {
+      let data = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        data = Buffer.concat([data, chunk]);
+        const end = data.indexOf('\r\n\r\n');
+        const length = Number(/Content-Length:\s*(\d+)/.exec(data.toString('latin1'))?.[1]);
+        if (end < 0 || data.length < end + 4 + length) return;
+        record({
+          bytes: data,
+          protocol: socket.getProtocol(),
+          servername: (socket as TLSSocket & { servername: string | false }).servername,
+        });
+        socket.end(
+          Buffer.concat([
+            Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 14\r\n\r\n'),
+            Buffer.alloc(14),
+          ]),
+        );
+      });
+    },
+  );
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ port: (server.address() as { port: number }).port, recorded, close: () => server.close() }),
+    ),
+  );
 }
 
 /** A request's header lines with Host's value left out, whether Content-Length is padded to five, and its body's field names in order. */
@@ -68,7 +84,11 @@ describe('cups update-info sends what a real station sends (fixtures/vectors/bas
       expect(sent.protocol).toBe('TLSv1.2');
       expect(sent.servername).toBe(servername);
       const body = JSON.parse(sent.bytes.toString().split('\r\n\r\n')[1]!) as Record<string, unknown>;
-      expect(body).toMatchObject({ router: 'b827:ebff:fe12:3456', tcUri: null, station: expect.stringMatching(new RegExp(`^${version.replace(/\./g, '\\.')}\\(`)) });
+      expect(body).toMatchObject({
+        router: 'b827:ebff:fe12:3456',
+        tcUri: null,
+        station: expect.stringMatching(new RegExp(`^${version.replace(/\./g, '\\.')}\\(`)),
+      });
     } finally {
       server.close();
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCertificate, KEY_USAGE, OID, type IssuedCertificate } from '../../../src/pki/create-certificate.ts';
+import { createCertificate, type IssuedCertificate, KEY_USAGE, OID } from '../../../src/pki/create-certificate.ts';
 import { CertificateParseError, parseCertificate } from '../../../src/trust/certificate-facts.ts';
 import { VECTORS } from '../../helpers/paths.ts';
 
@@ -20,10 +20,21 @@ let rsaRoot: IssuedCertificate;
 let intermediate: IssuedCertificate;
 let leaf: IssuedCertificate;
 beforeAll(async () => {
-  root = await createCertificate({ subject: [[OID.commonName, 'Root'], [OID.organization, 'Vendor, Inc.']], ca: true });
+  root = await createCertificate({
+    subject: [
+      [OID.commonName, 'Root'],
+      [OID.organization, 'Vendor, Inc.'],
+    ],
+    ca: true,
+  });
   rsaRoot = await createCertificate({ subject: 'RSA root', ca: true, keyType: 'rsa2048' });
   intermediate = await createCertificate({ subject: 'Intermediate', issuer: rsaRoot, ca: true, pathLength: 0 });
-  leaf = await createCertificate({ subject: 'B827EBFFFE123456', issuer: intermediate, extKeyUsage: [OID.clientAuth], notAfter: new Date('2051-03-04T05:06:07Z') });
+  leaf = await createCertificate({
+    subject: 'B827EBFFFE123456',
+    issuer: intermediate,
+    extKeyUsage: [OID.clientAuth],
+    notAfter: new Date('2051-03-04T05:06:07Z'),
+  });
 });
 
 describe('certificate facts from one DER walk', () => {
@@ -77,7 +88,11 @@ describe('certificate facts from one DER walk', () => {
     const signature = sign('sha256', tbs, createPrivateKey(intermediate.keyPem));
     const der = Buffer.from(
       new asn1js.Sequence({
-        value: [asn1js.fromBER(tbs).result, new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.10045.4.3.2' }).toSchema(), new asn1js.BitString({ valueHex: signature })],
+        value: [
+          asn1js.fromBER(tbs).result,
+          new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.10045.4.3.2' }).toSchema(),
+          new asn1js.BitString({ valueHex: signature }),
+        ],
       }).toBER(),
     );
     const issuer = parseCertificate(intermediate.der);
@@ -114,7 +129,14 @@ describe('certificate facts from one DER walk', () => {
       },
     ],
     ['an extension twice', () => altered(leaf, (c) => c.extensions!.push(c.extensions![0]!))],
-    ['a validity time with fractions', () => altered(leaf, (c) => (c.notAfter = new pkijs.Time({ type: pkijs.TimeType.GeneralizedTime, value: new Date('2030-01-01T00:00:00.5Z') })))],
+    [
+      'a validity time with fractions',
+      () =>
+        altered(
+          leaf,
+          (c) => (c.notAfter = new pkijs.Time({ type: pkijs.TimeType.GeneralizedTime, value: new Date('2030-01-01T00:00:00.5Z') })),
+        ),
+    ],
   ])('refuses %s as malformed', (_name, make) => {
     expect(() => parseCertificate(make())).toThrow(CertificateParseError);
   });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCertificate, OID, type IssuedCertificate } from '../../../src/pki/create-certificate.ts';
+import { createCertificate, type IssuedCertificate, OID } from '../../../src/pki/create-certificate.ts';
 import { generateKeyPair } from '../../../src/pki/keys.ts';
 import { parseCertificate } from '../../../src/trust/certificate-facts.ts';
 import { storedCertificate, TrustStore } from '../../../src/trust/trust-store.ts';
@@ -9,15 +9,14 @@ const EUI = 'B827EBFFFE123456';
 const leafOf = (issuer: IssuedCertificate) => createCertificate({ subject: EUI, issuer, extKeyUsage: [OID.clientAuth] });
 
 function storeOf(entries: [IssuedCertificate, ...string[]][]): TrustStore {
-  return new TrustStore(
-    entries.map(([cert, ...tenants]) => storedCertificate(parseCertificate(cert.der), tenants, [])),
-  );
+  return new TrustStore(entries.map(([cert, ...tenants]) => storedCertificate(parseCertificate(cert.der), tenants, [])));
 }
 
-const codeOf = (verifying: Promise<unknown>): Promise<string> => verifying.then(
-  () => 'ok',
-  (error: { code: string }) => error.code,
-);
+const codeOf = (verifying: Promise<unknown>): Promise<string> =>
+  verifying.then(
+    () => 'ok',
+    (error: { code: string }) => error.code,
+  );
 
 let root: IssuedCertificate;
 beforeAll(async () => {
@@ -48,10 +47,26 @@ describe('verifyClientChain', () => {
     let issuer = root;
     for (let i = 0; i < 10; i++) chain.unshift((issuer = await createCertificate({ subject: `Int ${i}`, issuer, ca: true })));
     const leaf = await leafOf(issuer);
-    expect(await codeOf(verifyClientChain(leaf.der, chain.map((c) => c.der), storeOf([[root, 'a']])))).toBe('certificate_untrusted');
+    expect(
+      await codeOf(
+        verifyClientChain(
+          leaf.der,
+          chain.map((c) => c.der),
+          storeOf([[root, 'a']]),
+        ),
+      ),
+    ).toBe('certificate_untrusted');
     // Leaf, six intermediates and the root: exactly the limit.
     const atLimit = await leafOf(chain[4]!);
-    expect(await codeOf(verifyClientChain(atLimit.der, chain.slice(4).map((c) => c.der), storeOf([[root, 'a']])))).toBe('ok');
+    expect(
+      await codeOf(
+        verifyClientChain(
+          atLimit.der,
+          chain.slice(4).map((c) => c.der),
+          storeOf([[root, 'a']]),
+        ),
+      ),
+    ).toBe('ok');
   });
 
   it('terminates on a chain loop and on duplicated intermediates', async () => {
@@ -70,9 +85,20 @@ describe('verifyClientChain', () => {
     // Ten CAs of one name and one key: every one verifies as the issuer of every other, and none reaches the store.
     const keys = await generateKeyPair();
     const first = await createCertificate({ subject: 'Look-alike', ca: true, keyPair: keys });
-    const lookAlikes = [first, ...(await Promise.all(Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', issuer: first, ca: true, keyPair: keys }))))];
+    const lookAlikes = [
+      first,
+      ...(await Promise.all(
+        Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', issuer: first, ca: true, keyPair: keys })),
+      )),
+    ];
     const leaf = await leafOf(first);
-    await expect(verifyClientChain(leaf.der, lookAlikes.map((c) => c.der), storeOf([[root, 'a']]))).rejects.toMatchObject({
+    await expect(
+      verifyClientChain(
+        leaf.der,
+        lookAlikes.map((c) => c.der),
+        storeOf([[root, 'a']]),
+      ),
+    ).rejects.toMatchObject({
       code: 'certificate_untrusted',
       message: expect.stringContaining(`more than ${VERIFICATION_BUDGET_US / 1000} ms of signature checks`),
     });
@@ -83,9 +109,18 @@ describe('verifyClientChain', () => {
     const refusalWith = async (keyType: 'ec' | 'rsa4096') => {
       const keys = await generateKeyPair(keyType);
       const first = await createCertificate({ subject: 'Look-alike', ca: true, keyPair: keys });
-      const lookAlikes = [first, ...(await Promise.all(Array.from({ length: 3 }, () => createCertificate({ subject: 'Look-alike', issuer: first, ca: true, keyPair: keys }))))];
+      const lookAlikes = [
+        first,
+        ...(await Promise.all(
+          Array.from({ length: 3 }, () => createCertificate({ subject: 'Look-alike', issuer: first, ca: true, keyPair: keys })),
+        )),
+      ];
       const leaf = await leafOf(first);
-      return verifyClientChain(leaf.der, lookAlikes.map((c) => c.der), storeOf([[root, 'a']])).catch((error: Error) => error.message);
+      return verifyClientChain(
+        leaf.der,
+        lookAlikes.map((c) => c.der),
+        storeOf([[root, 'a']]),
+      ).catch((error: Error) => error.message);
     };
     expect(await refusalWith('ec')).toMatch(/^no chain from the client certificate/);
     expect(await refusalWith('rsa4096')).toContain(`more than ${VERIFICATION_BUDGET_US / 1000} ms of signature checks`);
@@ -93,7 +128,13 @@ describe('verifyClientChain', () => {
 
   it('reports an expired intermediate as expired', async () => {
     const now = Date.now();
-    const old = await createCertificate({ subject: 'Old int', issuer: root, ca: true, notBefore: new Date(now - 9e9), notAfter: new Date(now - 1e6) });
+    const old = await createCertificate({
+      subject: 'Old int',
+      issuer: root,
+      ca: true,
+      notBefore: new Date(now - 9e9),
+      notAfter: new Date(now - 1e6),
+    });
     const leaf = await leafOf(old);
     expect(await codeOf(verifyClientChain(leaf.der, [old.der], storeOf([[root, 'a']])))).toBe('certificate_expired');
   });
@@ -108,9 +149,31 @@ describe('verifyClientChain', () => {
     const int = await createCertificate({ subject: 'Tenant B int', issuer: root, ca: true });
     const leaf = await leafOf(int);
     // Root in common, intermediate only in tenant B's folder: only B's gateways.
-    expect((await verifyClientChain(leaf.der, [], storeOf([[root, 'common'], [int, 'b']]))).scope).toEqual(new Set(['b']));
+    expect(
+      (
+        await verifyClientChain(
+          leaf.der,
+          [],
+          storeOf([
+            [root, 'common'],
+            [int, 'b'],
+          ]),
+        )
+      ).scope,
+    ).toEqual(new Set(['b']));
     // Presenting the stored intermediate changes nothing: it counts as the stored one.
-    expect((await verifyClientChain(leaf.der, [int.der], storeOf([[root, 'common'], [int, 'b']]))).scope).toEqual(new Set(['b']));
+    expect(
+      (
+        await verifyClientChain(
+          leaf.der,
+          [int.der],
+          storeOf([
+            [root, 'common'],
+            [int, 'b'],
+          ]),
+        )
+      ).scope,
+    ).toEqual(new Set(['b']));
     // The same intermediate not in the store: the path passes through the common root only.
     expect((await verifyClientChain(leaf.der, [int.der], storeOf([[root, 'common']]))).scope).toBe('all');
     // A root in two tenants' folders serves both.

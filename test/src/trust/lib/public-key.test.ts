@@ -1,10 +1,10 @@
-import { createPublicKey, ECDH, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createPublicKey, ECDH, generateKeyPairSync, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCertificate, OID, type IssuedCertificate } from '../../../../src/pki/create-certificate.ts';
+import { createCertificate, type IssuedCertificate, OID } from '../../../../src/pki/create-certificate.ts';
 import { parseCertificate } from '../../../../src/trust/certificate-facts.ts';
 import { publicKeyFromSpki } from '../../../../src/trust/lib/public-key.ts';
 import { loadTrustStore, storedCertificate, TrustStore } from '../../../../src/trust/trust-store.ts';
@@ -12,11 +12,20 @@ import { verifyClientChain } from '../../../../src/trust/verify-chain.ts';
 import { hugeExponentRsaKeyPair } from '../../../helpers/huge-exponent-rsa.ts';
 
 const spkiOf = (key: KeyObject) => key.export({ format: 'der', type: 'spki' });
-const rsaSpki = (n: Buffer, e: Buffer) => spkiOf(createPublicKey({ key: { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') }, format: 'jwk' }));
+const rsaSpki = (n: Buffer, e: Buffer) =>
+  spkiOf(createPublicKey({ key: { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') }, format: 'jwk' }));
 
 function compressedP256(): Buffer {
-  const point = ECDH.convertKey(spkiOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey).subarray(-65), 'prime256v1', undefined, undefined, 'compressed') as Buffer;
-  const algorithm = new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '1.2.840.10045.2.1' }), new asn1js.ObjectIdentifier({ value: '1.2.840.10045.3.1.7' })] });
+  const point = ECDH.convertKey(
+    spkiOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey).subarray(-65),
+    'prime256v1',
+    undefined,
+    undefined,
+    'compressed',
+  ) as Buffer;
+  const algorithm = new asn1js.Sequence({
+    value: [new asn1js.ObjectIdentifier({ value: '1.2.840.10045.2.1' }), new asn1js.ObjectIdentifier({ value: '1.2.840.10045.3.1.7' })],
+  });
   return Buffer.from(new asn1js.Sequence({ value: [algorithm, new asn1js.BitString({ valueHex: point })] }).toBER());
 }
 
@@ -39,12 +48,17 @@ describe('which issuer keys are accepted', () => {
     ['RSA, e = 65536', () => rsaSpki(n2048, Buffer.from([1, 0, 0])), /exponent must be odd/],
     ['Ed25519', () => spkiOf(generateKeyPairSync('ed25519').publicKey), 'accepted'],
     ['Ed448', () => spkiOf(generateKeyPairSync('ed448').publicKey), 'accepted'],
-    ['DSA', () => spkiOf(generateKeyPairSync('dsa', { modulusLength: 1024, divisorLength: 160 }).publicKey), /algorithm 1\.2\.840\.10040\.4\.1 is not accepted/],
+    [
+      'DSA',
+      () => spkiOf(generateKeyPairSync('dsa', { modulusLength: 1024, divisorLength: 160 }).publicKey),
+      /algorithm 1\.2\.840\.10040\.4\.1 is not accepted/,
+    ],
     ['garbage', () => Buffer.from('not a key'), /not a valid SubjectPublicKeyInfo/],
   ];
   it.each(cases)('%s', (_name, spki, expected) => {
     const der = spki();
-    if (expected === 'accepted') expect(publicKeyFromSpki(der).equals(createPublicKey({ key: der, format: 'der', type: 'spki' }))).toBe(true);
+    if (expected === 'accepted')
+      expect(publicKeyFromSpki(der).equals(createPublicKey({ key: der, format: 'der', type: 'spki' }))).toBe(true);
     else expect(() => publicKeyFromSpki(der)).toThrow(expected);
   });
 });
@@ -66,7 +80,9 @@ describe('a CA whose key has a 2,048-bit public exponent', () => {
     expect(() => ca.publicKey).toThrow(/exponent must be odd/);
     expect(parseCertificate(leaf.der).isIssuedBy(ca)).toBe(false);
     const store = new TrustStore([storedCertificate(parseCertificate(root.der), ['a'], [])]);
-    await expect(verifyClientChain(leaf.der, [hugeCa.der], store)).rejects.toThrow(/no chain .* reaches a CA in the trust store; CN=Huge exponent CA cannot be an issuer: the RSA public exponent must be odd/);
+    await expect(verifyClientChain(leaf.der, [hugeCa.der], store)).rejects.toThrow(
+      /no chain .* reaches a CA in the trust store; CN=Huge exponent CA cannot be an issuer: the RSA public exponent must be odd/,
+    );
   });
 
   it('in a tenant folder, is reported as a problem and skipped, and the rest loads', async () => {
@@ -75,7 +91,9 @@ describe('a CA whose key has a 2,048-bit public exponent', () => {
     writeFileSync(join(dir, 'acme', 'huge.pem'), hugeCa.pem);
     writeFileSync(join(dir, 'acme', 'root.pem'), root.pem);
     const store = await loadTrustStore(dir);
-    expect(store.problems).toEqual([{ file: join(dir, 'acme', 'huge.pem'), reason: expect.stringMatching(/RSA public exponent must be odd/) }]);
+    expect(store.problems).toEqual([
+      { file: join(dir, 'acme', 'huge.pem'), reason: expect.stringMatching(/RSA public exponent must be odd/) },
+    ]);
     expect(store.certificates.map((c) => c.subjectText)).toEqual(['CN=Root']);
   });
 });
