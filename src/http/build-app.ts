@@ -1,8 +1,7 @@
 import type { SecureContextOptions } from 'node:tls';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { InvalidRequest, Refusal, RequestTimedOut, RequestTooLarge, RouteNotFound, ShuttingDown } from '../errors.ts';
-import { clientAddressKey } from './client-address.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import { addressRateLimitPlugin } from './plugins/address-rate-limit.ts';
 import { type UpdateInfoOptions, updateInfoRoute } from './update-info-route.ts';
 
 export interface AppOptions extends UpdateInfoOptions {
@@ -76,20 +75,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
   });
 
-  // Every route, before anything else is done for the request: one address flooding is turned
-  // away whatever it asks for.
-  const perPeer = options.rateLimits?.perPeer && new RateLimiter(options.rateLimits.perPeer);
-  if (perPeer) {
-    app.addHook('onRequest', (request, _reply, done) => {
-      try {
-        perPeer.enforce(clientAddressKey(request.ip, options.ipv6Prefix), 'the address');
-      } catch (error) {
-        return done(error as Error);
-      }
-      done();
-    });
-  }
-
   const isDraining = options.isDraining;
   if (isDraining) {
     app.addHook('onRequest', (_request, reply, done) => {
@@ -113,6 +98,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     payload.once('end', () => clearTimeout(timer));
     payload.once('close', () => clearTimeout(timer));
     done(null, payload);
+  });
+
+  await app.register(addressRateLimitPlugin, {
+    ...(options.rateLimits?.perPeer ? { perPeer: options.rateLimits.perPeer } : {}),
+    ...(options.ipv6Prefix !== undefined ? { ipv6Prefix: options.ipv6Prefix } : {}),
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
