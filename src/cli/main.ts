@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { reportError } from './fail.ts';
 
@@ -20,7 +20,11 @@ const MODULES: [commands: string[], load: () => Promise<Register>][] = [
   [['firmware'], async () => (await import('./commands/firmware.ts')).registerFirmware],
 ];
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+/** The project's package.json: two folders up from the sources, three from the built dist/. */
+const packageJson = [new URL('../../package.json', import.meta.url), new URL('../../../package.json', import.meta.url)].find((url) =>
+  existsSync(url),
+)!;
+const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
 
 const program = new Command('cups')
   .description('LoRaWAN CUPS server for LoRa Basics Station gateways')

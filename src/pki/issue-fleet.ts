@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { startTsWorker } from '../lib/ts-worker.ts';
+import { startWorker } from '../lib/start-worker.ts';
 import type { IssuingCa } from './ca-folder.ts';
 import type { IssuedIntoFolder, StationFiles } from './issue-one.ts';
 import type { IssueJob } from './issue-worker.ts';
@@ -30,7 +30,7 @@ export async function issueFleet(
         files: options.files,
       };
       return new Promise<IssuedIntoFolder[]>((resolve, reject) => {
-        const worker = startTsWorker(new URL('./issue-worker.ts', import.meta.url), job);
+        const worker = startWorker('issue-worker', import.meta.url, job);
         worker.on('message', (message: { progress: number; results?: IssuedIntoFolder[] }) => {
           done += message.progress;
           options.onProgress?.(done);
