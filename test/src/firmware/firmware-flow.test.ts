@@ -18,7 +18,13 @@ let cli: (...args: string[]) => ReturnType<typeof runCli>;
 beforeAll(async () => {
   pki = await createTestPki();
   server = await startTestServer(pki);
-  cli = (...args) => runCli([...args, '--db', server.db, '--secret-key-file', server.secretKeyFile]);
+  // A commit by another process is seen by the server within its change check (200 ms for
+  // SQLite): the next request is asked once that has passed.
+  cli = async (...args) => {
+    const result = await runCli([...args, '--db', server.db, '--secret-key-file', server.secretKeyFile]);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    return result;
+  };
   // A plain ws:// LNS without credentials, so that the answers below carry only firmware.
   for (const eui of [EUI.a, EUI.b]) expect((await cli('gateway', 'update', '--eui', eui, '--lns-uri', 'ws://lns:1')).status).toBe(0);
 }, 60_000);
