@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRateLimit, SERVE_DEFAULTS } from '../src/config/serve-options.ts';
 import { createCertificate, OID } from '../src/pki/create-certificate.ts';
-import { p521KeyPair } from '../test/helpers/unusual-certificates.ts';
+import { lookAlikeCas, p521KeyPair } from '../test/helpers/unusual-certificates.ts';
 import { createDeployment, euiOf, updateInfoBody } from './deployment.ts';
 import { start } from './http.ts';
 import { processMb } from './process-stats.ts';
@@ -101,15 +101,8 @@ export async function benchAttack(): Promise<AttackFigures> {
     const idleRssMb = processMb(server.pid!, 'VmRSS');
     const quiet = await cachedGatewayLatencies(cached, 3);
 
-    const keys = await p521KeyPair();
-    const first = await createCertificate({ subject: 'Look-alike', ca: true, keyPair: keys });
-    const lookAlikes = [
-      first,
-      ...(await Promise.all(
-        Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', keyPair: keys, issuer: first, ca: true })),
-      )),
-    ];
-    const attackLeaf = await createCertificate({ subject: euiOf(0), issuer: first, extKeyUsage: [OID.clientAuth] });
+    const lookAlikes = await lookAlikeCas(10, await p521KeyPair());
+    const attackLeaf = await createCertificate({ subject: euiOf(0), issuer: lookAlikes[0], extKeyUsage: [OID.clientAuth] });
     const attackPem = [attackLeaf, ...lookAlikes].map((c) => c.pem).join('');
     let attackRequests = 0;
     const attack = (async () => {

@@ -1,15 +1,13 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../fixtures/test-pki.ts';
 import { createCertificate, OID } from '../../src/pki/create-certificate.ts';
-import { DEPLOY, listening, PROXIES, serveFlagsOf, startProxy } from '../helpers/proxy.ts';
-import { prepareServerFolder, routerBody, type ServerFolder } from '../helpers/server.ts';
-import { freePort, type ServerProcess, spawnServe } from '../helpers/spawn-server.ts';
-import { p521KeyPair } from '../helpers/unusual-certificates.ts';
+import { PROXIES, startBehindShippedProxy } from '../helpers/proxy.ts';
+import { folderFlags, prepareServerFolder, routerBody, type ServerFolder } from '../helpers/server.ts';
+import { freePort, spawnServe } from '../helpers/spawn-server.ts';
+import { lookAlikeCas, p521KeyPair } from '../helpers/unusual-certificates.ts';
 
 /** What the attacker found: a burst, then a steady stream, from one address, of look-alike chains. */
 const BURST = 260;
@@ -22,15 +20,8 @@ let attackChain: { cert: string; key: string };
 beforeAll(async () => {
   pki = await createTestPki();
   // Ten CAs of one name and one P-521 key, each signing the others: the costliest chains to resolve.
-  const keys = await p521KeyPair();
-  const first = await createCertificate({ subject: 'Look-alike', ca: true, keyPair: keys });
-  const lookAlikes = [
-    first,
-    ...(await Promise.all(
-      Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', keyPair: keys, issuer: first, ca: true })),
-    )),
-  ];
-  const leaf = await createCertificate({ subject: EUI.a, issuer: first, extKeyUsage: [OID.clientAuth] });
+  const lookAlikes = await lookAlikeCas(10, await p521KeyPair());
+  const leaf = await createCertificate({ subject: EUI.a, issuer: lookAlikes[0], extKeyUsage: [OID.clientAuth] });
   attackChain = { cert: [leaf, ...lookAlikes].map((c) => c.pem).join(''), key: leaf.keyPem };
 });
 
@@ -94,86 +85,41 @@ async function floodWhileGatewaysCall(port: number) {
   return { cached, newGateway, attack: await Promise.all(attack) };
 }
 
+/** Every legitimate call answered 200, every attack call refused for its certificate. */
+function expectServedThrough(outcome: Awaited<ReturnType<typeof floodWhileGatewaysCall>>, output: string): void {
+  expect(new Set(outcome.cached), output).toEqual(new Set([200]));
+  expect(outcome.newGateway).toBe(200);
+  expect(new Set(outcome.attack)).toEqual(new Set([403]));
+}
+
 describe('a flood of look-alike chains from one address does not stall the fleet', () => {
   let folder: ServerFolder;
-  const servers: ServerProcess[] = [];
-  let proxyProcess: ChildProcess | undefined;
+  const stops: (() => Promise<unknown>)[] = [];
 
   beforeAll(async () => {
     folder = await prepareServerFolder(pki);
   });
 
-  afterAll(async () => {
-    proxyProcess?.kill('SIGTERM');
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  afterAll(() => Promise.all(stops.map((stop) => stop())));
 
   it('over native TLS, with the default limits', async () => {
     const port = await freePort();
     const serve = await spawnServe([
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      '--tenants',
-      folder.tenants,
-      '--db',
-      folder.db,
-      '--secret-key-file',
-      folder.secretKeyFile,
-      '--firmware-dir',
-      join(folder.dir, 'firmware'),
-      '--tls-cert',
-      folder.certFile,
-      '--tls-key',
-      folder.keyFile,
-      '--rate-limit-eui',
-      '0',
+      ...['--port', String(port), '--host', '127.0.0.1', ...folderFlags(folder)],
+      ...['--tls-cert', folder.certFile, '--tls-key', folder.keyFile, '--rate-limit-eui', '0'],
     ]);
-    servers.push(serve);
-    const { cached, newGateway, attack } = await floodWhileGatewaysCall(port);
-    expect(new Set(cached), serve.output()).toEqual(new Set([200]));
-    expect(newGateway).toBe(200);
-    expect(new Set(attack)).toEqual(new Set([403]));
+    stops.push(() => serve.stop());
+    expectServedThrough(await floodWhileGatewaysCall(port), serve.output());
   }, 60_000);
 
   it('through HAProxy, configured by the file deploy/ ships', async () => {
-    const proxy = PROXIES['HAProxy 2.6']!;
-    const config = readFileSync(join(DEPLOY, proxy.file), 'utf8');
-    const cupsPort = await freePort();
-    const serve = await spawnServe([
-      ...serveFlagsOf(config),
-      '--port',
-      String(cupsPort),
-      '--tenants',
-      folder.tenants,
-      '--db',
-      folder.db,
-      '--secret-key-file',
-      folder.secretKeyFile,
-      '--firmware-dir',
-      join(folder.dir, 'firmware'),
-      '--rate-limit-eui',
-      '0',
-    ]);
-    servers.push(serve);
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'cups-flood-'));
-    writeFileSync(join(dir, 'server.pem'), pki.server.pem + pki.server.keyPem);
-    writeFileSync(join(dir, 'client-cas.pem'), [pki.rootA, pki.rootB, pki.common].map((c) => c.pem).join(''));
-    let output = '';
-    proxyProcess = startProxy(proxy, config, dir, {
-      CUPS_LISTEN: String(port),
-      CUPS_LISTEN_HOST: '127.0.0.1',
-      CUPS_TLS_PEM: join(dir, 'server.pem'),
-      CUPS_CLIENT_CAS: join(dir, 'client-cas.pem'),
-      CUPS_UPSTREAM: `127.0.0.1:${cupsPort}`,
+    writeFileSync(join(folder.dir, 'server.pem'), pki.server.pem + pki.server.keyPem);
+    writeFileSync(join(folder.dir, 'client-cas.pem'), [pki.rootA, pki.rootB, pki.common].map((c) => c.pem).join(''));
+    const deployment = await startBehindShippedProxy(PROXIES['HAProxy 2.6']!, [...folderFlags(folder), '--rate-limit-eui', '0'], {
+      CUPS_TLS_PEM: join(folder.dir, 'server.pem'),
+      CUPS_CLIENT_CAS: join(folder.dir, 'client-cas.pem'),
     });
-    proxyProcess.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await listening(port, () => output);
-    const { cached, newGateway, attack } = await floodWhileGatewaysCall(port);
-    expect(new Set(cached), serve.output()).toEqual(new Set([200]));
-    expect(newGateway).toBe(200);
-    expect(new Set(attack)).toEqual(new Set([403]));
+    stops.push(() => deployment.stop());
+    expectServedThrough(await floodWhileGatewaysCall(deployment.port), deployment.cups.output());
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +8,8 @@ import { createTestPki, EUI, type TestPki } from '../../fixtures/test-pki.ts';
 import { decodeUpdateInfoResponse } from '../../protocol/index.ts';
 import type { IssuedCertificate } from '../../src/pki/create-certificate.ts';
 import { sClientHandshake } from '../helpers/openssl.ts';
-import { DEPLOY, listening, PROXIES, serveFlagsOf, startProxy } from '../helpers/proxy.ts';
-import { prepareServerFolder, routerBody, type ServerFolder } from '../helpers/server.ts';
-import { freePort, type ServerProcess, spawnServe } from '../helpers/spawn-server.ts';
+import { PROXIES, type ShippedDeployment, startBehindShippedProxy } from '../helpers/proxy.ts';
+import { folderFlags, prepareServerFolder, routerBody, type ServerFolder } from '../helpers/server.ts';
 
 const run = promisify(execFile);
 
@@ -21,53 +20,24 @@ beforeAll(async () => {
 
 describe.each(Object.entries(PROXIES))('cups serve behind %s, configured by the file deploy/ ships', (_name, proxy) => {
   let folder: ServerFolder;
-  let cups: ServerProcess;
-  let proxyProcess: ChildProcess;
-  let proxyOutput = '';
+  let deployment: ShippedDeployment;
   let port: number;
 
   beforeAll(async () => {
     folder = await prepareServerFolder(pki);
     writeFileSync(join(folder.dir, 'ca.pem'), pki.serverCa.pem);
-    const config = readFileSync(join(DEPLOY, proxy.file), 'utf8');
-    const cupsPort = await freePort();
-    cups = await spawnServe([
-      ...serveFlagsOf(config),
-      '--port',
-      String(cupsPort),
-      '--tenants',
-      folder.tenants,
-      '--db',
-      folder.db,
-      '--secret-key-file',
-      folder.secretKeyFile,
-      '--firmware-dir',
-      join(folder.dir, 'firmware'),
-      '--rate-limit-eui',
-      '0',
-    ]);
-    port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'cups-proxy-'));
-    writeFileSync(join(dir, 'server.pem'), pki.server.pem + pki.server.keyPem);
-    writeFileSync(join(dir, 'client-cas.pem'), [pki.rootA, pki.rootB, pki.common, pki.stranger].map((c) => c.pem).join(''));
-    proxyProcess = startProxy(proxy, config, dir, {
-      CUPS_LISTEN: String(port),
-      CUPS_LISTEN_HOST: '127.0.0.1',
+    writeFileSync(join(folder.dir, 'server.pem'), pki.server.pem + pki.server.keyPem);
+    writeFileSync(join(folder.dir, 'client-cas.pem'), [pki.rootA, pki.rootB, pki.common, pki.stranger].map((c) => c.pem).join(''));
+    deployment = await startBehindShippedProxy(proxy, [...folderFlags(folder), '--rate-limit-eui', '0'], {
       CUPS_TLS_CERT: folder.certFile,
       CUPS_TLS_KEY: folder.keyFile,
-      CUPS_TLS_PEM: join(dir, 'server.pem'),
-      CUPS_CLIENT_CAS: join(dir, 'client-cas.pem'),
-      CUPS_UPSTREAM: `127.0.0.1:${cupsPort}`,
+      CUPS_TLS_PEM: join(folder.dir, 'server.pem'),
+      CUPS_CLIENT_CAS: join(folder.dir, 'client-cas.pem'),
     });
-    proxyProcess.stdout?.on('data', (chunk: Buffer) => (proxyOutput += chunk.toString()));
-    proxyProcess.stderr?.on('data', (chunk: Buffer) => (proxyOutput += chunk.toString()));
-    await listening(port, () => proxyOutput);
+    port = deployment.port;
   });
 
-  afterAll(async () => {
-    proxyProcess?.kill('SIGTERM');
-    await cups?.stop();
-  });
+  afterAll(() => deployment?.stop());
 
   /** curl through the proxy, as an operator would: status and body. */
   async function curl(options: { cert?: IssuedCertificate; chain?: IssuedCertificate[]; eui?: string; headers?: Record<string, string> }) {
@@ -108,7 +78,7 @@ describe.each(Object.entries(PROXIES))('cups serve behind %s, configured by the 
 
   it('a registered gateway with its certificate gets 200 and its LNS', async () => {
     const answer = await curl({ cert: pki.leaves.a });
-    expect(answer.status, proxyOutput + cups.output()).toBe(200);
+    expect(answer.status, deployment.proxyOutput() + deployment.cups.output()).toBe(200);
     expect(decodeUpdateInfoResponse(answer.body).tcUri).toBe('wss://lns-tenant-a.example:8887');
   });
 

@@ -1,14 +1,13 @@
-import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificate, createServerCertificate, OID } from '../../src/pki/create-certificate.ts';
-import { DEPLOY, listening, PROXIES, serveFlagsOf, startProxy } from '../helpers/proxy.ts';
+import { PROXIES, type ShippedDeployment, startBehindShippedProxy } from '../helpers/proxy.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { freePort, type ServerProcess, spawnServe } from '../helpers/spawn-server.ts';
+import { freePort } from '../helpers/spawn-server.ts';
 import { within } from '../helpers/within.ts';
 
 const EUI = 'B827EBFFFE400001';
@@ -55,10 +54,8 @@ describe('cups ca add and remove', () => {
 });
 
 describe('a fleet made with --intermediate, trusted with cups ca add, behind the shipped nginx (which forwards only the leaf)', () => {
-  let cups: ServerProcess;
-  let nginx: ChildProcess;
+  let deployment: ShippedDeployment;
   let port: number;
-  let nginxOutput = '';
 
   beforeAll(async () => {
     const serverCa = await createCertificate({ subject: 'Vendor test server CA', ca: true });
@@ -93,34 +90,18 @@ describe('a fleet made with --intermediate, trusted with cups ca add, behind the
       ...registry,
     ]);
     expect(issued.status, issued.stderr).toBe(0);
-    const proxy = PROXIES['nginx 1.22']!;
-    const config = readFileSync(join(DEPLOY, proxy.file), 'utf8');
-    const cupsPort = await freePort();
-    cups = await spawnServe([
-      ...serveFlagsOf(config),
-      '--port',
-      String(cupsPort),
-      ...tenants,
-      ...registry,
-      '--firmware-dir',
-      at('firmware'),
-    ]);
-    const nginxDir = mkdtempSync(join(tmpdir(), 'cups-vendor-nginx-'));
-    nginx = startProxy(proxy, config, nginxDir, {
-      CUPS_LISTEN: String(port),
-      CUPS_LISTEN_HOST: '127.0.0.1',
-      CUPS_TLS_CERT: at('server.crt'),
-      CUPS_TLS_KEY: at('server.key'),
-      CUPS_UPSTREAM: `127.0.0.1:${cupsPort}`,
-    });
-    nginx.stderr?.on('data', (chunk: Buffer) => (nginxOutput += chunk.toString()));
-    await listening(port, () => nginxOutput);
+    deployment = await startBehindShippedProxy(
+      PROXIES['nginx 1.22']!,
+      [...tenants, ...registry, '--firmware-dir', at('firmware')],
+      {
+        CUPS_TLS_CERT: at('server.crt'),
+        CUPS_TLS_KEY: at('server.key'),
+      },
+      port,
+    );
   }, 60_000);
 
-  afterAll(async () => {
-    nginx?.kill('SIGTERM');
-    await cups?.stop();
-  });
+  afterAll(() => deployment?.stop());
 
   const curl = async () => {
     const home = at('fleet', EUI);
@@ -144,7 +125,7 @@ describe('a fleet made with --intermediate, trusted with cups ca add, behind the
   };
 
   it('curl and the station emulator get 200 with the LNS', async () => {
-    expect(await curl(), nginxOutput + cups.output()).toBe(200);
+    expect(await curl(), deployment.proxyOutput() + deployment.cups.output()).toBe(200);
     const station = await runCli(['update-info', '--home', at('fleet', EUI)]);
     expect(station.stdout, station.stderr).toContain('LNS: wss://lns.acme.example:8887');
   });

@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.ts';
+import { freePort, type ServerProcess, spawnServe } from './spawn-server.ts';
 import { within } from './within.ts';
 
 export const DEPLOY = join(REPO_ROOT, 'deploy');
@@ -96,4 +98,49 @@ export function startProxy(proxy: Proxy, config: string, dir: string, values: Re
   writeFileSync(file, proxy.renderedByTest ? render(config, values) : config);
   const { bin, args, env } = proxy.command(file, dir);
   return spawn(bin, args, { env: { ...process.env, ...values, ...env } });
+}
+
+export interface ShippedDeployment {
+  cups: ServerProcess;
+  /** The proxy's port, where clients connect. */
+  port: number;
+  proxyOutput: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `cups serve` with the flags a shipped proxy config names (and `serveArgs`), and the proxy in
+ * front of it with that config as shipped, `values` filling its ${CUPS_*} placeholders: both
+ * listening when this resolves.
+ */
+export async function startBehindShippedProxy(
+  proxy: Proxy,
+  serveArgs: string[],
+  values: Record<string, string>,
+  /** Where clients connect, when it must be known before (a station's cups.uri names it). */
+  listenPort?: number,
+): Promise<ShippedDeployment> {
+  const config = readFileSync(join(DEPLOY, proxy.file), 'utf8');
+  const cupsPort = await freePort();
+  const cups = await spawnServe([...serveFlagsOf(config), '--port', String(cupsPort), ...serveArgs]);
+  const port = listenPort ?? (await freePort());
+  const child = startProxy(proxy, config, mkdtempSync(join(tmpdir(), 'cups-proxy-')), {
+    CUPS_LISTEN: String(port),
+    CUPS_LISTEN_HOST: '127.0.0.1',
+    CUPS_UPSTREAM: `127.0.0.1:${cupsPort}`,
+    ...values,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await listening(port, () => output);
+  return {
+    cups,
+    port,
+    proxyOutput: () => output,
+    async stop() {
+      child.kill('SIGTERM');
+      await cups.stop();
+    },
+  };
 }

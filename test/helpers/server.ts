@@ -66,6 +66,18 @@ export async function prepareServerFolder(
   return { dir, tenants, db, secretKeyFile, certFile, keyFile };
 }
 
+/** The `cups serve` flags that point at a server folder. */
+export const folderFlags = (folder: ServerFolder): string[] => [
+  '--tenants',
+  folder.tenants,
+  '--db',
+  folder.db,
+  '--secret-key-file',
+  folder.secretKeyFile,
+  '--firmware-dir',
+  join(folder.dir, 'firmware'),
+];
+
 /** A real `cups serve` on a loopback port with the fixture tenants and two registered gateways. */
 export async function startTestServer(
   pki: TestPki,

@@ -2,7 +2,7 @@ import { type KeyLike, sign, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { HASH, OID } from '../../src/lib/oids.ts';
-import type { IssuedCertificate } from '../../src/pki/create-certificate.ts';
+import { createCertificate, type IssuedCertificate } from '../../src/pki/create-certificate.ts';
 import { toPem } from '../../src/pki/keys.ts';
 
 /** Signature algorithm OIDs the helpers below sign with. */
@@ -78,4 +78,20 @@ export function separateRdns(attributes: [oid: string, value: string][]): pkijs.
     ),
   });
   return new pkijs.RelativeDistinguishedNames({ schema: asn1js.fromBER(name.toBER()).result });
+}
+
+/**
+ * CAs of one name and one key, the first self-signed and the others signed by it: every one of
+ * them verifies as the issuer of every other, and none has an identifier to tell them apart.
+ */
+export async function lookAlikeCas(
+  count: number,
+  keyPair?: webcrypto.CryptoKeyPair,
+  subject = 'Look-alike',
+): Promise<[IssuedCertificate, ...IssuedCertificate[]]> {
+  const first = await createCertificate({ subject, ca: true, ...(keyPair ? { keyPair } : {}) });
+  const others = await Promise.all(
+    Array.from({ length: count - 1 }, () => createCertificate({ subject, keyPair: first.keyPair, issuer: first, ca: true })),
+  );
+  return [first, ...others];
 }

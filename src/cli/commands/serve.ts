@@ -10,7 +10,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the CUPS server (every option also reads a CUPS_* environment variable)')
-    .addOption(env(new Option('--port <port>', 'TCP port').default(SERVE_DEFAULTS.port).argParser(port), 'PORT'))
+    .addOption(env(new Option('--port <port>', 'TCP port').default(SERVE_DEFAULTS.port).argParser(wholeNumber('--port', 0, 65535)), 'PORT'))
     .addOption(env(new Option('--host <host>', 'address to listen on').default(SERVE_DEFAULTS.host), 'HOST'))
     .addOption(
       env(new Option('--tenants <dir>', 'trust store: DIR/common/*.pem and DIR/<tenant>/*.pem').default(SERVE_DEFAULTS.tenants), 'TENANTS'),
@@ -72,7 +72,7 @@ export function registerServe(program: Command): void {
       env(
         new Option('--ipv6-prefix <bits>', 'IPv6 prefix length counted as one client by --rate-limit-peer and the verification queue')
           .default(SERVE_DEFAULTS.ipv6Prefix)
-          .argParser(ipv6Prefix),
+          .argParser(wholeNumber('--ipv6-prefix', 1, 128)),
         'IPV6_PREFIX',
       ),
     )
@@ -83,7 +83,7 @@ export function registerServe(program: Command): void {
           'while the registry is unreachable, answer gateways read this recently from that record (0: refuse all with 503)',
         )
           .default(SERVE_DEFAULTS.staleAnswersMinutes)
-          .argParser((v) => wholeNumber(v, '--stale-answers-minutes')),
+          .argParser(wholeNumber('--stale-answers-minutes', 0)),
         'STALE_ANSWERS_MINUTES',
       ),
     )
@@ -91,7 +91,7 @@ export function registerServe(program: Command): void {
       env(
         new Option('--request-timeout-ms <ms>', 'longest a request may take to arrive, headers and body (slow clients get 408)')
           .default(SERVE_DEFAULTS.requestTimeoutMs)
-          .argParser((v) => positiveInteger(v, '--request-timeout-ms')),
+          .argParser(wholeNumber('--request-timeout-ms', 1)),
         'REQUEST_TIMEOUT_MS',
       ),
     )
@@ -135,26 +135,14 @@ export function registerServe(program: Command): void {
     });
 }
 
-function positiveInteger(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number of at least 1, got "${value}"`);
-  return n;
-}
-
-function wholeNumber(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number of at least 0, got "${value}"`);
-  return n;
-}
-
-function ipv6Prefix(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 128) throw new Error(`--ipv6-prefix must be a whole number of 1..128, got "${value}"`);
-  return n;
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0..65535, got "${value}"`);
-  return n;
+/** A parser of a whole-number flag from `min` to `max`, naming the flag and the range when refused. */
+function wholeNumber(flag: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min}..${max}`;
+      throw new Error(`${flag} must be a whole number, ${range}; got "${value}"`);
+    }
+    return n;
+  };
 }

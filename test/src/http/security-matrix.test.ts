@@ -11,6 +11,7 @@ import { REPO_ROOT } from '../../helpers/paths.ts';
 import { type PostOptions, post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
 import {
   ALGORITHM,
+  lookAlikeCas,
   p521KeyPair,
   permittedOrganization,
   pssSha256Parameters,
@@ -62,15 +63,7 @@ async function createExtraCertificates(pki: TestPki) {
   const xByY = await createCertificate({ subject: 'Loop X', keyPair: x.keyPair, issuer: y, ca: true });
   const yByX = await createCertificate({ subject: 'Loop Y', keyPair: y.keyPair, issuer: x, ca: true });
   // Ten CAs of one name and one key: each verifies as the issuer of every other.
-  const lookAlike = await createCertificate({ subject: 'Look-alike', ca: true });
-  const lookAlikes = [
-    lookAlike,
-    ...(await Promise.all(
-      Array.from({ length: 9 }, () =>
-        createCertificate({ subject: 'Look-alike', keyPair: lookAlike.keyPair, issuer: lookAlike, ca: true }),
-      ),
-    )),
-  ];
+  const lookAlikes = await lookAlikeCas(10);
   const hugeExponent = await createCertificate({
     subject: 'Tenant A huge exponent',
     issuer: rootA,
@@ -79,14 +72,7 @@ async function createExtraCertificates(pki: TestPki) {
   });
   const forgedInt = await createCertificate({ subject: 'Tenant A intermediate', ca: true });
   // Look-alikes again, with P-521 keys: each check costs twenty times a P-256 one.
-  const p521 = await p521KeyPair();
-  const lookAlike521 = await createCertificate({ subject: 'Look-alike 521', ca: true, keyPair: p521 });
-  const lookAlikes521 = [
-    lookAlike521,
-    ...(await Promise.all(
-      Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike 521', keyPair: p521, issuer: lookAlike521, ca: true })),
-    )),
-  ];
+  const lookAlikes521 = await lookAlikeCas(10, await p521KeyPair(), 'Look-alike 521');
   const intAKey = createPrivateKey(intA.keyPem);
   const rsaCa = await createCertificate({ subject: 'Tenant A RSA issuing CA', issuer: rootA, ca: true, keyType: 'rsa2048' });
   const rsaCaKey = createPrivateKey(rsaCa.keyPem);
@@ -113,9 +99,9 @@ async function createExtraCertificates(pki: TestPki) {
     pathExceeded: [await gateway(EUI.a, belowPathZero), belowPathZero, pathZero],
     twelve: [await gateway(EUI.a, long[0]!), ...long],
     loop: [await gateway(EUI.a, x), xByY, yByX],
-    lookAlikes: [await gateway(EUI.a, lookAlike), ...lookAlikes],
+    lookAlikes: [await gateway(EUI.a, lookAlikes[0]), ...lookAlikes],
     viaHugeExponent: [await gateway(EUI.a, hugeExponent), hugeExponent],
-    lookAlikes521: [await gateway(EUI.a, lookAlike521), ...lookAlikes521],
+    lookAlikes521: [await gateway(EUI.a, lookAlikes521[0]), ...lookAlikes521],
     md5: [resigned(await gateway(EUI.a, rsaCa), rsaCaKey, ALGORITHM.md5WithRsa, 'md5').pem, rsaCa],
     sha1Rsa: [resigned(await gateway(EUI.a, rsaCa), rsaCaKey, ALGORITHM.sha1WithRsa, 'sha1').pem, rsaCa],
     sha1Ecdsa: [resigned(await gateway(EUI.a, intA), intAKey, ALGORITHM.ecdsaWithSha1, 'sha1').pem],

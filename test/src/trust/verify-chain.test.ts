@@ -4,6 +4,7 @@ import { generateKeyPair } from '../../../src/pki/keys.ts';
 import { parseCertificate } from '../../../src/trust/certificate-facts.ts';
 import { storedCertificate, TrustStore } from '../../../src/trust/trust-store.ts';
 import { MAX_CHAIN_LENGTH, VERIFICATION_BUDGET_US, verifyClientChain } from '../../../src/trust/verify-chain.ts';
+import { lookAlikeCas } from '../../helpers/unusual-certificates.ts';
 
 const EUI = 'B827EBFFFE123456';
 const leafOf = (issuer: IssuedCertificate) => createCertificate({ subject: EUI, issuer, extKeyUsage: [OID.clientAuth] });
@@ -83,15 +84,8 @@ describe('verifyClientChain', () => {
 
   it(`gives up after ${VERIFICATION_BUDGET_US / 1000} ms of signature checks on look-alike CAs that sign each other, instead of trying every order`, async () => {
     // Ten CAs of one name and one key: every one verifies as the issuer of every other, and none reaches the store.
-    const keys = await generateKeyPair();
-    const first = await createCertificate({ subject: 'Look-alike', ca: true, keyPair: keys });
-    const lookAlikes = [
-      first,
-      ...(await Promise.all(
-        Array.from({ length: 9 }, () => createCertificate({ subject: 'Look-alike', issuer: first, ca: true, keyPair: keys })),
-      )),
-    ];
-    const leaf = await leafOf(first);
+    const lookAlikes = await lookAlikeCas(10);
+    const leaf = await leafOf(lookAlikes[0]);
     await expect(
       verifyClientChain(
         leaf.der,
@@ -107,15 +101,8 @@ describe('verifyClientChain', () => {
   it('counts each check by what it costs: four look-alikes fit the budget with P-256 keys, not with RSA-4096 ones', async () => {
     // Four look-alikes offer 4 + 12 + 24 + 24 = 64 checks: 3.2 ms with P-256 keys, 6.4 ms with RSA-4096.
     const refusalWith = async (keyType: 'ec' | 'rsa4096') => {
-      const keys = await generateKeyPair(keyType);
-      const first = await createCertificate({ subject: 'Look-alike', ca: true, keyPair: keys });
-      const lookAlikes = [
-        first,
-        ...(await Promise.all(
-          Array.from({ length: 3 }, () => createCertificate({ subject: 'Look-alike', issuer: first, ca: true, keyPair: keys })),
-        )),
-      ];
-      const leaf = await leafOf(first);
+      const lookAlikes = await lookAlikeCas(4, await generateKeyPair(keyType));
+      const leaf = await leafOf(lookAlikes[0]);
       return verifyClientChain(
         leaf.der,
         lookAlikes.map((c) => c.der),
