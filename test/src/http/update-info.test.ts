@@ -178,6 +178,7 @@ async function injectableApp(configure: (folder: ServerFolder) => Promise<Partia
       payload: routerBody(EUI.a),
     });
   return {
+    app,
     ask,
     close: async () => {
       await app.close();
@@ -201,6 +202,27 @@ describe('a trust store that changes while a chain is being verified', () => {
       expect((await ask()).statusCode).toBe(200);
       const again = await ask();
       expect([again.statusCode, again.json().code]).toEqual([403, 'certificate_untrusted']);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('/readyz under a flood', () => {
+  it('shares one registry check among the probes that come while it runs, and reuses a ready answer for a second', async () => {
+    let checks = 0;
+    const { app, close } = await injectableApp(async () => ({
+      isReady: async () => {
+        checks++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return true;
+      },
+    }));
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => app.inject({ method: 'GET', url: '/readyz' })));
+      expect(new Set(answers.map((a) => a.statusCode))).toEqual(new Set([200]));
+      expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      expect(checks).toBe(1);
     } finally {
       await close();
     }
