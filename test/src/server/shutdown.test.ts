@@ -1,9 +1,8 @@
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
-import { post, prepareServerFolder, routerBody } from '../../helpers/server.ts';
+import { folderFlags, post, prepareServerFolder, routerBody } from '../../helpers/server.ts';
 import { freePort, type ServerProcess, spawnServe } from '../../helpers/spawn-server.ts';
 
 let pki: TestPki;
@@ -20,14 +19,7 @@ beforeAll(async () => {
     String(port),
     '--host',
     '127.0.0.1',
-    '--tenants',
-    folder.tenants,
-    '--db',
-    folder.db,
-    '--secret-key-file',
-    folder.secretKeyFile,
-    '--firmware-dir',
-    join(folder.dir, 'firmware'),
+    ...folderFlags(folder),
     '--client-cert-header',
     'X-SSL-Client-Cert',
     '--rate-limit-eui',
