@@ -1,12 +1,24 @@
 /**
- * Every failure the protocol layer reports is a CupsProtocolError with a stable, machine-readable
- * `code`; callers branch on the class or the code, never on the message.
+ * The one error base of the project: a stable, machine-readable `code`, a message for humans and
+ * the `cause` when there is one. Callers branch on the class or the code, never on the message;
+ * what a code means to HTTP or to a shell is decided at that edge, not here.
  */
-export abstract class CupsProtocolError extends Error {
-  abstract readonly code: string;
-  constructor(message: string) {
-    super(message);
+export class CupsError<Code extends string = string> extends Error {
+  constructor(
+    readonly code: Code,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
     this.name = new.target.name;
+  }
+}
+
+/** Every failure the protocol layer reports is a CupsProtocolError. */
+export abstract class CupsProtocolError extends CupsError {
+  abstract override readonly code: string;
+  constructor(message: string) {
+    super('protocol_error', message);
   }
 }
 

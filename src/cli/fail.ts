@@ -1,13 +1,7 @@
-/** A failure the CLI reports as `error [code]: message` with a non-zero exit status. */
-export class CliError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
+import { type ErrorCode, Failure } from '../errors.ts';
+
+/** Exit statuses other than 1: a command called the wrong way is 2, as commander's own usage errors are. */
+const EXIT_STATUS: Partial<Record<ErrorCode, number>> = { no_input: 2 };
 
 /** File-system failures every command can meet, said the way the registry says them, with the next step. */
 const STORAGE_ERRORS: Record<string, [code: string, advice: string]> = {
@@ -16,7 +10,7 @@ const STORAGE_ERRORS: Record<string, [code: string, advice: string]> = {
   EROFS: ['storage_read_only', 'the file system is read-only; use a writable folder and run the command again'],
 };
 
-/** Prints an error the way every subcommand does and sets the exit status. */
+/** Prints an error as `error [code]: message`, the way every subcommand does, and sets the exit status. */
 export function reportError(error: unknown): void {
   let code = (error as { code?: unknown }).code;
   let message = error instanceof Error ? error.message : String(error);
@@ -26,5 +20,5 @@ export function reportError(error: unknown): void {
     code = storage[0];
   }
   process.stderr.write(`error${typeof code === 'string' ? ` [${code}]` : ''}: ${message}\n`);
-  process.exitCode = error instanceof CliError ? error.exitCode : 1;
+  process.exitCode = error instanceof Failure ? (EXIT_STATUS[error.code] ?? 1) : 1;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { CliError } from './fail.ts';
+import { Failure } from '../errors.ts';
 
 /** Reads a whole file, or standard input when no file (or `-`) is named. */
 export async function readInput(file: string | undefined): Promise<Buffer> {
@@ -8,10 +8,10 @@ export async function readInput(file: string | undefined): Promise<Buffer> {
     try {
       return await readFile(file);
     } catch (error) {
-      throw new CliError('file_unreadable', `cannot read ${file}: ${(error as Error).message}`);
+      throw new Failure('file_unreadable', `cannot read ${file}: ${(error as Error).message}`);
     }
   }
-  if (process.stdin.isTTY) throw new CliError('no_input', 'no FILE given and nothing piped to standard input', 2);
+  if (process.stdin.isTTY) throw new Failure('no_input', 'no FILE given and nothing piped to standard input');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);

@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
+import { InvalidOption } from '../errors.ts';
 
 export const DEFAULT_TRUSTED_PROXIES = ['127.0.0.0/8', '::1/128'];
 const KNOWN_PEERS_LIMIT = 10_000;
@@ -13,7 +14,7 @@ export function trustedProxyMatcher(cidrs: readonly string[]): (address: string 
       const address = ipaddr.parse(text);
       return [address, address.kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number];
     } catch {
-      throw new Error(`"${text}" is not an IP address or CIDR range`);
+      throw new InvalidOption(`"${text}" is not an IP address or CIDR range`);
     }
   });
   const matches = (address: string): boolean => {

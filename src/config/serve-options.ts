@@ -1,4 +1,5 @@
 import { DEFAULT_TRUSTED_PROXIES } from '../client-cert/trusted-proxies.ts';
+import { InvalidOption } from '../errors.ts';
 import { DEFAULT_FIRMWARE_DIR } from '../firmware/image-store.ts';
 import { DEFAULT_IPV6_PREFIX } from '../http/client-address.ts';
 import type { RateLimit } from '../http/rate-limiter.ts';
@@ -61,6 +62,6 @@ export function parseRateLimit(text: string, flag: string): RateLimit | null {
   const perMinute = Number(match?.[1]);
   const burst = match?.[2] === undefined ? Math.max(1, Math.ceil(perMinute / 2)) : Number(match[2]);
   if (!match || perMinute < 1 || burst < 1)
-    throw new Error(`${flag} must be PER_MINUTE[:BURST] with whole numbers of at least 1, or 0 for no limit; got "${text}"`);
+    throw new InvalidOption(`${flag} must be PER_MINUTE[:BURST] with whole numbers of at least 1, or 0 for no limit; got "${text}"`);
   return { perMinute, burst };
 }

@@ -1,6 +1,7 @@
 import type { SecureContextOptions } from 'node:tls';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
-import { InvalidRequest, Refusal, RequestTimedOut, RequestTooLarge, RouteNotFound, ShuttingDown } from '../errors.ts';
+import { Failure, InvalidRequest, RequestTimedOut, RequestTooLarge, RouteNotFound, ShuttingDown } from '../errors.ts';
+import { httpStatus } from './http-status.ts';
 import { addressRateLimitPlugin } from './plugins/address-rate-limit.ts';
 import { type UpdateInfoOptions, updateInfoRoute } from './update-info-route.ts';
 
@@ -23,8 +24,8 @@ const READINESS_TTL_MS = 1000;
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Fastify errors that are the client's fault, mapped to the service's refusals. */
-function asRefusal(error: FastifyError): Refusal | undefined {
-  if (error instanceof Refusal) return error;
+function asFailure(error: FastifyError): Failure | undefined {
+  if (error instanceof Failure) return error;
   if (error.statusCode === 413) return new RequestTooLarge('the body is over 8 KiB; an update-info request is about 250 bytes');
   // Any other client error fastify finds before the service (a header it cannot read) is the request's fault, never a 500.
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new InvalidRequest(error.message);
@@ -59,20 +60,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const refusal = asRefusal(error);
-    if (!refusal) {
+    const failure = asFailure(error);
+    const status = failure && httpStatus(failure);
+    if (!failure || status === undefined) {
       request.log.error({ err: error, peer: request.ip }, 'request failed');
       return reply.code(500).send({ code: 'internal_error', message: 'the server failed to answer; see its log' });
     }
-    const line = { eui: request.gatewayEui ?? undefined, reason: refusal.code, peer: request.ip, ...refusal.logDetail };
-    if (refusal.status >= 500) request.log.error(line, refusal.message);
-    else request.log.warn(line, refusal.message);
-    if (refusal.retryAfterSeconds !== undefined) reply.header('retry-after', String(refusal.retryAfterSeconds));
-    return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
+    const line = { eui: request.gatewayEui ?? undefined, reason: failure.code, peer: request.ip, ...failure.logDetail };
+    if (status >= 500) request.log.error(line, failure.message);
+    else request.log.warn(line, failure.message);
+    if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', String(failure.retryAfterSeconds));
+    return reply.code(status).send({ code: failure.code, message: failure.message });
   });
   app.setNotFoundHandler((request, reply) => {
-    const refusal = new RouteNotFound(`no route ${request.method} ${request.url.split('?')[0]}`);
-    return reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
+    const failure = new RouteNotFound(`no route ${request.method} ${request.url.split('?')[0]}`);
+    return reply.code(httpStatus(failure)!).send({ code: failure.code, message: failure.message });
   });
 
   const isDraining = options.isDraining;

@@ -102,12 +102,11 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       // Unregistered, or registered to a tenant this certificate cannot speak for: one answer, so
       // that no tenant learns of another's gateways. The log keeps which for the operator.
       if (!gateway || !scopeAllows(chain.scope, gateway.tenant)) {
-        throw new GatewayNotFound(
-          `gateway ${eui} is not registered to a tenant whose CAs issued this certificate`,
-          gateway
+        throw new GatewayNotFound(`gateway ${eui} is not registered to a tenant whose CAs issued this certificate`, {
+          logDetail: gateway
             ? { registeredTo: gateway.tenant, certificateTenants: chain.scope === 'all' ? 'all' : [...chain.scope] }
             : { registered: false },
-        );
+        });
       }
       // Pinned certificates ("dynamic mTLS"): only after every chain check has passed.
       if (gateway.pinnedCertificates.length > 0 && !gateway.pinnedCertificates.includes(chain.leaf.fingerprint)) {

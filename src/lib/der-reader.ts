@@ -1,4 +1,5 @@
 import { derElementLength } from '../../protocol/lib/der.ts';
+import { DerError } from '../errors.ts';
 
 /** One DER element inside a buffer: its tag and where its content starts and it ends. */
 export interface DerElement {
@@ -8,7 +9,7 @@ export interface DerElement {
   end: number;
 }
 
-export class DerError extends Error {}
+export { DerError };
 
 /** The element at `at`, which must end within `limit`. */
 export function derElement(der: Uint8Array, at: number, limit: number): DerElement {

@@ -1,5 +1,6 @@
 import { parse, stringify } from 'lossless-json';
 import { formatId6, parseEui } from '../../protocol/index.ts';
+import { InvalidStationConf } from '../errors.ts';
 
 /**
  * A gateway's station.conf from a vendor's template: the template as it is (radio settings,
@@ -13,13 +14,14 @@ export function stationConf(template: string, eui: string): string {
   try {
     conf = parse(template);
   } catch (error) {
-    throw new Error(`the station.conf template is not valid JSON: ${(error as Error).message}`);
+    throw new InvalidStationConf(`the station.conf template is not valid JSON: ${(error as Error).message}`);
   }
-  if (typeof conf !== 'object' || conf === null || Array.isArray(conf)) throw new Error('the station.conf template must be a JSON object');
+  if (typeof conf !== 'object' || conf === null || Array.isArray(conf))
+    throw new InvalidStationConf('the station.conf template must be a JSON object');
   const fields = conf as Record<string, unknown>;
   const station = fields.station_conf ?? {};
   if (typeof station !== 'object' || station === null || Array.isArray(station))
-    throw new Error('station_conf in the station.conf template must be an object');
+    throw new InvalidStationConf('station_conf in the station.conf template must be an object');
   fields.station_conf = { ...station, routerid: formatId6(parseEui(eui)) };
   return `${stringify(fields, null, 2)}\n`;
 }

@@ -1,5 +1,5 @@
 import { pemBlocks } from '../../protocol/lib/der.ts';
-import { InvalidGateway, Refusal } from '../errors.ts';
+import { Failure, InvalidGateway } from '../errors.ts';
 import { loadTrustStore } from '../trust/trust-store.ts';
 import { certificateEui, scopeAllows, verifyClientChain } from '../trust/verify-chain.ts';
 
@@ -27,7 +27,7 @@ export async function checkCupsCertificate(
   });
   const leaf = leafOf(file);
   const verified = await verifyClientChain(typeof leaf === 'string' ? Buffer.from(leaf) : leaf, [], store).catch((error: unknown) => {
-    if (!(error instanceof Refusal)) throw error;
+    if (!(error instanceof Failure)) throw error;
     throw new InvalidGateway(
       `--cups-cert: a station keeps only this certificate in cups.crt and presents it alone, and the trust store cannot complete its chain (${error.message}); ` +
         `trust its CAs first: npx cups ca add --tenant ${gateway.tenant} <the vendor's CA folder or intermediate.pem>`,

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { CupsProtocolError, formatEuiHex, loadPrivateKey, parseEui, splitCredentials } from '../../protocol/index.ts';
-import { InvalidImportRow, Refusal } from '../errors.ts';
+import { Failure, InvalidImportRow } from '../errors.ts';
 import { toPem } from '../pki/keys.ts';
 import type { Gateway, NewGateway } from '../registry/gateway.ts';
 import { gatewayTenantProblem } from '../trust/trust-store.ts';
@@ -113,7 +113,7 @@ export function recordToGateway({ line, record }: NumberedRecord): NewGateway {
       pinnedCertificates: pins,
     };
   } catch (error) {
-    if (error instanceof Refusal || error instanceof CupsProtocolError)
+    if (error instanceof Failure || error instanceof CupsProtocolError)
       throw new InvalidImportRow(`line ${line}: ${error.message.replace(/^line \d+: /, '')}`);
     throw error;
   }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { InvalidOption } from '../errors.ts';
 import type { SecretKeyring } from '../secrets/keyring.ts';
 import type { GatewayStore } from './gateway.ts';
 import { PgRegistry } from './pg-registry.ts';
@@ -11,11 +12,11 @@ export const DEFAULT_DB_URL = 'sqlite:./data/cups.db';
 export function openStore(url: string, onError?: (error: Error) => void): GatewayStore {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
-    if (!path) throw new Error('the sqlite: URL needs a file path, e.g. sqlite:./data/cups.db');
+    if (!path) throw new InvalidOption('the sqlite: URL needs a file path, e.g. sqlite:./data/cups.db');
     return new SqliteRegistry(path === ':memory:' ? path : resolve(path));
   }
   if (/^postgres(ql)?:\/\//.test(url)) return new PgRegistry(url, onError);
-  throw new Error(`unsupported --db URL "${url}": use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE`);
+  throw new InvalidOption(`unsupported --db URL "${url}": use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE`);
 }
 
 /** The registry with its secrets sealed under `keyring`. */

@@ -169,14 +169,16 @@ export class PgRegistry implements GatewayStore {
       if (code === '53100')
         throw new StorageFull(
           `the PostgreSQL server's disk is full (${(error as Error).message}); nothing was written: free space there and try again`,
+          { cause: error },
         );
       if (code === '25006')
         throw new StorageReadOnly(
           `the PostgreSQL server is read-only (${(error as Error).message}); nothing was written: point --db at the primary`,
+          { cause: error },
         );
       // SQLSTATE classes 08 (connection), 53 (resources), 57 (shutdown) and socket errors: try later.
       if (!code || /^(08|53|57)/.test(code) || /^E[A-Z]+$/.test(code)) {
-        throw new RegistryUnavailable(`the PostgreSQL registry cannot be reached: ${(error as Error).message}`);
+        throw new RegistryUnavailable(`the PostgreSQL registry cannot be reached: ${(error as Error).message}`, { cause: error });
       }
       throw error;
     }
@@ -223,7 +225,7 @@ export class PgRegistry implements GatewayStore {
 
   private static taken(error: unknown, gateway: NewGateway, index?: number): unknown {
     return (error as { code?: string }).code === UNIQUE_VIOLATION
-      ? Object.assign(new GatewayExists(`gateway ${gateway.eui} is already registered`), { index })
+      ? new GatewayExists(`gateway ${gateway.eui} is already registered`, index)
       : error;
   }
 

@@ -19,12 +19,18 @@ function unavailable(error: unknown, context: string, file: string): Error {
   if (code.startsWith('SQLITE_FULL'))
     return new StorageFull(
       `${context}: the disk holding ${file} is full (${message}); nothing was written: free space there and try again`,
+      {
+        cause: error,
+      },
     );
   if (code.startsWith('SQLITE_READONLY'))
     return new StorageReadOnly(
       `${context}: ${file} or its folder is read-only (${message}); nothing was written: make both writable and try again`,
+      {
+        cause: error,
+      },
     );
-  if (UNAVAILABLE.test(code) || !code) return new RegistryUnavailable(`${context}: ${message}`);
+  if (UNAVAILABLE.test(code) || !code) return new RegistryUnavailable(`${context}: ${message}`, { cause: error });
   return error as Error;
 }
 
@@ -235,7 +241,7 @@ export class SqliteRegistry implements GatewayStore {
       connection.statements.insert.run(newRow(gateway, now));
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw Object.assign(new GatewayExists(`gateway ${gateway.eui} is already registered`), { index });
+        throw new GatewayExists(`gateway ${gateway.eui} is already registered`, index);
       }
       throw error;
     }

@@ -5,7 +5,7 @@ import type { SecureContextOptions, Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { trustedProxyMatcher } from '../client-cert/trusted-proxies.ts';
 import { SERVE_DEFAULTS, type ServeOptions } from '../config/serve-options.ts';
-import { RegistryUnavailable } from '../errors.ts';
+import { InvalidOption, RegistryUnavailable } from '../errors.ts';
 import { FirmwareCatalog } from '../firmware/catalog.ts';
 import { buildApp } from '../http/build-app.ts';
 import { openSealedRegistry } from '../registry/open-sealed-registry.ts';
@@ -45,7 +45,7 @@ export async function startServer(
   const catalog = new FirmwareCatalog(registry.store.sql);
   await registry.store.keepReadsFresh?.();
   const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
-  if (!!options.tlsCert !== !!options.tlsKey) throw new Error('--tls-cert and --tls-key go together');
+  if (!!options.tlsCert !== !!options.tlsKey) throw new InvalidOption('--tls-cert and --tls-key go together');
   // No session tickets: a resumed session carries no chain, and none may stand in for a certificate.
   // No CA list: the CertificateRequest names no CA (it would list every tenant's to anyone who
   // connects), and the service verifies every presented chain itself, against the trust store.

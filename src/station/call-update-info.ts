@@ -1,6 +1,6 @@
 import { isIP, connect as plainConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { InvalidStationHome } from '../errors.ts';
+import { CupsUnreachable, InvalidStationHome } from '../errors.ts';
 import { certificatesPem, keyPem, type StationHome } from './station-home.ts';
 
 export interface CupsReply {
@@ -81,7 +81,7 @@ function readReply(socket: Socket, request: Buffer): Promise<CupsReply> {
     };
     const parse = (ended: boolean) => {
       const end = data.indexOf('\r\n\r\n');
-      if (end < 0) return ended ? finish(new Error('CUPS closed the connection without an HTTP answer')) : undefined;
+      if (end < 0) return ended ? finish(new CupsUnreachable('CUPS closed the connection without an HTTP answer')) : undefined;
       const head = data.subarray(0, end).toString('latin1');
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1];
@@ -98,6 +98,6 @@ function readReply(socket: Socket, request: Buffer): Promise<CupsReply> {
     });
     socket.on('end', () => parse(true));
     socket.on('error', (error) => finish(error));
-    socket.setTimeout(30_000, () => finish(new Error('no answer from CUPS within 30 seconds')));
+    socket.setTimeout(30_000, () => finish(new CupsUnreachable('no answer from CUPS within 30 seconds')));
   });
 }

@@ -10,8 +10,9 @@ export interface AddedCa {
   file: string | undefined;
 }
 
-/** Why a CA cannot be added, naming the file it came from. */
-export class CaRefused extends Error {}
+import { CaRefused } from '../errors.ts';
+
+export { CaRefused };
 
 /**
  * Puts CA certificates into a tenant's folder of the trust store, each checked as the server

@@ -1,14 +1,13 @@
 import { hash, type KeyObject, X509Certificate } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { CertificateParseError } from '../errors.ts';
 import { derBytes, derChildren, derElement, derExpect, derOid, derRaw, derString, derTime } from '../lib/der-reader.ts';
 import { ATTRIBUTE_NAMES, KEY_USAGE, OID } from '../lib/oids.ts';
 import { publicKeyFromSpki } from './lib/public-key.ts';
 import { canonicalRdns, type GeneralName, type NameConstraints, readAltNames, readNameConstraints } from './name-constraints.ts';
 import { type SignatureScheme, signatureScheme, verifySignature, verifySignatureNow } from './signature-algorithms.ts';
 
-export class CertificateParseError extends Error {
-  readonly code = 'certificate_malformed';
-}
+export { CertificateParseError };
 
 /**
  * Extensions whose meaning the checks apply; any other extension marked critical makes a

@@ -4,7 +4,7 @@ import {
   CertificateNotYetValid,
   CertificateUntrusted,
   ClientCertificateMalformed,
-  type Refusal,
+  type Failure,
 } from '../errors.ts';
 import { KEY_USAGE, OID } from '../lib/oids.ts';
 import { type CertificateFacts, certificateFacts } from './certificate-facts.ts';
@@ -55,7 +55,7 @@ export function scopeAllows(scope: TenantScope, tenant: string): boolean {
 /**
  * Runs the certificate checks: the leaf is an end-entity certificate fit for client
  * authentication, and a chain from it through presented or stored intermediates reaches a root
- * in the store with valid signatures, CA flags, path lengths and dates. Rejects with the Refusal
+ * in the store with valid signatures, CA flags, path lengths and dates. Rejects with the Failure
  * that names the failed check. Signatures are verified on libuv's thread pool (see checkIssuedBy).
  */
 export async function verifyClientChain(
@@ -92,7 +92,7 @@ export async function verifyClientChain(
       `no chain from the client certificate (issuer ${leaf.issuerText}) reaches a CA in the trust store${why}`,
     );
   }
-  let dateRefusal: Refusal | undefined;
+  let dateRefusal: Failure | undefined;
   const scopes: TenantScope[] = [];
   let firstValid: Candidate[] | undefined;
   for (const path of paths) {
@@ -193,7 +193,7 @@ function issuerProblem(issuer: CertificateFacts, below: CertificateFacts[]): str
   return undefined;
 }
 
-function dateProblem(chain: CertificateFacts[], now: Date): Refusal | undefined {
+function dateProblem(chain: CertificateFacts[], now: Date): Failure | undefined {
   for (const cert of chain) {
     const name = cert.subjectText;
     if (now > cert.notAfter) return new CertificateExpired(`the certificate ${name} expired on ${cert.notAfter.toISOString()}`);

@@ -46,7 +46,7 @@ export function registerGatewayBulk(gateway: Command): void {
           await registry.addMany(gateways, (written) => writing.update(written));
         } catch (error) {
           if (error instanceof GatewayExists) {
-            const index = (error as GatewayExists & { index?: number }).index;
+            const index = (error as GatewayExists).index;
             throw new InvalidImportRow(`line ${index === undefined ? '?' : records[index]!.line}: ${error.message}; nothing was imported`);
           }
           throw error;

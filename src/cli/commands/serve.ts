@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { parseRateLimit, SERVE_DEFAULTS, type ServeOptions } from '../../config/serve-options.ts';
+import { InvalidOption } from '../../errors.ts';
 import { startServer } from '../../server/start-server.ts';
 import { secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
@@ -141,7 +142,7 @@ function wholeNumber(flag: string, min: number, max = Number.MAX_SAFE_INTEGER): 
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
       const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min}..${max}`;
-      throw new Error(`${flag} must be a whole number, ${range}; got "${value}"`);
+      throw new InvalidOption(`${flag} must be a whole number, ${range}; got "${value}"`);
     }
     return n;
   };

@@ -4,12 +4,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pemBlocks } from '../../../protocol/lib/der.ts';
 import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
-import { CnNotEui } from '../../errors.ts';
+import { CnNotEui, Failure } from '../../errors.ts';
 import { addTenantCas, CaRefused } from '../../trust/add-tenant-cas.ts';
 import { removeTenantCa } from '../../trust/remove-tenant-ca.ts';
 import { isTenantId, loadTrustStore, TENANT_ID_RULE } from '../../trust/trust-store.ts';
 import { certificateEui, scopeAllows, verifyClientChain } from '../../trust/verify-chain.ts';
-import { CliError } from '../fail.ts';
 import { printTable, tenantOf } from './gateway.ts';
 
 function certificatesIn(file: string): Buffer[] {
@@ -17,19 +16,19 @@ function certificatesIn(file: string): Buffer[] {
   try {
     text = readFileSync(file, 'latin1');
   } catch (error) {
-    throw new CliError('file_unreadable', `cannot read ${file}: ${(error as Error).message}`);
+    throw new Failure('file_unreadable', `cannot read ${file}: ${(error as Error).message}`);
   }
   const blocks = text.includes('-----BEGIN')
     ? pemBlocks(text)
         .filter((b) => b.label === 'CERTIFICATE')
         .map((b) => b.der)
     : [Buffer.from(text, 'latin1')];
-  if (blocks.length === 0) throw new CliError('no_certificate', `${file} holds no CERTIFICATE block`);
+  if (blocks.length === 0) throw new Failure('no_certificate', `${file} holds no CERTIFICATE block`);
   return blocks;
 }
 
 function tenantFolderOf(tenant: string): string {
-  if (!isTenantId(tenant)) throw new CliError('invalid_tenant', `--tenant "${tenant}" is not a tenant id (${TENANT_ID_RULE})`);
+  if (!isTenantId(tenant)) throw new Failure('invalid_tenant', `--tenant "${tenant}" is not a tenant id (${TENANT_ID_RULE})`);
   return tenant;
 }
 
@@ -37,7 +36,7 @@ function tenantFolderOf(tenant: string): string {
 const refusedCa =
   (outcome: string) =>
   (error: unknown): never => {
-    if (error instanceof CaRefused) throw new CliError('ca_refused', `${error.message}; ${outcome}`);
+    if (error instanceof CaRefused) throw new Failure('ca_refused', `${error.message}; ${outcome}`);
     throw error;
   };
 
@@ -48,7 +47,7 @@ export function registerTrust(program: Command): void {
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
     .action(async (flags: { tenants: string }) => {
       const store = await loadTrustStore(resolve(flags.tenants)).catch((error: Error) => {
-        throw new CliError('tenants_unreadable', `cannot read the trust store ${flags.tenants}: ${error.message}`);
+        throw new Failure('tenants_unreadable', `cannot read the trust store ${flags.tenants}: ${error.message}`);
       });
       const rows = store.certificates.flatMap((cert) =>
         [...cert.tenants].map((tenant) => [
@@ -93,7 +92,7 @@ export function registerTrust(program: Command): void {
         ...(flags.sha256 ? [flags.sha256] : []),
         ...files.flatMap(certificatesIn).map((der) => createHash('sha256').update(der).digest('hex')),
       ];
-      if (fingerprints.length === 0) throw new CliError('nothing_to_remove', 'give --sha256 HEX or the CA files to remove');
+      if (fingerprints.length === 0) throw new Failure('nothing_to_remove', 'give --sha256 HEX or the CA files to remove');
       const tenant = tenantFolderOf(flags.tenant);
       for (const fingerprint of fingerprints) {
         let changed: string[];
@@ -127,7 +126,7 @@ export function registerTrust(program: Command): void {
         );
       }
       if (!scopeAllows(verified.scope, flags.tenant)) {
-        throw new CliError(
+        throw new Failure(
           'tenant_mismatch',
           `the chain's CAs are trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${flags.tenant}`,
         );

@@ -6,7 +6,7 @@ import {
   readForwardedHeaders,
   resolvePresentedCertificate,
 } from '../../client-cert/resolve-presented.ts';
-import { NoClientCertificate, type Refusal } from '../../errors.ts';
+import { type ErrorCode, Failure, NoClientCertificate } from '../../errors.ts';
 import type { TrustStore } from '../../trust/trust-store.ts';
 import type { VerificationCache } from '../../trust/verification-cache.ts';
 import { certificateEui, parseClientCertificate, type VerifiedChain, verifyClientChain } from '../../trust/verify-chain.ts';
@@ -44,7 +44,13 @@ declare module 'fastify' {
 }
 
 /** Refusals of the certificate itself: with closeUnauthenticated, the connection closes instead. */
-const CERTIFICATE_REFUSALS = new Set([401, 403]);
+const CERTIFICATE_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'no_client_certificate',
+  'certificate_untrusted',
+  'certificate_expired',
+  'certificate_not_yet_valid',
+  'certificate_not_client',
+]);
 
 /**
  * Client-certificate authentication: where the certificate comes from (the TLS handshake or a
@@ -62,10 +68,10 @@ export const clientCertificatePlugin = fp<ClientCertificateOptions>(
     // lookups only, and a promise per request costs.
     const authenticate: OnRequest = (request, _reply, done) => {
       const refuse = (error: Error) => {
-        if (options.closeUnauthenticated && CERTIFICATE_REFUSALS.has((error as Refusal).status)) {
+        if (options.closeUnauthenticated && error instanceof Failure && CERTIFICATE_REFUSALS.has(error.code)) {
           // No answer at all: the connection ends as a refused handshake would; the log says why.
           request.log.warn(
-            { eui: request.gatewayEui ?? undefined, reason: (error as Refusal).code, peer: request.ip },
+            { eui: request.gatewayEui ?? undefined, reason: error.code, peer: request.ip },
             `connection closed: ${error.message}`,
           );
           request.raw.socket.destroy();

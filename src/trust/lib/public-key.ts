@@ -1,4 +1,5 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { KeyNotAccepted } from '../../errors.ts';
 import { type DerElement, derBytes, derChildren, derElement, derOid } from '../../lib/der-reader.ts';
 import { CURVE, KEY_ALGORITHM } from '../../lib/oids.ts';
 
@@ -36,14 +37,14 @@ function acceptedKey(spki: Buffer): JsonWebKey | undefined {
     [algorithm, key] = derChildren(spki, derElement(spki, 0, spki.length));
     [oid, parameters] = derChildren(spki, algorithm!);
   } catch {
-    throw new Error('the public key is not a valid SubjectPublicKeyInfo');
+    throw new KeyNotAccepted('the public key is not a valid SubjectPublicKeyInfo');
   }
-  if (key?.tag !== 0x03 || spki[key.content] !== 0) throw new Error('the public key is not a whole-byte BIT STRING');
+  if (key?.tag !== 0x03 || spki[key.content] !== 0) throw new KeyNotAccepted('the public key is not a whole-byte BIT STRING');
   const bits = derBytes(spki, key).subarray(1);
   const type = derOid(spki, oid!);
   if (type === EC_PUBLIC_KEY) {
     const curve = parameters?.tag === 0x06 ? CURVES[derOid(spki, parameters)] : undefined;
-    if (!curve) throw new Error('the EC key is not on P-256, P-384 or P-521 (named), the curves accepted');
+    if (!curve) throw new KeyNotAccepted('the EC key is not on P-256, P-384 or P-521 (named), the curves accepted');
     // A compressed point is OpenSSL's to read.
     if (bits[0] !== 0x04 || bits.length !== 1 + 2 * curve.size) return undefined;
     return {
@@ -57,16 +58,16 @@ function acceptedKey(spki: Buffer): JsonWebKey | undefined {
     const { n, e } = rsaNumbers(bits);
     const modulusBits = n.length * 8 - Math.clz32(n[0]!) + 24;
     if (modulusBits > MAX_RSA_MODULUS_BITS)
-      throw new Error(`the RSA key has ${modulusBits} bits; at most ${MAX_RSA_MODULUS_BITS} are accepted`);
+      throw new KeyNotAccepted(`the RSA key has ${modulusBits} bits; at most ${MAX_RSA_MODULUS_BITS} are accepted`);
     const exponent = e.length <= 4 ? e.readUIntBE(0, e.length) : Infinity;
     if (exponent > MAX_RSA_EXPONENT || exponent < 3 || exponent % 2 === 0) {
-      throw new Error(`the RSA public exponent must be odd, at least 3 and at most ${MAX_RSA_EXPONENT}`);
+      throw new KeyNotAccepted(`the RSA public exponent must be odd, at least 3 and at most ${MAX_RSA_EXPONENT}`);
     }
     // The parameters of an RSA-PSS key restrict its use: OpenSSL reads them.
     return type === RSA_ENCRYPTION ? { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') } : undefined;
   }
   if (type === ED25519 || type === ED448) return undefined;
-  throw new Error(`the public key algorithm ${type} is not accepted (EC, RSA, Ed25519 and Ed448 are)`);
+  throw new KeyNotAccepted(`the public key algorithm ${type} is not accepted (EC, RSA, Ed25519 and Ed448 are)`);
 }
 
 /** The modulus and exponent of an RSAPublicKey, without sign bytes. */
@@ -84,5 +85,5 @@ function rsaNumbers(der: Buffer): { n: Buffer; e: Buffer } {
   } catch {
     // reported below
   }
-  throw new Error('the RSA key is not a valid RSAPublicKey');
+  throw new KeyNotAccepted('the RSA key is not a valid RSAPublicKey');
 }

@@ -25,7 +25,7 @@ describe('FairQueue', () => {
     const slow = () => sleep(200);
     const running = queue.run('a', slow);
     const waiting = [queue.run('a', slow), queue.run('a', slow)];
-    await expect(queue.run('a', slow)).rejects.toMatchObject({ status: 503, code: 'server_busy' });
+    await expect(queue.run('a', slow)).rejects.toMatchObject({ code: 'server_busy', retryAfterSeconds: 2 });
     const third = queue.run('b', slow);
     await expect(queue.run('c', slow)).rejects.toMatchObject({ code: 'server_busy' });
     // Nothing waits longer than 50 ms for its turn.
