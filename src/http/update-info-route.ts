@@ -77,11 +77,12 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     done();
   };
 
-  app.post(
+  // The body is what the content-type parser above returns (absent when nothing was sent).
+  app.post<{ Body: UpdateInfoRequest | undefined }>(
     '/update-info',
     { onRequest: [ignoreContentType, app.authenticateClient] },
-    async (request: FastifyRequest, reply: FastifyReply) => {
-      const body = request.body as UpdateInfoRequest | undefined;
+    async (request, reply) => {
+      const body = request.body;
       if (!body) throw new InvalidRequest('the body must be a JSON update-info request');
       const chain = request.verifiedChain!;
       const names = chain.leaf.commonNames;
