@@ -5,6 +5,7 @@ import { benchCheckCosts } from './check-costs.ts';
 import { benchFirmwareMemory } from './firmware-memory.ts';
 import { benchHttp } from './http.ts';
 import { MACHINE } from './machine.ts';
+import { head, row } from './markdown.ts';
 import { benchPkiIssue } from './pki-issue.ts';
 import { benchScale, SCALE_LIMITS } from './scale.ts';
 
@@ -22,81 +23,89 @@ const memory = wanted('firmware') ? await benchFirmwareMemory() : undefined;
 const pki = wanted('pki') ? benchPkiIssue() : [];
 const attack = wanted('attack') ? await benchAttack() : undefined;
 
+const fixed = (n: number, digits = 0) => n.toFixed(digits);
+
 const lines: string[] = [];
 if (http.length) {
-  lines.push('| HTTP | req/s | p50 ms | p99 ms | ratio | target | |', '|---|---|---|---|---|---|---|');
+  lines.push(...head('HTTP', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'target', ''));
   for (const f of http) {
-    lines.push(
-      `| ${f.name} | ${f.rps.toFixed(0)} | ${f.p50.toFixed(1)} | ${f.p99.toFixed(1)} | ${f.ratio ? `${f.ratio.toFixed(2)}× ${f.baseline}` : ''} | ${f.target ? `≥ ${f.target}×` : ''} | ${verdict(f.met)} |`,
-    );
+    const ratio = f.ratio ? `${fixed(f.ratio, 2)}× ${f.baseline}` : '';
+    lines.push(row(f.name, fixed(f.rps), fixed(f.p50, 1), fixed(f.p99, 1), ratio, f.target ? `≥ ${f.target}×` : '', verdict(f.met)));
   }
   lines.push('');
 }
 if (chain.length) {
-  lines.push(`| chain verification, every cache off, ${IN_FLIGHT} in flight | verifications/s | target | |`, '|---|---|---|---|');
-  for (const f of chain) lines.push(`| ${f.name} | ${f.perSecond.toFixed(0)} | ${f.target ? `≥ ${f.target}/s` : ''} | ${verdict(f.met)} |`);
+  lines.push(...head(`chain verification, every cache off, ${IN_FLIGHT} in flight`, 'verifications/s', 'target', ''));
+  for (const f of chain) lines.push(row(f.name, fixed(f.perSecond), f.target ? `≥ ${f.target}/s` : '', verdict(f.met)));
   lines.push('');
 }
 if (costs.length) {
-  lines.push(
-    '| one signature check, by issuer key | measured µs | counted µs (path-building budget) | target | |',
-    '|---|---|---|---|---|',
-  );
-  for (const c of costs)
-    lines.push(`| ${c.name} | ${c.measuredUs.toFixed(0)} | ${c.countedUs.toFixed(0)} | counted ≥ half the measured | ${verdict(c.met)} |`);
+  lines.push(...head('one signature check, by issuer key', 'measured µs', 'counted µs (path-building budget)', 'target', ''));
+  for (const c of costs) lines.push(row(c.name, fixed(c.measuredUs), fixed(c.countedUs), 'counted ≥ half the measured', verdict(c.met)));
   lines.push('');
 }
 if (scale) {
   lines.push(
-    '| scale: 1,000 tenants, 1,000,000 gateways vs 1 tenant | 1 tenant req/s | 1,000 tenants req/s | ratio | target | |',
-    '|---|---|---|---|---|---|',
+    ...head('scale: 1,000 tenants, 1,000,000 gateways vs 1 tenant', '1 tenant req/s', '1,000 tenants req/s', 'ratio', 'target', ''),
   );
-  for (const r of scale.rows)
-    lines.push(
-      `| ${r.name} | ${r.small.rps.toFixed(0)} | ${r.large.rps.toFixed(0)} | ${r.ratio.toFixed(2)}× | ≥ ${SCALE_LIMITS.ratio}× | ${verdict(r.met)} |`,
-    );
+  for (const r of scale.rows) {
+    lines.push(row(r.name, fixed(r.small.rps), fixed(r.large.rps), `${fixed(r.ratio, 2)}×`, `≥ ${SCALE_LIMITS.ratio}×`, verdict(r.met)));
+  }
+  const { rssMb, startupSeconds } = SCALE_LIMITS;
   lines.push(
-    `| server peak RSS, 1,000,000 gateways | | ${scale.peakRssMb.toFixed(0)} MB | | ≤ ${SCALE_LIMITS.rssMb} MB | ${verdict(scale.peakRssMb <= SCALE_LIMITS.rssMb)} |`,
+    row('server peak RSS, 1,000,000 gateways', '', `${fixed(scale.peakRssMb)} MB`, '', `≤ ${rssMb} MB`, verdict(scale.peakRssMb <= rssMb)),
+    row(
+      'start-up to listening, 1,000,000 gateways',
+      '',
+      `${fixed(scale.startupSeconds, 2)} s`,
+      '',
+      `≤ ${startupSeconds} s`,
+      verdict(scale.startupSeconds <= startupSeconds),
+    ),
+    row('CPU while idle, 1,000 tenant folders watched', '', `${fixed(scale.idleCpuShare * 100, 1)} % of a core`, '', '', ''),
+    '',
   );
-  lines.push(
-    `| start-up to listening, 1,000,000 gateways | | ${scale.startupSeconds.toFixed(2)} s | | ≤ ${SCALE_LIMITS.startupSeconds} s | ${verdict(scale.startupSeconds <= SCALE_LIMITS.startupSeconds)} |`,
-  );
-  lines.push(`| CPU while idle, 1,000 tenant folders watched | | ${(scale.idleCpuShare * 100).toFixed(1)} % of a core | | | |`, '');
 }
 if (memory) {
-  lines.push('| firmware | server RSS idle | server peak RSS | limit | |', '|---|---|---|---|---|');
+  lines.push(...head('firmware', 'server RSS idle', 'server peak RSS', 'limit', ''));
   lines.push(
-    `| ${memory.name} | ${memory.idleMb.toFixed(0)} MB | ${memory.peakMb.toFixed(0)} MB | < ${memory.limitMb} MB | ${verdict(memory.met)} |`,
+    row(memory.name, `${fixed(memory.idleMb)} MB`, `${fixed(memory.peakMb)} MB`, `< ${memory.limitMb} MB`, verdict(memory.met)),
     '',
   );
 }
 if (pki.length) {
-  lines.push('| fleet issuance | cups | openssl per gateway (scaled) | ratio | target | |', '|---|---|---|---|---|---|');
+  lines.push(...head('fleet issuance', 'cups', 'openssl per gateway (scaled)', 'ratio', 'target', ''));
   for (const r of pki) {
-    lines.push(
-      `| ${r.name} | ${r.cupsSeconds.toFixed(1)} s${r.gateways === 10_000 ? '' : ` (from ${r.gateways})`} | ${r.opensslSeconds.toFixed(1)} s (from ${r.opensslSample}) | ${r.ratio.toFixed(1)}× | ≥ ${r.target}× | ${verdict(r.met)} |`,
-    );
+    const cups = `${fixed(r.cupsSeconds, 1)} s${r.gateways === 10_000 ? '' : ` (from ${r.gateways})`}`;
+    const openssl = `${fixed(r.opensslSeconds, 1)} s (from ${r.opensslSample})`;
+    lines.push(row(r.name, cups, openssl, `${fixed(r.ratio, 1)}×`, `≥ ${r.target}×`, verdict(r.met)));
   }
 }
 if (attack) {
+  const { quiet, underAttack } = attack;
+  lines.push('', ...head('under attack: look-alike P-521 chains from one address at its limit', 'p50 ms', 'p99 ms', 'target', ''));
   lines.push(
-    '',
-    '| under attack: look-alike P-521 chains from one address at its limit | p50 ms | p99 ms | target | |',
-    '|---|---|---|---|---|',
+    row('a cached gateway, quiet', fixed(quiet.p50, 1), fixed(quiet.p99, 1), '', ''),
+    row(
+      `a cached gateway, during ${attack.attackRequests} attack requests`,
+      fixed(underAttack.p50, 1),
+      fixed(underAttack.p99, 1),
+      `p50 < ${ATTACK_TARGETS.p50Ms} ms`,
+      verdict(underAttack.p50 < ATTACK_TARGETS.p50Ms),
+    ),
+    row('a new gateway from another address, during the attack', `${fixed(attack.newGatewayMs, 1)} (its first answer, 200)`, '', '', ''),
   );
-  lines.push(`| a cached gateway, quiet | ${attack.quiet.p50.toFixed(1)} | ${attack.quiet.p99.toFixed(1)} | | |`);
-  lines.push(
-    `| a cached gateway, during ${attack.attackRequests} attack requests | ${attack.underAttack.p50.toFixed(1)} | ${attack.underAttack.p99.toFixed(1)} | p50 < ${ATTACK_TARGETS.p50Ms} ms | ${verdict(attack.underAttack.p50 < ATTACK_TARGETS.p50Ms)} |`,
-  );
-  lines.push(`| a new gateway from another address, during the attack | ${attack.newGatewayMs.toFixed(1)} (its first answer, 200) | | | |`);
   const growth = attack.afterUntrustedRssMb - attack.idleRssMb;
+  lines.push('', ...head('memory: 10,000 distinct untrusted certificates', 'idle RSS', 'RSS after', 'growth', 'target', ''));
   lines.push(
-    '',
-    '| memory: 10,000 distinct untrusted certificates | idle RSS | RSS after | growth | target | |',
-    '|---|---|---|---|---|---|',
-  );
-  lines.push(
-    `| server | ${attack.idleRssMb.toFixed(0)} MB | ${attack.afterUntrustedRssMb.toFixed(0)} MB | ${growth.toFixed(0)} MB | ≤ ${ATTACK_TARGETS.rssGrowthMb} MB | ${verdict(growth <= ATTACK_TARGETS.rssGrowthMb)} |`,
+    row(
+      'server',
+      `${fixed(attack.idleRssMb)} MB`,
+      `${fixed(attack.afterUntrustedRssMb)} MB`,
+      `${fixed(growth)} MB`,
+      `≤ ${ATTACK_TARGETS.rssGrowthMb} MB`,
+      verdict(growth <= ATTACK_TARGETS.rssGrowthMb),
+    ),
   );
 }
 console.log(lines.join('\n'));
@@ -119,7 +128,8 @@ if (only.length === 0) {
   const page = [
     '# Performance',
     '',
-    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, on ${MACHINE}, loopback. ${missed ? 'Some targets were MISSED: see the rows marked so.' : 'Every target met.'}`,
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, on ${MACHINE}, loopback. ` +
+      (missed ? 'Some targets were MISSED: see the rows marked so.' : 'Every target met.'),
     '',
     ...lines,
     '',

@@ -6,6 +6,7 @@ import { parseRateLimit, SERVE_DEFAULTS } from '../src/config/serve-options.ts';
 import { createDeployment } from './deployment.ts';
 import { forwardedHeaders, start } from './http.ts';
 import { MACHINE } from './machine.ts';
+import { head, row } from './markdown.ts';
 import { processMb } from './process-stats.ts';
 
 /**
@@ -68,9 +69,17 @@ try {
   const errors = result.errors + result.non2xx + result.timeouts;
   const met = errors === 0 && flat;
   const lines = [
-    '| soak | requests | errors (non-2xx, failed, timed out) | p50 ms | p99 ms | RSS 2nd minute | RSS last minute | |',
-    '|---|---|---|---|---|---|---|---|',
-    `| ${MINUTES} min at ${RATE} req/s, ${GATEWAYS} gateways | ${result.requests.total} | ${result.non2xx}, ${result.errors}, ${result.timeouts} | ${result.latency.p50} | ${result.latency.p99} | ${secondMinute.toFixed(0)} MB | ${lastMinute.toFixed(0)} MB | ${met ? 'met' : 'MISSED'} |`,
+    ...head('soak', 'requests', 'errors (non-2xx, failed, timed out)', 'p50 ms', 'p99 ms', 'RSS 2nd minute', 'RSS last minute', ''),
+    row(
+      `${MINUTES} min at ${RATE} req/s, ${GATEWAYS} gateways`,
+      result.requests.total,
+      `${result.non2xx}, ${result.errors}, ${result.timeouts}`,
+      result.latency.p50,
+      result.latency.p99,
+      `${secondMinute.toFixed(0)} MB`,
+      `${lastMinute.toFixed(0)} MB`,
+      met ? 'met' : 'MISSED',
+    ),
   ];
   console.log(lines.join('\n'));
   console.log(`RSS every ${SAMPLE_MS / 1000} s (MB): ${samples.map((s) => s.rssMb.toFixed(0)).join(' ')}`);

@@ -97,7 +97,8 @@ export class FirmwareCatalog {
       }
       for (const { keyCrc, signature } of image.signatures) {
         await tx.run(
-          'INSERT INTO firmware_signatures (sha256, key_crc, signature) VALUES (?, ?, ?) ON CONFLICT (sha256, key_crc) DO UPDATE SET signature = excluded.signature',
+          'INSERT INTO firmware_signatures (sha256, key_crc, signature) VALUES (?, ?, ?) ' +
+            'ON CONFLICT (sha256, key_crc) DO UPDATE SET signature = excluded.signature',
           [image.sha256, keyCrc, signature],
         );
       }
@@ -160,7 +161,8 @@ export class FirmwareCatalog {
     const current = await this.channel(model, channel);
     if (!current?.previousVersion) throw new FirmwareNotFound(`channel ${channel} of ${model} has no previous version to roll back to`);
     await this.sql.run(
-      'UPDATE firmware_channels SET target_version = ?, previous_version = NULL, rollout_percent = 100, paused = 0, updated_at = ? WHERE model = ? AND channel = ?',
+      'UPDATE firmware_channels SET target_version = ?, previous_version = NULL, rollout_percent = 100, paused = 0, updated_at = ? ' +
+        'WHERE model = ? AND channel = ?',
       [current.previousVersion, new Date().toISOString(), model, channel],
     );
     return (await this.channel(model, channel))!;
@@ -169,7 +171,8 @@ export class FirmwareCatalog {
   /** How many gateways last reported each firmware version (their `package`), per model. */
   async reportedVersions(): Promise<{ model: string | null; version: string | null; gateways: number }[]> {
     const rows = await this.sql.all<{ model: string | null; version: string | null; gateways: number | string }>(
-      'SELECT last_model AS model, last_package AS version, count(*) AS gateways FROM gateways GROUP BY last_model, last_package ORDER BY last_model, last_package',
+      'SELECT last_model AS model, last_package AS version, count(*) AS gateways FROM gateways ' +
+        'GROUP BY last_model, last_package ORDER BY last_model, last_package',
     );
     return rows.map((r) => ({ ...r, gateways: Number(r.gateways) }));
   }

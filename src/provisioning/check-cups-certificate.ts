@@ -29,7 +29,8 @@ export async function checkCupsCertificate(
   const verified = await verifyClientChain(typeof leaf === 'string' ? Buffer.from(leaf) : leaf, [], store).catch((error: unknown) => {
     if (!(error instanceof Failure)) throw error;
     throw new InvalidGateway(
-      `--cups-cert: a station keeps only this certificate in cups.crt and presents it alone, and the trust store cannot complete its chain (${error.message}); ` +
+      '--cups-cert: a station keeps only this certificate in cups.crt and presents it alone, ' +
+        `and the trust store cannot complete its chain (${error.message}); ` +
         `trust its CAs first: npx cups ca add --tenant ${gateway.tenant} <the vendor's CA folder or intermediate.pem>`,
     );
   });
@@ -40,7 +41,8 @@ export async function checkCupsCertificate(
     );
   if (!scopeAllows(verified.scope, gateway.tenant)) {
     throw new InvalidGateway(
-      `--cups-cert chains to CAs trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${gateway.tenant}: npx cups ca add --tenant ${gateway.tenant} <its CAs>`,
+      `--cups-cert chains to CAs trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${gateway.tenant}: ` +
+        `npx cups ca add --tenant ${gateway.tenant} <its CAs>`,
     );
   }
 }

@@ -43,7 +43,8 @@ export async function openSealedRegistry(
   if (sealed) {
     await probe.close();
     throw new SecretKeyMismatch(
-      `${db} holds secrets sealed under a master key, and ${keys.file} does not exist: give that key with --secret-key-file FILE or CUPS_SECRET_KEY (the one cups serve uses for this registry)`,
+      `${db} holds secrets sealed under a master key, and ${keys.file} does not exist: ` +
+        'give that key with --secret-key-file FILE or CUPS_SECRET_KEY (the one cups serve uses for this registry)',
     );
   }
   if (access === 'read') return { registry: probe };

@@ -65,7 +65,8 @@ export class SecretKeyring {
     const master = this.keys.find((k) => k.id.equals(keyId));
     if (!master) {
       throw new SecretKeyMismatch(
-        `the stored secret of ${owner} is sealed under master key ${keyId.toString('hex')}, which is not configured (configured: ${this.keys.map((k) => k.id.toString('hex')).join(', ')})`,
+        `the stored secret of ${owner} is sealed under master key ${keyId.toString('hex')}, which is not configured ` +
+          `(configured: ${this.keys.map((k) => k.id.toString('hex')).join(', ')})`,
       );
     }
     const decipher = createDecipheriv('aes-256-gcm', master.key, data.subarray(1 + KEY_ID_BYTES, HEADER_BYTES));

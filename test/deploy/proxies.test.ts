@@ -106,7 +106,8 @@ describe.each(Object.entries(PROXIES))('cups serve behind %s, configured by the 
     expect([withStranger.status, withStranger.code]).toEqual([403, 'certificate_untrusted']);
   });
 
-  it(`an intermediate the store lacks ${proxy.forwardsChain ? 'is forwarded, so the chain verifies' : 'is not forwarded, so the chain does not verify'}`, async () => {
+  const forwarding = proxy.forwardsChain ? 'is forwarded, so the chain verifies' : 'is not forwarded, so the chain does not verify';
+  it(`an intermediate the store lacks ${forwarding}`, async () => {
     const answer = await curl({ cert: pki.leaves.bViaIntermediate, chain: [pki.intB], eui: EUI.b });
     expect([answer.status, answer.code]).toEqual(proxy.forwardsChain ? [200, undefined] : [403, 'certificate_untrusted']);
   });

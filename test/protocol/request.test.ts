@@ -4,7 +4,8 @@ import { CupsProtocolError, InvalidRequestError, parseUpdateInfoRequest } from '
 
 // The body a real Basics Station 2.0.6 sent (docs/cups-protocol.md).
 const STATION_BODY =
-  '{"router":"16:c001:ff10:a235","cupsUri":"https://127.0.0.1:16040","tcUri":null,"cupsCredCrc":2435671641,"tcCredCrc":2077607535,"station":"2.0.6(linux/testsim) 2026-11-23 13:11:30","model":"linux","package":null,"keys":[]}';
+  '{"router":"16:c001:ff10:a235","cupsUri":"https://127.0.0.1:16040","tcUri":null,"cupsCredCrc":2435671641,"tcCredCrc":2077607535,' +
+  '"station":"2.0.6(linux/testsim) 2026-11-23 13:11:30","model":"linux","package":null,"keys":[]}';
 
 describe('parseUpdateInfoRequest', () => {
   it('reads what a real station sends, nulls included', () => {

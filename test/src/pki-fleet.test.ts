@@ -176,16 +176,20 @@ describe('cups pki issue --register, then stations asking CUPS', () => {
     const refused = await runCli(['update-info', '--home', at('loose', 'B827EBFFFE999999')]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(
-      /^error \[cups_refused\]: CUPS answered 404 \(gateway_not_found: gateway B827EBFFFE999999 is not registered to a tenant whose CAs issued this certificate\)/,
+      new RegExp(
+        '^error \\[cups_refused\\]: CUPS answered 404 ' +
+          '\\(gateway_not_found: gateway B827EBFFFE999999 is not registered to a tenant whose CAs issued this certificate\\)',
+      ),
     );
   });
 });
 
 describe('cups pki issue --station-conf', () => {
   const template =
-    '{\n  "SX1301_conf": { "lorawan_public": true, "radio_0": { "type": "SX1257", "freq": 867500000, "tx_enable": true } },\n  "station_conf": { "log_level": "DEBUG", "routerid": "::0" }\n}\n';
+    '{\n  "SX1301_conf": { "lorawan_public": true, "radio_0": { "type": "SX1257", "freq": 867500000, "tx_enable": true } },\n' +
+    '  "station_conf": { "log_level": "DEBUG", "routerid": "::0" }\n}\n';
 
-  it("writes each gateway's station.conf: the template's radio settings as they are, routerid its EUI, which the emulator sends as a station does", async () => {
+  it("writes each gateway's station.conf: the template's radio settings as they are, routerid its EUI, which the emulator sends", async () => {
     writeFileSync(at('station.conf.template'), template);
     const result = await runCli([
       'pki',

@@ -116,8 +116,9 @@ export function registerFirmware(program: Command): void {
         await catalog.addImage({ ...stored, model: flags.model, version: flags.version, signatures });
         if (flags.channel) await catalog.rollOut(flags.model, flags.channel, flags.version, 100);
       });
+      const signedBy = signatures.length ? `signatures by ${signatures.map((s) => hex32(s.keyCrc)).join(', ')}` : 'no signature';
       process.stdout.write(
-        `stored ${flags.model} ${flags.version} (${stored.size} bytes, sha256 ${stored.sha256}) with ${signatures.length ? `signatures by ${signatures.map((s) => hex32(s.keyCrc)).join(', ')}` : 'no signature'}` +
+        `stored ${flags.model} ${flags.version} (${stored.size} bytes, sha256 ${stored.sha256}) with ${signedBy}` +
           `${flags.channel ? `; target of channel ${flags.channel}` : ''}\n`,
       );
     },

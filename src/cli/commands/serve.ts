@@ -119,7 +119,8 @@ export function registerServe(program: Command): void {
       if (demoCurl) {
         process.stdout.write(`\nDemo ready. Ask for the demo gateway's answer with:\n\n  ${demoCurl}\n\n`);
         process.stdout.write(
-          `A real station checks the server's name against its CN and DNS names only, never IP SANs (mbedTLS):\nthe demo certificate names localhost and 127.0.0.1 as DNS names too, so its cups.uri may use either.\n\n`,
+          "A real station checks the server's name against its CN and DNS names only, never IP SANs (mbedTLS):\n" +
+            'the demo certificate names localhost and 127.0.0.1 as DNS names too, so its cups.uri may use either.\n\n',
         );
       }
       const shutdown = (signal: string) => {

@@ -150,7 +150,10 @@ describe('master keys: made only for the first write to an empty registry', () =
     expect([sealed.status, sealed.stderr]).toEqual([
       1,
       expect.stringMatching(
-        /^error \[secret_key_mismatch\]: .* holds secrets sealed under a master key, and .*data\/secret\.key does not exist: give that key with --secret-key-file FILE or CUPS_SECRET_KEY/,
+        new RegExp(
+          '^error \\[secret_key_mismatch\\]: .* holds secrets sealed under a master key, and .*data/secret\\.key does not exist: ' +
+            'give that key with --secret-key-file FILE or CUPS_SECRET_KEY',
+        ),
       ),
     ]);
     const empty = await runCli(['gateway', 'list', '--db', `sqlite:${join(elsewhere, 'empty.db')}`], { cwd: elsewhere });

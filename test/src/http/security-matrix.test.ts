@@ -220,7 +220,8 @@ async function resumedWithoutCertificate(): Promise<Outcome> {
   const session = await new Promise<Buffer | undefined>((resolve, reject) => {
     const socket = tlsConnect(options, () => {
       socket.write(
-        `POST /update-info HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${routerBody(EUI.a).length}\r\nConnection: close\r\n\r\n${routerBody(EUI.a)}`,
+        'POST /update-info HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+          `Content-Length: ${routerBody(EUI.a).length}\r\nConnection: close\r\n\r\n${routerBody(EUI.a)}`,
       );
     });
     let ticket: Buffer | undefined;
@@ -442,7 +443,8 @@ bodyCase('router as ID6 (control)', () => routerBody('b827:ebff:fe12:3456'), 200
 bodyCase('unknown fields (control: ignored)', () => routerBody(EUI.a, { colour: 'blue', nested: { a: [1, 2] } }), 200, '-');
 // Transport.
 const request = (headers: string[], body = routerBody(EUI.a)) =>
-  `POST /update-info HTTP/1.1\r\nHost: cups\r\nX-SSL-Client-Cert: ${encodeURIComponent(leafA().pem)}\r\n${headers.map((h) => `${h}\r\n`).join('')}Content-Length: ${body.length}\r\n\r\n${body}`;
+  `POST /update-info HTTP/1.1\r\nHost: cups\r\nX-SSL-Client-Cert: ${encodeURIComponent(leafA().pem)}\r\n` +
+  `${headers.map((h) => `${h}\r\n`).join('')}Content-Length: ${body.length}\r\n\r\n${body}`;
 add('transport', 'headers that never finish (slowloris)', 408, '-', () =>
   rawExchange(proxied.port, [
     { data: 'POST /update-info HTTP/1.1\r\nHost: cups\r\n' },
@@ -515,7 +517,8 @@ afterAll(async () => {
     '`cups serve` (behind a trusted proxy header, or native TLS), with what was expected and what came back.',
     'Codes are the `code` of the JSON body; `-` is a response Node writes itself, before the service.',
     '',
-    `${rows.filter((r) => r.got && r.got.status === r.expected.status && r.got.code === r.expected.code).length} of ${rows.length} cases as expected; no 5xx; the server kept answering.`,
+    `${rows.filter((r) => r.got && r.got.status === r.expected.status && r.got.code === r.expected.code).length} of ${rows.length} ` +
+      'cases as expected; no 5xx; the server kept answering.',
     '',
     '| # | group | case | expected | got |',
     '|---|---|---|---|---|',
