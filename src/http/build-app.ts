@@ -13,6 +13,8 @@ export interface AppOptions extends UpdateInfoOptions {
   isReady: () => Promise<boolean>;
   /** Longest a request may take to arrive, headers and body. */
   requestTimeoutMs: number;
+  /** Releases what the app serves from (the registry, the trust-store watcher) when it closes, after its plugins' own closing. */
+  release?: () => Promise<void>;
   /** While true (shutting down), every new request is answered 503 and its connection closed. */
   isDraining?: () => boolean;
 }
@@ -123,6 +125,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const ready = await readiness.ready;
     return reply.code(ready ? 200 : 503).send({ ready });
   });
+  // Added before the route: fastify runs onClose hooks last-added first, so this runs after the
+  // plugins' own (the contact writer's last batch needs the registry).
+  const release = options.release;
+  if (release) app.addHook('onClose', () => release());
   await app.register(updateInfoRoute, options);
   return app;
 }

@@ -62,6 +62,10 @@ export async function startServer(
     keysChecked = true;
   };
   app = await buildApp({
+    release: async () => {
+      await watcher?.stop();
+      await registry.close();
+    },
     registry,
     firmware: { catalog, dir: resolve(options.firmwareDir) },
     trustStore: () => watcher.current,
@@ -112,11 +116,7 @@ export async function startServer(
   await watcher.start();
   configure?.(app);
   const address = await app.listen({ port: options.port, host: options.host });
-  const close = async () => {
-    await app.close();
-    await watcher.stop();
-    await registry.close();
-  };
+  const close = () => app.close();
   return {
     app,
     url: address,
