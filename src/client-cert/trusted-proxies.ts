@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import { LRUCache } from 'lru-cache';
 import { InvalidOption } from '../errors.ts';
+import { boundedCache } from '../lib/bounded-cache.ts';
 
 export const DEFAULT_TRUSTED_PROXIES = ['127.0.0.0/8', '::1/128'];
 const KNOWN_PEERS_LIMIT = 10_000;
@@ -23,7 +23,7 @@ export function trustedProxyMatcher(cidrs: readonly string[]): (address: string 
     return ranges.some(([range, bits]) => range.kind() === parsed.kind() && parsed.match(range, bits));
   };
   // Requests come from a handful of proxies: each address is parsed once, not per request.
-  const known = new LRUCache<string, boolean>({ max: KNOWN_PEERS_LIMIT });
+  const known = boundedCache<string, boolean>(KNOWN_PEERS_LIMIT);
   return (address) => {
     if (!address) return false;
     let trusted = known.get(address);

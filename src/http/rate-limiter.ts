@@ -1,5 +1,6 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import { RateLimited } from '../errors.ts';
+import { boundedCache } from '../lib/bounded-cache.ts';
 
 /** A rate as operators give it: sustained calls a minute, and how many may come at once. */
 export interface RateLimit {
@@ -21,7 +22,7 @@ export class RateLimiter {
     maxKeys = 200_000,
   ) {
     this.perMs = limit.perMinute / 60_000;
-    this.buckets = new LRUCache({ max: maxKeys });
+    this.buckets = boundedCache(maxKeys);
   }
 
   /** Takes one call for `key`: 0 when allowed, otherwise the whole seconds until one is. */

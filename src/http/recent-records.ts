@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../lib/bounded-cache.ts';
 import type { Gateway } from '../registry/gateway.ts';
 
 /** Gateways remembered at most, whatever the fleet: those read most recently stay. */
@@ -14,7 +15,7 @@ export class RecentRecords {
   private readonly records: LRUCache<string, Gateway>;
 
   constructor(readonly maxAgeMs: number) {
-    this.records = new LRUCache({ max: MAX_RECORDS, ttl: maxAgeMs, updateAgeOnGet: false });
+    this.records = boundedCache(MAX_RECORDS, { ttlMs: maxAgeMs });
   }
 
   remember(gateway: Gateway): void {

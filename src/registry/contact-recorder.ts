@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../lib/bounded-cache.ts';
 import type { GatewayRegistry, LastContact } from './gateway.ts';
 
 /**
@@ -17,7 +18,7 @@ export class ContactThrottle {
     /** A number in [0, 1) per write: where in the half interval of spread its refresh falls. */
     private readonly random: () => number = Math.random,
   ) {
-    this.last = new LRUCache({ max: maxEntries });
+    this.last = boundedCache(maxEntries);
   }
 
   shouldRecord(eui: string, contact: Omit<LastContact, 'at'>, now = Date.now()): boolean {

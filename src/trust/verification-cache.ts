@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../lib/bounded-cache.ts';
 import type { VerifiedChain } from './verify-chain.ts';
 
 /**
@@ -11,7 +12,7 @@ export class VerificationCache {
   private readonly entries: LRUCache<string, { chain: VerifiedChain; expires: number }>;
 
   constructor(maxEntries = 100_000) {
-    this.entries = new LRUCache({ max: maxEntries });
+    this.entries = boundedCache(maxEntries);
   }
 
   get(key: string, now = Date.now()): VerifiedChain | undefined {
