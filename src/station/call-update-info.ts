@@ -19,7 +19,7 @@ const sendsContentType = (version: StationVersion) => version !== '2.0.3';
  * header lines in token mode, Content-Type (from 2.0.4 on), and Content-Length padded with
  * spaces to five characters; no other header (fixtures/vectors/basicstation-requests).
  */
-export function stationRequestBytes(host: string, body: string, version: StationVersion, tokenLines: string[] = []): Buffer {
+function stationRequestBytes(host: string, body: string, version: StationVersion, tokenLines: string[] = []): Buffer {
   const length = Buffer.byteLength(body);
   const head = [
     'POST /update-info HTTP/1.1',

@@ -27,7 +27,7 @@ const FORM_NAMES: Record<number, string> = {
   8: 'registeredID',
 };
 
-export function readGeneralName(der: Buffer, element: DerElement): GeneralName {
+function readGeneralName(der: Buffer, element: DerElement): GeneralName {
   const tag = element.tag & 0x1f;
   if (element.tag === 0x82) return { form: 'dNSName', value: derBytes(der, element).toString('latin1').toLowerCase() };
   if (element.tag === 0x87) return { form: 'iPAddress', bytes: derBytes(der, element) };

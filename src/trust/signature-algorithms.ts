@@ -36,7 +36,7 @@ const REFUSED_NAMES: Record<string, string> = {
   [SIGNATURE.dsaWithSha1]: 'dsa-with-SHA1',
   [SIGNATURE.dsaWithSha256]: 'dsa-with-SHA256',
 };
-export const ACCEPTED_SIGNATURE_ALGORITHMS = 'ECDSA with SHA-256/384/512, RSA PKCS#1 v1.5 or PSS with SHA-256/384/512, Ed25519, Ed448';
+const ACCEPTED_SIGNATURE_ALGORITHMS = 'ECDSA with SHA-256/384/512, RSA PKCS#1 v1.5 or PSS with SHA-256/384/512, Ed25519, Ed448';
 
 /**
  * The scheme of a signature AlgorithmIdentifier (its whole DER), or the reason it is refused:
