@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createCertificate, createServerCertificate, OID } from '../pki/create-certificate.ts';
 import { buildEndpoint } from '../provisioning/endpoint-credentials.ts';
-import type { GatewayRegistry } from '../registry/gateway.ts';
+import type { GatewayRegistry } from '../registry/gateway-registry.ts';
 
 export const DEMO_EUI = '0016C001FF10A235';
 export const DEMO_TENANT = 'demo';

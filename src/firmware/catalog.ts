@@ -1,5 +1,5 @@
 import { FirmwareNotFound, InvalidFirmware } from '../errors.ts';
-import type { SqlExecutor } from '../registry/gateway.ts';
+import type { SqlExecutor } from '../registry/sql-dialect.ts';
 
 export const DEFAULT_CHANNEL = 'stable';
 
@@ -42,7 +42,8 @@ const toChannel = (row: ChannelRow): Channel => ({
   allowUnsigned: Number(row.allow_unsigned) === 1,
 });
 
-const ALL_CHANNELS = 'SELECT * FROM firmware_channels ORDER BY model, channel';
+const CHANNEL_COLUMNS = 'model, channel, target_version, previous_version, rollout_percent, paused, allow_unsigned';
+const ALL_CHANNELS = `SELECT ${CHANNEL_COLUMNS} FROM firmware_channels ORDER BY model, channel`;
 
 /** The firmware catalog in the registry database: images (stored on disk by hash), signatures, channels. */
 export class FirmwareCatalog {
@@ -130,7 +131,10 @@ export class FirmwareCatalog {
     if (!(await this.image(model, version)))
       throw new FirmwareNotFound(`no image ${model} ${version}: add it with "cups firmware add" first`);
     return this.sql.transaction(async (tx) => {
-      const [row] = await tx.all<ChannelRow>('SELECT * FROM firmware_channels WHERE model = ? AND channel = ?', [model, channel]);
+      const [row] = await tx.all<ChannelRow>(`SELECT ${CHANNEL_COLUMNS} FROM firmware_channels WHERE model = ? AND channel = ?`, [
+        model,
+        channel,
+      ]);
       const current = row && toChannel(row);
       const previous =
         current?.targetVersion && current.targetVersion !== version ? current.targetVersion : (current?.previousVersion ?? null);
@@ -141,7 +145,10 @@ export class FirmwareCatalog {
            rollout_percent = excluded.rollout_percent, paused = 0, allow_unsigned = excluded.allow_unsigned, updated_at = excluded.updated_at`,
         [model, channel, version, previous, percent, (allowUnsigned ?? current?.allowUnsigned ?? false) ? 1 : 0, new Date().toISOString()],
       );
-      const [updated] = await tx.all<ChannelRow>('SELECT * FROM firmware_channels WHERE model = ? AND channel = ?', [model, channel]);
+      const [updated] = await tx.all<ChannelRow>(`SELECT ${CHANNEL_COLUMNS} FROM firmware_channels WHERE model = ? AND channel = ?`, [
+        model,
+        channel,
+      ]);
       return toChannel(updated!);
     });
   }

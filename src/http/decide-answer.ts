@@ -1,5 +1,5 @@
 import { credentialsCrc, type UpdateInfoRequest, type UpdateInfoResponse } from '../../protocol/index.ts';
-import type { Gateway } from '../registry/gateway.ts';
+import type { Gateway } from '../registry/gateway-registry.ts';
 
 /** CRCs by blob: the registry hands out the same opened blob until the gateway changes. */
 const crcs = new WeakMap<Uint8Array, number>();

@@ -6,7 +6,7 @@ import type { UpdateInfoRequest } from '../../protocol/index.ts';
 import { DEFAULT_CHANNEL, type FirmwareCatalog } from '../firmware/catalog.ts';
 import { decideUpdate } from '../firmware/decide-update.ts';
 import { imagePath } from '../firmware/image-store.ts';
-import type { Gateway } from '../registry/gateway.ts';
+import type { Gateway } from '../registry/gateway-registry.ts';
 
 /** Where firmware comes from: the catalog (in the registry database) and the folder holding the images. */
 export interface FirmwareSource {

@@ -1,6 +1,6 @@
 import type { LRUCache } from 'lru-cache';
 import { boundedCache } from '../lib/bounded-cache.ts';
-import type { Gateway } from '../registry/gateway.ts';
+import type { Gateway } from '../registry/gateway-registry.ts';
 
 /** Gateways remembered at most, whatever the fleet: those read most recently stay. */
 const MAX_RECORDS = 200_000;

@@ -18,7 +18,7 @@ import {
   MethodNotAllowed,
   RegistryUnavailable,
 } from '../errors.ts';
-import type { Gateway, GatewayRegistry } from '../registry/gateway.ts';
+import type { Gateway, GatewayRegistry } from '../registry/gateway-registry.ts';
 import { scopeAllows } from '../trust/verify-chain.ts';
 import { decideAnswer } from './decide-answer.ts';
 import { type FirmwareSource, firmwareAnswerStream, offerFirmware } from './firmware-offer.ts';

@@ -4,7 +4,7 @@ import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { CupsProtocolError, formatEuiHex, loadPrivateKey, parseEui, splitCredentials } from '../../protocol/index.ts';
 import { Failure, InvalidImportRow } from '../errors.ts';
 import { toPem } from '../pki/keys.ts';
-import type { Gateway, NewGateway } from '../registry/gateway.ts';
+import type { Gateway, NewGateway } from '../registry/gateway-registry.ts';
 import { gatewayTenantProblem } from '../trust/trust-store.ts';
 import { buildEndpoint, type EndpointInput } from './endpoint-credentials.ts';
 

@@ -1,6 +1,6 @@
 import type { LRUCache } from 'lru-cache';
 import { boundedCache } from '../lib/bounded-cache.ts';
-import type { GatewayRegistry, LastContact } from './gateway.ts';
+import type { GatewayRegistry, LastContact } from './gateway-registry.ts';
 
 /**
  * Decides which contacts are worth a database write: a gateway's first in this process, one that

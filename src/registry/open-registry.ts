@@ -1,21 +1,22 @@
 import { resolve } from 'node:path';
 import { InvalidOption } from '../errors.ts';
 import type { SecretKeyring } from '../secrets/keyring.ts';
-import type { GatewayStore } from './gateway.ts';
-import { PgRegistry } from './pg-registry.ts';
+import type { GatewayStore } from './gateway-registry.ts';
+import { PostgresDialect } from './postgres-dialect.ts';
 import { SealedRegistry } from './sealed-registry.ts';
-import { SqliteRegistry } from './sqlite-registry.ts';
+import { SqlGatewayStore } from './sql-gateway-store.ts';
+import { SqliteDialect } from './sqlite-dialect.ts';
 
 export const DEFAULT_DB_URL = 'sqlite:./data/cups.db';
 
-/** The storage backend a `--db` URL names: `sqlite:PATH` (relative to the working folder) or `postgres://…`. */
+/** The storage a `--db` URL names: `sqlite:PATH` (relative to the working folder) or `postgres://…`. */
 export function openStore(url: string, onError?: (error: Error) => void): GatewayStore {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (!path) throw new InvalidOption('the sqlite: URL needs a file path, e.g. sqlite:./data/cups.db');
-    return new SqliteRegistry(path === ':memory:' ? path : resolve(path));
+    return new SqlGatewayStore(new SqliteDialect(path === ':memory:' ? path : resolve(path)));
   }
-  if (/^postgres(ql)?:\/\//.test(url)) return new PgRegistry(url, onError);
+  if (/^postgres(ql)?:\/\//.test(url)) return new SqlGatewayStore(new PostgresDialect(url, onError));
   throw new InvalidOption(`unsupported --db URL "${url}": use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE`);
 }
 

@@ -1,5 +1,5 @@
 import { InvalidGateway } from '../errors.ts';
-import type { Gateway, GatewayChanges } from './gateway.ts';
+import type { Gateway, GatewayChanges } from './gateway-registry.ts';
 
 export interface Dialect {
   blob: string;

@@ -1,5 +1,13 @@
 import { SecretKeyring } from '../secrets/keyring.ts';
-import type { CredentialsField, Gateway, GatewayChanges, GatewayRegistry, GatewayStore, LastContact, NewGateway } from './gateway.ts';
+import type {
+  CredentialsField,
+  Gateway,
+  GatewayChanges,
+  GatewayRegistry,
+  GatewayStore,
+  LastContact,
+  NewGateway,
+} from './gateway-registry.ts';
 
 const KEY_CHECK = 'secret_key_check';
 const FIELD_OWNER: Record<CredentialsField, string> = { lnsCredentials: 'lns', cupsCredentials: 'cups' };

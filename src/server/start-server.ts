@@ -43,7 +43,7 @@ export async function startServer(
     (error) => app?.log.warn({ err: error }, 'registry connection lost'),
   );
   const catalog = new FirmwareCatalog(registry.store.sql);
-  await registry.store.keepReadsFresh?.();
+  await registry.store.keepReadsFresh();
   const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
   if (!!options.tlsCert !== !!options.tlsKey) throw new InvalidOption('--tls-cert and --tls-key go together');
   // No session tickets: a resumed session carries no chain, and none may stand in for a certificate.

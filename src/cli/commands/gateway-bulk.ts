@@ -2,7 +2,7 @@ import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { type Command, Option } from 'commander';
 import { GatewayExists, InvalidImportRow } from '../../errors.ts';
 import { formatOf, formatRecords, gatewayToRecord, parseRecords, recordToGateway } from '../../provisioning/gateway-records.ts';
-import type { NewGateway } from '../../registry/gateway.ts';
+import type { NewGateway } from '../../registry/gateway-registry.ts';
 import { progressBar } from '../progress.ts';
 import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 

@@ -6,7 +6,7 @@ import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
 import { GatewayNotFound, InvalidGateway } from '../../errors.ts';
 import { checkCupsCertificate } from '../../provisioning/check-cups-certificate.ts';
 import { buildEndpoint, type EndpointInput } from '../../provisioning/endpoint-credentials.ts';
-import type { Gateway, GatewayChanges } from '../../registry/gateway.ts';
+import type { Gateway, GatewayChanges } from '../../registry/gateway-registry.ts';
 import { gatewayTenantProblem } from '../../trust/trust-store.ts';
 import { describeCredentials } from '../describe-response.ts';
 import { readFlagFile } from '../read-input.ts';

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import { ContactThrottle, ContactWriter } from '../../registry/contact-recorder.ts';
-import type { GatewayRegistry, LastContact } from '../../registry/gateway.ts';
+import type { GatewayRegistry, LastContact } from '../../registry/gateway-registry.ts';
 
 export interface ContactRecordingOptions {
   registry: Pick<GatewayRegistry, 'recordContacts'>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { credentialsCrc, type UpdateInfoRequest, type UpdateInfoResponse } from '../../../protocol/index.ts';
 import { decideAnswer } from '../../../src/http/decide-answer.ts';
-import type { Gateway } from '../../../src/registry/gateway.ts';
+import type { Gateway } from '../../../src/registry/gateway-registry.ts';
 
 const lnsCred = Buffer.from('30030102030000000041757468', 'hex');
 const cupsCred = Buffer.from('3003040506000000000000000000', 'hex');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RecentRecords } from '../../../src/http/recent-records.ts';
-import type { Gateway } from '../../../src/registry/gateway.ts';
+import type { Gateway } from '../../../src/registry/gateway-registry.ts';
 
 const gateway = (eui: string) => ({ eui, tenant: 'a' }) as Gateway;
 

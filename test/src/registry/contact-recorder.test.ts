@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ContactThrottle, ContactWriter } from '../../../src/registry/contact-recorder.ts';
-import type { LastContact } from '../../../src/registry/gateway.ts';
-import { SqliteRegistry } from '../../../src/registry/sqlite-registry.ts';
+import type { GatewayStore, LastContact } from '../../../src/registry/gateway-registry.ts';
+import { openStore } from '../../../src/registry/open-registry.ts';
 import { within } from '../../helpers/within.ts';
 
 const contact = (station: string): LastContact => ({
@@ -47,7 +47,7 @@ describe('ContactThrottle', () => {
 describe('ContactWriter, on a real SQLite registry', () => {
   const EUIS = ['0000000000000001', '0000000000000002', '0000000000000003'];
   let dir: string;
-  let store: SqliteRegistry;
+  let store: GatewayStore;
   /** The batches the store was given, as EUI lists; `failNext` makes the next one fail as a full disk would. */
   let batches: string[][];
   let failNext: boolean;
@@ -66,7 +66,7 @@ describe('ContactWriter, on a real SQLite registry', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cups-contacts-'));
-    store = new SqliteRegistry(join(dir, 'cups.db'));
+    store = openStore(`sqlite:${join(dir, 'cups.db')}`);
     await store.addMany(
       EUIS.map((eui) => ({
         eui,

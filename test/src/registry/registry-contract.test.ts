@@ -11,7 +11,7 @@ import {
   SecretKeyMismatch,
 } from '../../../src/errors.ts';
 import { FirmwareCatalog } from '../../../src/firmware/catalog.ts';
-import type { GatewayStore, LastContact, NewGateway } from '../../../src/registry/gateway.ts';
+import type { GatewayStore, LastContact, NewGateway } from '../../../src/registry/gateway-registry.ts';
 import { openStore } from '../../../src/registry/open-registry.ts';
 import { GATEWAY_COLUMNS } from '../../../src/registry/schema.ts';
 import { SealedRegistry } from '../../../src/registry/sealed-registry.ts';
@@ -216,6 +216,67 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
     expect((await readAll()).map((g) => g?.eui)).toEqual(Array(12).fill(eui));
     await store.recordContacts(new Map([[eui, contact('after')]]));
     expect((await store.get(eui))!.lastContact?.station).toBe('after');
+  });
+
+  it('records a fleet of contacts in one call: every batch size, and only registered gateways', async () => {
+    const euis = Array.from({ length: 1234 }, (_, i) => (0x1000 + i).toString(16).toUpperCase().padStart(16, '0'));
+    const at = '2031-01-01T00:00:00.000Z';
+    await store.recordContacts(new Map(euis.map((eui, i) => [eui, { at, station: `s${i}`, model: null, package: null, peer: null }])));
+    const seen = (await store.list()).filter((g) => g.lastContact?.at === at);
+    // 300 of the 1,234 EUIs are registered (0x1000 to 0x112B); each kept its own station.
+    expect(seen.length).toBe(300);
+    expect(seen.every((g) => g.lastContact!.station === `s${Number.parseInt(g.eui, 16) - 0x1000}`)).toBe(true);
+  });
+
+  it("a server keeping reads sees another process's change within a second, and its own at once", async () => {
+    const server = openStore(url);
+    await server.keepReadsFresh();
+    const cli = openStore(url);
+    try {
+      const eui = '0000000000000001';
+      const original = (await server.get(eui))!.name;
+      await cli.update(eui, { name: 'changed-elsewhere' });
+      const started = Date.now();
+      while ((await server.get(eui))!.name !== 'changed-elsewhere') {
+        expect(Date.now() - started).toBeLessThan(1000);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await server.update(eui, { name: original });
+      expect((await server.get(eui))!.name).toBe(original);
+    } finally {
+      await Promise.all([server.close(), cli.close()]);
+    }
+  });
+
+  it('a transaction is all or nothing, and calls made meanwhile are not part of it', async () => {
+    const eui = '0000000000001001';
+    const failed = store.sql
+      .transaction(async (tx) => {
+        await tx.run('UPDATE gateways SET name = ? WHERE eui = ?', ['inside', eui]);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw new Error('abandoned');
+      })
+      .catch((error: Error) => error.message);
+    // Started while the transaction is open: it must survive the rollback.
+    const outside = store.update('0000000000001002', { name: 'outside' });
+    expect(await failed).toBe('abandoned');
+    await outside;
+    expect((await store.get(eui))!.name).toBeNull();
+    expect((await store.get('0000000000001002'))!.name).toBe('outside');
+  });
+
+  it('several processes opening a new database at once migrate it once', async () => {
+    const fresh = (await makeBackend()).url;
+    const stores = Array.from({ length: 4 }, () => openStore(fresh));
+    try {
+      await Promise.all(stores.map((s) => s.ping()));
+      expect(await stores[0]!.sql.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).toEqual([
+        { version: 1 },
+        { version: 2 },
+      ]);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
   });
 
   it('migrates once: reopening keeps the data', async () => {

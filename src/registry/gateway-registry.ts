@@ -1,3 +1,5 @@
+import type { SqlExecutor } from './sql-dialect.ts';
+
 /** A registered gateway, as every registry backend stores and returns it. */
 export interface Gateway {
   /** 16 uppercase hex digits. */
@@ -56,21 +58,12 @@ export interface GatewayRegistry {
 /** Which credentials column a stored secret is in. */
 export type CredentialsField = 'lnsCredentials' | 'cupsCredentials';
 
-/** Portable SQL over either backend: `?` placeholders, results as plain rows. */
-export interface SqlExecutor {
-  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Returns the number of rows changed. */
-  run(sql: string, params?: unknown[]): Promise<number>;
-  /** Runs `work` in one transaction: everything or nothing. */
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-}
-
 /** A storage backend: credentials are opaque bytes to it (the SealedRegistry encrypts them). */
 export interface GatewayStore extends GatewayRegistry {
   /** The same database for other tables (the firmware catalog). */
   readonly sql: SqlExecutor;
-  /** A long-running server's choice: serve reads from memory, kept fresh by the database's change notifications. */
-  keepReadsFresh?(): Promise<void>;
+  /** A long-running server's choice: serve reads from memory, kept fresh by watching the database for changes. */
+  keepReadsFresh(): Promise<void>;
   getSetting(name: string): Promise<Buffer | undefined>;
   setSetting(name: string, value: Buffer): Promise<void>;
   /**
