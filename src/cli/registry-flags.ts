@@ -3,6 +3,7 @@ import { DEFAULT_DB_URL } from '../registry/open-registry.ts';
 import { openSealedRegistry } from '../registry/open-sealed-registry.ts';
 import type { SealedRegistry } from '../registry/sealed-registry.ts';
 import { DEFAULT_SECRET_KEY_FILE } from '../secrets/load-keyring.ts';
+import type { CliIo } from './output.ts';
 
 export interface RegistryFlags {
   db: string;
@@ -25,6 +26,7 @@ export const secretKeyFileOption = () =>
  * secret yet makes the key file. A key that does not fit fails before anything is written.
  */
 export async function withRegistry<T>(
+  io: CliIo,
   flags: RegistryFlags,
   access: 'read' | 'write',
   work: (registry: SealedRegistry) => Promise<T>,
@@ -35,7 +37,7 @@ export async function withRegistry<T>(
     access,
   );
   if (createdKeyFile)
-    process.stderr.write(`created a new master key in ${createdKeyFile}: back it up, the stored secrets cannot be read without it\n`);
+    io.stderr.write(`created a new master key in ${createdKeyFile}: back it up, the stored secrets cannot be read without it\n`);
   try {
     // Reading seals nothing, not even the key check of an empty registry.
     if (access === 'write' || (await registry.hasSealedSecrets())) await registry.checkKeys();

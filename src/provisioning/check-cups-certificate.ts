@@ -12,37 +12,40 @@ export function leafOf(file: Uint8Array | string): Uint8Array | string {
 }
 
 /**
- * Checks that a CUPS client certificate handed to a station will be accepted by this server: a
+ * A check that a CUPS client certificate handed to a station will be accepted by this server: a
  * station keeps one certificate in cups.crt and presents it alone, so the trust store must
- * complete its chain for the gateway's tenant, and its CN must be the gateway's EUI. Throws
- * InvalidGateway with the next step otherwise.
+ * complete its chain for the gateway's tenant, and its CN must be the gateway's EUI. The trust
+ * store is read once, on the first certificate checked. Throws InvalidGateway with the next step,
+ * naming the certificate as `field`.
  */
-export async function checkCupsCertificate(
-  file: Uint8Array | string,
-  gateway: { eui: string; tenant: string },
+export function cupsCertificateCheck(
   tenantsDir: string,
-): Promise<void> {
-  const store = await loadTrustStore(tenantsDir).catch((error: Error) => {
-    throw new InvalidGateway(`--cups-cert: cannot read the trust store ${tenantsDir} to check it (${error.message}); give --tenants`);
-  });
-  const leaf = leafOf(file);
-  const verified = await verifyClientChain(typeof leaf === 'string' ? Buffer.from(leaf) : leaf, [], store).catch((error: unknown) => {
-    if (!(error instanceof Failure)) throw error;
-    throw new InvalidGateway(
-      '--cups-cert: a station keeps only this certificate in cups.crt and presents it alone, ' +
-        `and the trust store cannot complete its chain (${error.message}); ` +
-        `trust its CAs first: npx cups ca add --tenant ${gateway.tenant} <the vendor's CA folder or intermediate.pem>`,
-    );
-  });
-  const eui = certificateEui(verified.leaf);
-  if (eui !== gateway.eui)
-    throw new InvalidGateway(
-      `--cups-cert is for ${eui ?? `CN ${JSON.stringify(verified.leaf.commonNames)}`}, not for gateway ${gateway.eui}`,
-    );
-  if (!scopeAllows(verified.scope, gateway.tenant)) {
-    throw new InvalidGateway(
-      `--cups-cert chains to CAs trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${gateway.tenant}: ` +
-        `npx cups ca add --tenant ${gateway.tenant} <its CAs>`,
-    );
-  }
+): (file: Uint8Array | string, gateway: { eui: string; tenant: string }, field: string) => Promise<void> {
+  let loading: ReturnType<typeof loadTrustStore> | undefined;
+  return async (file, gateway, field) => {
+    loading ??= loadTrustStore(tenantsDir);
+    const store = await loading.catch((error: Error) => {
+      throw new InvalidGateway(`${field}: cannot read the trust store ${tenantsDir} to check it (${error.message}); give --tenants`);
+    });
+    const leaf = leafOf(file);
+    const verified = await verifyClientChain(typeof leaf === 'string' ? Buffer.from(leaf) : leaf, [], store).catch((error: unknown) => {
+      if (!(error instanceof Failure)) throw error;
+      throw new InvalidGateway(
+        `${field}: a station keeps only this certificate in cups.crt and presents it alone, ` +
+          `and the trust store cannot complete its chain (${error.message}); ` +
+          `trust its CAs first: npx cups ca add --tenant ${gateway.tenant} <the vendor's CA folder or intermediate.pem>`,
+      );
+    });
+    const eui = certificateEui(verified.leaf);
+    if (eui !== gateway.eui)
+      throw new InvalidGateway(
+        `${field} is for ${eui ?? `CN ${JSON.stringify(verified.leaf.commonNames)}`}, not for gateway ${gateway.eui}`,
+      );
+    if (!scopeAllows(verified.scope, gateway.tenant)) {
+      throw new InvalidGateway(
+        `${field} chains to CAs trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${gateway.tenant}: ` +
+          `npx cups ca add --tenant ${gateway.tenant} <its CAs>`,
+      );
+    }
+  };
 }

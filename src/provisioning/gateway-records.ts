@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import { CupsProtocolError, formatEuiHex, loadPrivateKey, parseEui, splitCredentials } from '../../protocol/index.ts';
+import { CupsProtocolError, loadPrivateKey, splitCredentials } from '../../protocol/index.ts';
 import { Failure, InvalidImportRow } from '../errors.ts';
 import { toPem } from '../pki/keys.ts';
 import type { Gateway, NewGateway } from '../registry/gateway-registry.ts';
-import { gatewayTenantProblem } from '../trust/trust-store.ts';
-import { buildEndpoint, type EndpointInput } from './endpoint-credentials.ts';
+import type { EndpointInput } from './endpoint-credentials.ts';
+import { type CupsCertificateCheck, checkNewGateway, type FieldNames, type GatewayInput } from './gateway-input.ts';
 
 /** The columns of an import or export file, CSV or JSON lines alike; PEM goes inline. */
 export const RECORD_FIELDS = [
@@ -71,9 +71,12 @@ export function parseRecords(text: string, format: RecordFormat): NumberedRecord
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
 
-function endpoint(record: GatewayRecord, kind: 'lns' | 'cups', uri: string): EndpointInput {
-  const input: EndpointInput = { uri };
-  for (const part of ['trust', 'cert', 'key', 'token'] as const) {
+/** The fields of a gateway as the columns name them. */
+const COLUMN_NAMES: FieldNames = (field) => (field === 'pins' ? 'pinned_sha256' : field.replace('.', '_'));
+
+function endpoint(record: GatewayRecord, kind: 'lns' | 'cups'): Partial<EndpointInput> {
+  const input: Partial<EndpointInput> = {};
+  for (const part of ['uri', 'trust', 'cert', 'key', 'token'] as const) {
     const value = text(record[`${kind}_${part}`]);
     if (value) input[part] = value;
   }
@@ -81,37 +84,20 @@ function endpoint(record: GatewayRecord, kind: 'lns' | 'cups', uri: string): End
 }
 
 /** Checks one record as `gateway add` checks its flags; InvalidImportRow names the line. */
-export function recordToGateway({ line, record }: NumberedRecord): NewGateway {
+export async function recordToGateway({ line, record }: NumberedRecord, checkCupsCertificate?: CupsCertificateCheck): Promise<NewGateway> {
   try {
     const unknown = Object.keys(record).filter((key) => !(RECORD_FIELDS as readonly string[]).includes(key));
     if (unknown.length) throw new InvalidImportRow(`unknown field ${unknown.join(', ')}; the fields are ${RECORD_FIELDS.join(', ')}`);
-    const eui = formatEuiHex(parseEui(text(record.eui) ?? ''));
-    const tenant = text(record.tenant) ?? '';
-    const tenantProblem = gatewayTenantProblem(tenant);
-    if (tenantProblem) throw new InvalidImportRow(`tenant ${tenantProblem}`);
-    const lnsUri = text(record.lns_uri);
-    if (!lnsUri) throw new InvalidImportRow('lns_uri is required');
-    const lns = buildEndpoint('lns', endpoint(record, 'lns', lnsUri));
-    const cupsUri = text(record.cups_uri);
-    if (!cupsUri && ['cups_trust', 'cups_cert', 'cups_key', 'cups_token'].some((k) => text(record[k as keyof GatewayRecord]))) {
-      throw new InvalidImportRow('cups_trust/cups_cert/cups_key/cups_token need cups_uri');
-    }
-    const cups = cupsUri ? buildEndpoint('cups', endpoint(record, 'cups', cupsUri)) : undefined;
-    const pins = (text(record.pinned_sha256) ?? '')
-      .split(/[\s,;]+/)
-      .filter(Boolean)
-      .map((pin) => pin.replace(/:/g, '').toLowerCase());
-    if (pins.some((pin) => !/^[0-9a-f]{64}$/.test(pin))) throw new InvalidImportRow('pinned_sha256 must list SHA-256 fingerprints');
-    return {
-      eui,
-      tenant,
-      name: text(record.name) ?? null,
-      lnsUri: lns.uri,
-      lnsCredentials: lns.credentials,
-      cupsUri: cups?.uri ?? null,
-      cupsCredentials: cups?.credentials ?? null,
-      pinnedCertificates: pins,
+    const input: GatewayInput = {
+      lns: endpoint(record, 'lns'),
+      cups: endpoint(record, 'cups'),
+      pins: (text(record.pinned_sha256) ?? '').split(/[\s,;]+/).filter(Boolean),
     };
+    for (const field of ['eui', 'tenant', 'name'] as const) {
+      const value = text(record[field]);
+      if (value !== undefined) input[field] = value;
+    }
+    return await checkNewGateway(input, COLUMN_NAMES, checkCupsCertificate);
   } catch (error) {
     if (error instanceof Failure || error instanceof CupsProtocolError)
       throw new InvalidImportRow(`line ${line}: ${error.message.replace(/^line \d+: /, '')}`);

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import type { CliIo } from '../../src/cli/output.ts';
+import { runCli as runCliMain } from '../../src/cli/run-cli.ts';
 import { CUPS_BIN, REPO_ROOT } from './paths.ts';
 
 export interface CliResult {
@@ -27,4 +29,17 @@ export function runCli(args: string[], options: { input?: Uint8Array; env?: Node
     });
     child.stdin.end(options.input ?? Buffer.alloc(0));
   });
+}
+
+/** Runs the `cups` command line in this process, its output captured: what the binary does, without a process. */
+export async function runCliInProcess(args: string[]): Promise<CliResult> {
+  const out: Buffer[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: { write: (chunk: string | Uint8Array) => out.push(Buffer.from(chunk)) },
+    stderr: { write: (chunk: string) => err.push(chunk), isTTY: false },
+  };
+  const status = await runCliMain(args, io);
+  const stdoutBytes = Buffer.concat(out);
+  return { status, stdout: stdoutBytes.toString(), stderr: err.join(''), stdoutBytes };
 }

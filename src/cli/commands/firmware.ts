@@ -6,9 +6,9 @@ import { CupsProtocolError, rawSigningPublicKey, signingKeyCrc, signingPublicKey
 import { InvalidFirmware, OutputExists } from '../../errors.ts';
 import { DEFAULT_CHANNEL, FirmwareCatalog } from '../../firmware/catalog.ts';
 import { DEFAULT_FIRMWARE_DIR, storeImage, verifyFileSignature } from '../../firmware/image-store.ts';
+import { type CliIo, printing } from '../output.ts';
 import { readFlagFile } from '../read-input.ts';
 import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
-import { printTable } from './gateway.ts';
 
 const hex32 = (crc: number) => `0x${crc.toString(16).toUpperCase().padStart(8, '0')}`;
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -18,14 +18,14 @@ const firmwareDirOption = () =>
 const readFile = (path: string, flag: string) => readFlagFile(path, flag, InvalidFirmware);
 
 /** Runs work on the firmware catalog of the registry the flags name. */
-const withCatalog = <T>(flags: RegistryFlags, access: 'read' | 'write', work: (catalog: FirmwareCatalog) => Promise<T>) =>
-  withRegistry(flags, access, (registry) => work(new FirmwareCatalog(registry.store.sql)));
+const withCatalog = <T>(io: CliIo, flags: RegistryFlags, access: 'read' | 'write', work: (catalog: FirmwareCatalog) => Promise<T>) =>
+  withRegistry(io, flags, access, (registry) => work(new FirmwareCatalog(registry.store.sql)));
 
 function withRegistryOptions(command: Command): Command {
   return command.addOption(dbOption()).addOption(secretKeyFileOption());
 }
 
-export function registerFirmware(program: Command): void {
+export function registerFirmware(program: Command, io: CliIo): void {
   const firmware = program.command('firmware').description('signed firmware updates over CUPS, with staged rollout');
 
   firmware
@@ -34,18 +34,20 @@ export function registerFirmware(program: Command): void {
     .command('create')
     .description("make a P-256 signing key pair and the station's sig-N.key form (raw 64 bytes); keep signing.key offline")
     .requiredOption('--out <dir>', 'folder for signing.key (0600), signing.pub and sig-0.key')
-    .action((flags: { out: string }) => {
-      if (existsSync(join(flags.out, 'signing.key')))
-        throw new OutputExists(`${join(flags.out, 'signing.key')} exists; choose another --out`);
-      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      mkdirSync(flags.out, { recursive: true });
-      writeFileSync(join(flags.out, 'signing.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-      writeFileSync(join(flags.out, 'signing.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-      writeFileSync(join(flags.out, 'sig-0.key'), rawSigningPublicKey(publicKey));
-      process.stdout.write(
-        `key CRC ${hex32(signingKeyCrc(publicKey))}: install ${join(flags.out, 'sig-0.key')} on stations as ~/sig-N.key\n`,
-      );
-    });
+    .action(
+      printing(io, (flags: { out: string }) => {
+        if (existsSync(join(flags.out, 'signing.key')))
+          throw new OutputExists(`${join(flags.out, 'signing.key')} exists; choose another --out`);
+        const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        mkdirSync(flags.out, { recursive: true });
+        writeFileSync(join(flags.out, 'signing.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+        writeFileSync(join(flags.out, 'signing.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+        writeFileSync(join(flags.out, 'sig-0.key'), rawSigningPublicKey(publicKey));
+        return {
+          lines: [`key CRC ${hex32(signingKeyCrc(publicKey))}: install ${join(flags.out, 'sig-0.key')} on stations as ~/sig-N.key`],
+        };
+      }),
+    );
 
   firmware
     .command('sign')
@@ -53,14 +55,16 @@ export function registerFirmware(program: Command): void {
     .requiredOption('--key <pem>', 'the private signing key')
     .option('--out <file>', 'the signature file (default FILE.sig)')
     .argument('<file>', 'the update')
-    .action((file: string, flags: { key: string; out?: string }) => {
-      const key = readFile(flags.key, '--key');
-      const signature = signUpdate(readFile(file, 'FILE'), key);
-      const out = flags.out ?? `${file}.sig`;
-      writeFileSync(out, signature);
-      const crc = signingKeyCrc(createPublicKey(key));
-      process.stdout.write(`wrote ${out} (${signature.length} bytes), key CRC ${hex32(crc)}\n`);
-    });
+    .action(
+      printing(io, (file: string, flags: { key: string; out?: string }) => {
+        const key = readFile(flags.key, '--key');
+        const signature = signUpdate(readFile(file, 'FILE'), key);
+        const out = flags.out ?? `${file}.sig`;
+        writeFileSync(out, signature);
+        const crc = signingKeyCrc(createPublicKey(key));
+        return { lines: [`wrote ${out} (${signature.length} bytes), key CRC ${hex32(crc)}`] };
+      }),
+    );
 
   withRegistryOptions(
     firmware
@@ -75,53 +79,58 @@ export function registerFirmware(program: Command): void {
       .option('--channel <name>', 'also make it the target of this channel, for all of its gateways')
       .addOption(firmwareDirOption()),
   ).action(
-    async (
-      flags: RegistryFlags & {
-        model: string;
-        version: string;
-        file: string;
-        sig: string[];
-        pubkey: string[];
-        unsigned: boolean;
-        channel?: string;
-        firmwareDir: string;
+    printing(
+      io,
+      async (
+        flags: RegistryFlags & {
+          model: string;
+          version: string;
+          file: string;
+          sig: string[];
+          pubkey: string[];
+          unsigned: boolean;
+          channel?: string;
+          firmwareDir: string;
+        },
+      ) => {
+        if (flags.sig.length !== flags.pubkey.length) throw new InvalidFirmware('give one --pubkey for every --sig, in the same order');
+        if (flags.sig.length === 0 && !flags.unsigned)
+          throw new InvalidFirmware('give --sig and --pubkey, or --unsigned for an image without a signature');
+        const signatures: { keyCrc: number; signature: Buffer }[] = [];
+        for (const [i, sigFile] of flags.sig.entries()) {
+          let crc: number;
+          let publicKey: ReturnType<typeof signingPublicKey>;
+          try {
+            const raw = rawSigningPublicKey(readFile(flags.pubkey[i]!, '--pubkey'));
+            crc = signingKeyCrc(raw);
+            publicKey = signingPublicKey(raw);
+          } catch (error) {
+            if (error instanceof CupsProtocolError) throw new InvalidFirmware(`--pubkey ${flags.pubkey[i]}: ${error.message}`);
+            throw error;
+          }
+          const signature = readFile(sigFile, '--sig');
+          if (!(await verifyFileSignature(flags.file, signature, publicKey))) {
+            throw new InvalidFirmware(
+              `${sigFile} is not a valid signature of ${flags.file} by the key of CRC ${hex32(crc)}; nothing was stored`,
+            );
+          }
+          signatures.push({ keyCrc: crc, signature });
+        }
+        readFile(flags.file, '--file');
+        const stored = await storeImage(resolve(flags.firmwareDir), flags.file);
+        await withCatalog(io, flags, 'write', async (catalog) => {
+          await catalog.addImage({ ...stored, model: flags.model, version: flags.version, signatures });
+          if (flags.channel) await catalog.rollOut(flags.model, flags.channel, flags.version, 100);
+        });
+        const signedBy = signatures.length ? `signatures by ${signatures.map((s) => hex32(s.keyCrc)).join(', ')}` : 'no signature';
+        return {
+          lines: [
+            `stored ${flags.model} ${flags.version} (${stored.size} bytes, sha256 ${stored.sha256}) with ${signedBy}` +
+              `${flags.channel ? `; target of channel ${flags.channel}` : ''}`,
+          ],
+        };
       },
-    ) => {
-      if (flags.sig.length !== flags.pubkey.length) throw new InvalidFirmware('give one --pubkey for every --sig, in the same order');
-      if (flags.sig.length === 0 && !flags.unsigned)
-        throw new InvalidFirmware('give --sig and --pubkey, or --unsigned for an image without a signature');
-      const signatures: { keyCrc: number; signature: Buffer }[] = [];
-      for (const [i, sigFile] of flags.sig.entries()) {
-        let crc: number;
-        let publicKey: ReturnType<typeof signingPublicKey>;
-        try {
-          const raw = rawSigningPublicKey(readFile(flags.pubkey[i]!, '--pubkey'));
-          crc = signingKeyCrc(raw);
-          publicKey = signingPublicKey(raw);
-        } catch (error) {
-          if (error instanceof CupsProtocolError) throw new InvalidFirmware(`--pubkey ${flags.pubkey[i]}: ${error.message}`);
-          throw error;
-        }
-        const signature = readFile(sigFile, '--sig');
-        if (!(await verifyFileSignature(flags.file, signature, publicKey))) {
-          throw new InvalidFirmware(
-            `${sigFile} is not a valid signature of ${flags.file} by the key of CRC ${hex32(crc)}; nothing was stored`,
-          );
-        }
-        signatures.push({ keyCrc: crc, signature });
-      }
-      readFile(flags.file, '--file');
-      const stored = await storeImage(resolve(flags.firmwareDir), flags.file);
-      await withCatalog(flags, 'write', async (catalog) => {
-        await catalog.addImage({ ...stored, model: flags.model, version: flags.version, signatures });
-        if (flags.channel) await catalog.rollOut(flags.model, flags.channel, flags.version, 100);
-      });
-      const signedBy = signatures.length ? `signatures by ${signatures.map((s) => hex32(s.keyCrc)).join(', ')}` : 'no signature';
-      process.stdout.write(
-        `stored ${flags.model} ${flags.version} (${stored.size} bytes, sha256 ${stored.sha256}) with ${signedBy}` +
-          `${flags.channel ? `; target of channel ${flags.channel}` : ''}\n`,
-      );
-    },
+    ),
   );
 
   const channelCommand = (name: string, description: string) =>
@@ -139,71 +148,72 @@ export function registerFirmware(program: Command): void {
     .option('--allow-unsigned', 'stations holding no key may get unsigned images of this channel')
     .option('--signed-only', 'never send unsigned images on this channel (the default)')
     .action(
-      async (
-        flags: RegistryFlags & {
-          model: string;
-          channel: string;
-          version: string;
-          percent: number;
-          allowUnsigned?: boolean;
-          signedOnly?: boolean;
+      printing(
+        io,
+        async (
+          flags: RegistryFlags & {
+            model: string;
+            channel: string;
+            version: string;
+            percent: number;
+            allowUnsigned?: boolean;
+            signedOnly?: boolean;
+          },
+        ) => {
+          const allow = flags.allowUnsigned ? true : flags.signedOnly ? false : undefined;
+          const channel = await withCatalog(io, flags, 'write', (catalog) =>
+            catalog.rollOut(flags.model, flags.channel, flags.version, flags.percent, allow),
+          );
+          return {
+            lines: [
+              `${channel.model}/${channel.channel}: ${channel.targetVersion} to ${channel.rolloutPercent}% (rollback to ${channel.previousVersion ?? 'nothing'})`,
+            ],
+          };
         },
-      ) => {
-        const allow = flags.allowUnsigned ? true : flags.signedOnly ? false : undefined;
-        const channel = await withCatalog(flags, 'write', (catalog) =>
-          catalog.rollOut(flags.model, flags.channel, flags.version, flags.percent, allow),
-        );
-        process.stdout.write(
-          `${channel.model}/${channel.channel}: ${channel.targetVersion} to ${channel.rolloutPercent}% (rollback to ${channel.previousVersion ?? 'nothing'})\n`,
-        );
-      },
+      ),
     );
-  channelCommand('pause', 'stop offering the target of a channel').action(
-    async (flags: RegistryFlags & { model: string; channel: string }) => {
-      await withCatalog(flags, 'write', (catalog) => catalog.setPaused(flags.model, flags.channel, true));
-      process.stdout.write(`${flags.model}/${flags.channel}: paused\n`);
-    },
-  );
-  channelCommand('resume', 'offer the target of a paused channel again').action(
-    async (flags: RegistryFlags & { model: string; channel: string }) => {
-      await withCatalog(flags, 'write', (catalog) => catalog.setPaused(flags.model, flags.channel, false));
-      process.stdout.write(`${flags.model}/${flags.channel}: resumed\n`);
-    },
-  );
+  for (const [name, description, paused] of [
+    ['pause', 'stop offering the target of a channel', true],
+    ['resume', 'offer the target of a paused channel again', false],
+  ] as const) {
+    channelCommand(name, description).action(
+      printing(io, async (flags: RegistryFlags & { model: string; channel: string }) => {
+        await withCatalog(io, flags, 'write', (catalog) => catalog.setPaused(flags.model, flags.channel, paused));
+        return { lines: [`${flags.model}/${flags.channel}: ${paused ? 'paused' : 'resumed'}`] };
+      }),
+    );
+  }
   channelCommand('rollback', 'return a channel to its previous target, for all of its gateways').action(
-    async (flags: RegistryFlags & { model: string; channel: string }) => {
-      const channel = await withCatalog(flags, 'write', (catalog) => catalog.rollBack(flags.model, flags.channel));
-      process.stdout.write(`${channel.model}/${channel.channel}: back to ${channel.targetVersion}\n`);
-    },
+    printing(io, async (flags: RegistryFlags & { model: string; channel: string }) => {
+      const channel = await withCatalog(io, flags, 'write', (catalog) => catalog.rollBack(flags.model, flags.channel));
+      return { lines: [`${channel.model}/${channel.channel}: back to ${channel.targetVersion}`] };
+    }),
   );
 
   withRegistryOptions(firmware.command('status').description('channels, images, and how many gateways report each version')).action(
-    async (flags: RegistryFlags) => {
-      const [channels, images, versions] = await withCatalog(flags, 'read', (catalog) =>
+    printing(io, async (flags: RegistryFlags) => {
+      const [channels, images, versions] = await withCatalog(io, flags, 'read', (catalog) =>
         Promise.all([catalog.channels(), catalog.images(), catalog.reportedVersions()]),
       );
-      printTable(
-        ['MODEL', 'CHANNEL', 'TARGET', 'ROLLOUT', 'PAUSED', 'UNSIGNED', 'ROLLBACK TO'],
-        channels.map((c) => [
-          c.model,
-          c.channel,
-          c.targetVersion ?? '-',
-          `${c.rolloutPercent}%`,
-          c.paused ? 'yes' : 'no',
-          c.allowUnsigned ? 'allowed' : 'never',
-          c.previousVersion ?? '-',
-        ]),
-      );
-      process.stdout.write('\n');
-      printTable(
-        ['MODEL', 'VERSION', 'BYTES', 'SHA-256'],
-        images.map((i) => [i.model, i.version, String(i.size), i.sha256]),
-      );
-      process.stdout.write('\n');
-      printTable(
-        ['MODEL', 'REPORTED VERSION', 'GATEWAYS'],
-        versions.map((v) => [v.model ?? '(no contact yet)', v.version ?? '-', String(v.gateways)]),
-      );
-    },
+      const channelRows = channels.map((c) => [
+        c.model,
+        c.channel,
+        c.targetVersion ?? '-',
+        `${c.rolloutPercent}%`,
+        c.paused ? 'yes' : 'no',
+        c.allowUnsigned ? 'allowed' : 'never',
+        c.previousVersion ?? '-',
+      ]);
+      return {
+        tables: [
+          { header: ['MODEL', 'CHANNEL', 'TARGET', 'ROLLOUT', 'PAUSED', 'UNSIGNED', 'ROLLBACK TO'], rows: channelRows },
+          { header: ['MODEL', 'VERSION', 'BYTES', 'SHA-256'], rows: images.map((i) => [i.model, i.version, String(i.size), i.sha256]) },
+          {
+            header: ['MODEL', 'REPORTED VERSION', 'GATEWAYS'],
+            rows: versions.map((v) => [v.model ?? '(no contact yet)', v.version ?? '-', String(v.gateways)]),
+          },
+        ],
+      };
+    }),
   );
 }

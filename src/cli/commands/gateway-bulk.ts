@@ -1,61 +1,71 @@
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
 import { GatewayExists, InvalidImportRow } from '../../errors.ts';
+import { cupsCertificateCheck } from '../../provisioning/check-cups-certificate.ts';
 import { formatOf, formatRecords, gatewayToRecord, parseRecords, recordToGateway } from '../../provisioning/gateway-records.ts';
 import type { NewGateway } from '../../registry/gateway-registry.ts';
+import { type CliIo, printing } from '../output.ts';
 import { progressBar } from '../progress.ts';
 import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
 const formatOption = () => new Option('--format <format>', 'csv or jsonl (default: from the file name)').choices(['csv', 'jsonl']);
 
-export function registerGatewayBulk(gateway: Command): void {
+export function registerGatewayBulk(gateway: Command, io: CliIo): void {
   gateway
     .command('import')
     .description('register a fleet from CSV or JSON lines, all or nothing, in one transaction')
     .argument('<file>', 'columns: eui, tenant, name, lns_uri, lns_trust, lns_cert, lns_key, lns_token, cups_*, pinned_sha256 (PEM inline)')
     .addOption(formatOption())
+    .option('--tenants <dir>', 'the trust store, to check cups_cert against', SERVE_DEFAULTS.tenants)
     .addOption(dbOption())
     .addOption(secretKeyFileOption())
-    .action(async (file: string, flags: RegistryFlags & { format?: string }) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (error) {
-        throw new InvalidImportRow(`cannot read ${file}: ${(error as Error).message}`);
-      }
-      const records = parseRecords(text, formatOf(file, flags.format));
-      const checking = progressBar('checking', records.length);
-      const gateways: NewGateway[] = [];
-      const firstLine = new Map<string, number>();
-      try {
-        for (const [index, numbered] of records.entries()) {
-          const gateway = recordToGateway(numbered);
-          const earlier = firstLine.get(gateway.eui);
-          if (earlier) throw new InvalidImportRow(`line ${numbered.line}: gateway ${gateway.eui} is already on line ${earlier}`);
-          firstLine.set(gateway.eui, numbered.line);
-          gateways.push(gateway);
-          if (index % 100 === 0) checking.update(index);
-        }
-        checking.update(records.length);
-      } finally {
-        checking.stop();
-      }
-      await withRegistry(flags, 'write', async (registry) => {
-        const writing = progressBar('writing', gateways.length);
+    .action(
+      printing(io, async (file: string, flags: RegistryFlags & { format?: string; tenants: string }) => {
+        let text: string;
         try {
-          await registry.addMany(gateways, (written) => writing.update(written));
+          text = readFileSync(file, 'utf8');
         } catch (error) {
-          if (error instanceof GatewayExists) {
-            const index = (error as GatewayExists).index;
-            throw new InvalidImportRow(`line ${index === undefined ? '?' : records[index]!.line}: ${error.message}; nothing was imported`);
-          }
-          throw error;
-        } finally {
-          writing.stop();
+          throw new InvalidImportRow(`cannot read ${file}: ${(error as Error).message}`);
         }
-      });
-      process.stdout.write(`imported ${gateways.length} gateways from ${file}\n`);
-    });
+        const records = parseRecords(text, formatOf(file, flags.format));
+        const checking = progressBar(io, 'checking', records.length);
+        const checkCupsCertificate = cupsCertificateCheck(resolve(flags.tenants));
+        const gateways: NewGateway[] = [];
+        const firstLine = new Map<string, number>();
+        try {
+          for (const [index, numbered] of records.entries()) {
+            const gateway = await recordToGateway(numbered, checkCupsCertificate);
+            const earlier = firstLine.get(gateway.eui);
+            if (earlier) throw new InvalidImportRow(`line ${numbered.line}: gateway ${gateway.eui} is already on line ${earlier}`);
+            firstLine.set(gateway.eui, numbered.line);
+            gateways.push(gateway);
+            if (index % 100 === 0) checking.update(index);
+          }
+          checking.update(records.length);
+        } finally {
+          checking.stop();
+        }
+        await withRegistry(io, flags, 'write', async (registry) => {
+          const writing = progressBar(io, 'writing', gateways.length);
+          try {
+            await registry.addMany(gateways, (written) => writing.update(written));
+          } catch (error) {
+            if (error instanceof GatewayExists) {
+              const index = (error as GatewayExists).index;
+              throw new InvalidImportRow(
+                `line ${index === undefined ? '?' : records[index]!.line}: ${error.message}; nothing was imported`,
+              );
+            }
+            throw error;
+          } finally {
+            writing.stop();
+          }
+        });
+        return { lines: [`imported ${gateways.length} gateways from ${file}`] };
+      }),
+    );
 
   gateway
     .command('export')
@@ -66,15 +76,18 @@ export function registerGatewayBulk(gateway: Command): void {
     .addOption(formatOption().default('csv'))
     .addOption(dbOption())
     .addOption(secretKeyFileOption())
-    .action(async (flags: RegistryFlags & { out?: string; tenant?: string; withSecrets: boolean; format: 'csv' | 'jsonl' }) => {
-      const gateways = await withRegistry(flags, 'read', (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
-      const output = formatRecords(
-        gateways.map((g) => gatewayToRecord(g, flags.withSecrets)),
-        flags.format,
-      );
-      if (flags.out) replaceFile(flags.out, output, flags.withSecrets ? 0o600 : 0o644);
-      else process.stdout.write(output);
-    });
+    .action(
+      printing(io, async (flags: RegistryFlags & { out?: string; tenant?: string; withSecrets: boolean; format: 'csv' | 'jsonl' }) => {
+        const gateways = await withRegistry(io, flags, 'read', (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
+        const output = formatRecords(
+          gateways.map((g) => gatewayToRecord(g, flags.withSecrets)),
+          flags.format,
+        );
+        if (!flags.out) return { bytes: Buffer.from(output) };
+        replaceFile(flags.out, output, flags.withSecrets ? 0o600 : 0o644);
+        return undefined;
+      }),
+    );
 }
 
 /**

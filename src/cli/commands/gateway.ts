@@ -1,14 +1,22 @@
 import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { certificateDer, formatEuiHex, parseEui } from '../../../protocol/index.ts';
+import { certificateDer } from '../../../protocol/index.ts';
 import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
 import { GatewayNotFound, InvalidGateway } from '../../errors.ts';
-import { checkCupsCertificate } from '../../provisioning/check-cups-certificate.ts';
-import { buildEndpoint, type EndpointInput } from '../../provisioning/endpoint-credentials.ts';
-import type { Gateway, GatewayChanges } from '../../registry/gateway-registry.ts';
-import { gatewayTenantProblem } from '../../trust/trust-store.ts';
+import { cupsCertificateCheck } from '../../provisioning/check-cups-certificate.ts';
+import {
+  checkEui,
+  checkGatewayEdit,
+  checkNewGateway,
+  checkTenant,
+  type FieldNames,
+  type GatewayEdit,
+  type GatewayInput,
+} from '../../provisioning/gateway-input.ts';
+import type { Gateway } from '../../registry/gateway-registry.ts';
 import { describeCredentials } from '../describe-response.ts';
+import { type CliIo, printing } from '../output.ts';
 import { readFlagFile } from '../read-input.ts';
 import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 import { registerGatewayBulk } from './gateway-bulk.ts';
@@ -55,18 +63,22 @@ function readFile(path: string | undefined, flag: string): Buffer | undefined {
   return path === undefined ? undefined : readFlagFile(path, flag, InvalidGateway);
 }
 
-function endpointInput(kind: 'lns' | 'cups', flags: EndpointFlags, uri: string): EndpointInput {
+/** The fields of a gateway as the flags name them. */
+const FLAG_NAMES: FieldNames = (field) => (field === 'pins' ? '--pin-cert' : `--${field.replace('.', '-')}`);
+
+/** An endpoint's flags, with the files they name read. */
+function endpointFlags(kind: 'lns' | 'cups', flags: EndpointFlags): GatewayInput['lns'] {
   const get = (part: string) => flags[`${kind}${part}` as keyof EndpointFlags];
-  const input: EndpointInput = { uri };
-  const trust = readFile(get('Trust'), `--${kind}-trust`);
-  const cert = readFile(get('Cert'), `--${kind}-cert`);
-  const key = readFile(get('Key'), `--${kind}-key`);
+  const parts: GatewayInput['lns'] = {};
+  const uri = get('Uri');
+  if (uri !== undefined) parts.uri = uri;
+  for (const part of ['trust', 'cert', 'key'] as const) {
+    const file = readFile(get(part[0]!.toUpperCase() + part.slice(1)), `--${kind}-${part}`);
+    if (file) parts[part] = file;
+  }
   const token = get('Token');
-  if (trust) input.trust = trust;
-  if (cert) input.cert = cert;
-  if (key) input.key = key;
-  if (token) input.token = token;
-  return input;
+  if (token !== undefined) parts.token = token;
+  return parts;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -74,27 +86,22 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 /** The SHA-256 fingerprint of a certificate file, as pins are stored. */
 function pinOf(file: string): string {
   const der = certificateDer(readFile(file, '--pin-cert')!, 'pinned certificate');
-  return new X509Certificate(der).fingerprint256.replace(/:/g, '').toLowerCase();
+  return new X509Certificate(der).fingerprint256;
 }
 
-function euiOf(value: string | undefined): string {
-  if (!value) throw new InvalidGateway('--eui is required');
-  return formatEuiHex(parseEui(value));
+/** What the flags say about a gateway, files read. */
+function gatewayInput(flags: GatewayFlags): GatewayInput {
+  const input: GatewayInput = { lns: endpointFlags('lns', flags), cups: endpointFlags('cups', flags), pins: flags.pinCert.map(pinOf) };
+  if (flags.eui !== undefined) input.eui = flags.eui;
+  if (flags.tenant !== undefined) input.tenant = flags.tenant;
+  if (flags.name !== undefined) input.name = flags.name;
+  return input;
 }
 
-export function tenantOf(value: string | undefined): string {
-  if (!value) throw new InvalidGateway('--tenant is required');
-  const problem = gatewayTenantProblem(value);
-  if (problem) throw new InvalidGateway(`--tenant ${problem}`);
-  return value;
-}
-
-function touchesEndpoint(kind: 'lns' | 'cups', flags: EndpointFlags): boolean {
-  return ['Uri', 'Trust', 'Cert', 'Key', 'Token'].some((part) => flags[`${kind}${part}` as keyof EndpointFlags] !== undefined);
-}
+export const tenantOf = (value: string | undefined): string => checkTenant(value, FLAG_NAMES);
 
 /** Public view of a gateway: credentials described, never their key or token bytes. */
-function describeGateway(gateway: Gateway) {
+export function describeGateway(gateway: Gateway) {
   return {
     ...gateway,
     lnsCredentials: gateway.lnsCredentials ? describeCredentials(gateway.lnsCredentials) : null,
@@ -102,13 +109,9 @@ function describeGateway(gateway: Gateway) {
   };
 }
 
-function print(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-export function registerGateway(program: Command): void {
+export function registerGateway(program: Command, io: CliIo): void {
   const gateway = program.command('gateway').description('manage the gateway registry');
-  registerGatewayBulk(gateway);
+  registerGatewayBulk(gateway, io);
 
   withEndpointOptions(
     gateway
@@ -121,29 +124,12 @@ export function registerGateway(program: Command): void {
       .option('--tenants <dir>', 'the trust store, to check --cups-cert against', SERVE_DEFAULTS.tenants)
       .addOption(dbOption())
       .addOption(secretKeyFileOption()),
-  ).action(async (flags: GatewayFlags) => {
-    const eui = euiOf(flags.eui);
-    const tenant = tenantOf(flags.tenant);
-    const pins = flags.pinCert.map(pinOf);
-    if (!flags.lnsUri) throw new InvalidGateway('--lns-uri is required');
-    const lns = buildEndpoint('lns', endpointInput('lns', flags, flags.lnsUri));
-    if (!flags.cupsUri && touchesEndpoint('cups', flags)) throw new InvalidGateway('--cups-trust/--cups-cert/--cups-token need --cups-uri');
-    const cups = flags.cupsUri ? buildEndpoint('cups', endpointInput('cups', flags, flags.cupsUri)) : undefined;
-    if (flags.cupsCert) await checkCupsCertificate(readFile(flags.cupsCert, '--cups-cert')!, { eui, tenant }, resolve(flags.tenants!));
-    const added = await withRegistry(flags, 'write', (registry) =>
-      registry.add({
-        eui,
-        tenant,
-        name: flags.name ?? null,
-        lnsUri: lns.uri,
-        lnsCredentials: lns.credentials,
-        cupsUri: cups?.uri ?? null,
-        cupsCredentials: cups?.credentials ?? null,
-        pinnedCertificates: pins,
-      }),
-    );
-    print(describeGateway(added));
-  });
+  ).action(
+    printing(io, async (flags: GatewayFlags) => {
+      const gateway = await checkNewGateway(gatewayInput(flags), FLAG_NAMES, cupsCertificateCheck(resolve(flags.tenants!)));
+      return { json: describeGateway(await withRegistry(io, flags, 'write', (registry) => registry.add(gateway))) };
+    }),
+  );
 
   withEndpointOptions(
     gateway
@@ -160,42 +146,21 @@ export function registerGateway(program: Command): void {
       .option('--tenants <dir>', 'the trust store, to check --cups-cert against', SERVE_DEFAULTS.tenants)
       .addOption(dbOption())
       .addOption(secretKeyFileOption()),
-  ).action(async (flags: GatewayFlags) => {
-    const eui = euiOf(flags.eui);
-    const changes: GatewayChanges = {};
-    if (flags.unpin && flags.pinCert.length) throw new InvalidGateway('give --pin-cert or --unpin, not both');
-    const pins = flags.pinCert.map(pinOf);
-    if (flags.tenant !== undefined) changes.tenant = tenantOf(flags.tenant);
-    if (flags.name !== undefined) changes.name = flags.name;
-    await withRegistry(flags, 'write', async (registry) => {
-      const current = await registry.get(eui);
-      if (!current) throw new GatewayNotFound(`gateway ${eui} is not registered`);
-      if (flags.unpin) changes.pinnedCertificates = [];
-      if (flags.firmwareChannel !== undefined) changes.firmwareChannel = flags.firmwareChannel;
-      if (flags.firmwarePin !== undefined) changes.firmwarePin = flags.firmwarePin;
-      if (flags.firmwareUnpin) changes.firmwarePin = null;
-      if (pins.length) changes.pinnedCertificates = [...new Set([...current.pinnedCertificates, ...pins])];
-      if (touchesEndpoint('lns', flags)) {
-        const lns = buildEndpoint('lns', endpointInput('lns', flags, flags.lnsUri ?? current.lnsUri));
-        changes.lnsUri = lns.uri;
-        changes.lnsCredentials = lns.credentials;
-      }
-      if (touchesEndpoint('cups', flags)) {
-        const uri = flags.cupsUri ?? current.cupsUri;
-        if (!uri) throw new InvalidGateway('--cups-trust/--cups-cert/--cups-token need --cups-uri');
-        const cups = buildEndpoint('cups', endpointInput('cups', flags, uri));
-        if (flags.cupsCert)
-          await checkCupsCertificate(
-            readFile(flags.cupsCert, '--cups-cert')!,
-            { eui, tenant: changes.tenant ?? current.tenant },
-            resolve(flags.tenants!),
-          );
-        changes.cupsUri = cups.uri;
-        changes.cupsCredentials = cups.credentials;
-      }
-      print(describeGateway(await registry.update(eui, changes)));
-    });
-  });
+  ).action(
+    printing(io, async (flags: GatewayFlags) => {
+      const eui = checkEui(flags.eui, FLAG_NAMES);
+      const edit: GatewayEdit = { ...gatewayInput(flags), unpin: flags.unpin ?? false };
+      if (flags.firmwareChannel !== undefined) edit.firmwareChannel = flags.firmwareChannel;
+      if (flags.firmwarePin !== undefined) edit.firmwarePin = flags.firmwarePin;
+      if (flags.firmwareUnpin) edit.firmwarePin = null;
+      const updated = await withRegistry(io, flags, 'write', async (registry) => {
+        const current = await registry.get(eui);
+        if (!current) throw new GatewayNotFound(`gateway ${eui} is not registered`);
+        return registry.update(eui, await checkGatewayEdit(current, edit, FLAG_NAMES, cupsCertificateCheck(resolve(flags.tenants!))));
+      });
+      return { json: describeGateway(updated) };
+    }),
+  );
 
   gateway
     .command('list')
@@ -204,15 +169,14 @@ export function registerGateway(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .addOption(dbOption())
     .addOption(secretKeyFileOption())
-    .action(async (flags: GatewayFlags) => {
-      const gateways = await withRegistry(flags, 'read', (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
-      if (flags.json) {
-        print(gateways.map(describeGateway));
-        return;
-      }
-      const rows = gateways.map((g) => [g.eui, g.tenant, g.lnsUri, g.lastContact?.at ?? 'never', g.name ?? '']);
-      printTable(['EUI', 'TENANT', 'LNS URI', 'LAST CONTACT', 'NAME'], rows);
-    });
+    .action(
+      printing(io, async (flags: GatewayFlags) => {
+        const gateways = await withRegistry(io, flags, 'read', (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
+        if (flags.json) return { json: gateways.map(describeGateway) };
+        const rows = gateways.map((g) => [g.eui, g.tenant, g.lnsUri, g.lastContact?.at ?? 'never', g.name ?? '']);
+        return { tables: [{ header: ['EUI', 'TENANT', 'LNS URI', 'LAST CONTACT', 'NAME'], rows }] };
+      }),
+    );
 
   gateway
     .command('show')
@@ -220,12 +184,14 @@ export function registerGateway(program: Command): void {
     .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
     .addOption(dbOption())
     .addOption(secretKeyFileOption())
-    .action(async (flags: GatewayFlags) => {
-      const eui = euiOf(flags.eui);
-      const found = await withRegistry(flags, 'read', (registry) => registry.get(eui));
-      if (!found) throw new GatewayNotFound(`gateway ${eui} is not registered`);
-      print(describeGateway(found));
-    });
+    .action(
+      printing(io, async (flags: GatewayFlags) => {
+        const eui = checkEui(flags.eui, FLAG_NAMES);
+        const found = await withRegistry(io, flags, 'read', (registry) => registry.get(eui));
+        if (!found) throw new GatewayNotFound(`gateway ${eui} is not registered`);
+        return { json: describeGateway(found) };
+      }),
+    );
 
   gateway
     .command('remove')
@@ -233,21 +199,12 @@ export function registerGateway(program: Command): void {
     .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
     .addOption(dbOption())
     .addOption(secretKeyFileOption())
-    .action(async (flags: GatewayFlags) => {
-      const eui = euiOf(flags.eui);
-      const removed = await withRegistry(flags, 'write', (registry) => registry.remove(eui));
-      if (!removed) throw new GatewayNotFound(`gateway ${eui} is not registered`);
-      process.stdout.write(`removed ${eui}\n`);
-    });
-}
-
-export function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows])
-    process.stdout.write(
-      `${row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd()}\n`,
+    .action(
+      printing(io, async (flags: GatewayFlags) => {
+        const eui = checkEui(flags.eui, FLAG_NAMES);
+        const removed = await withRegistry(io, flags, 'write', (registry) => registry.remove(eui));
+        if (!removed) throw new GatewayNotFound(`gateway ${eui} is not registered`);
+        return { lines: [`removed ${eui}`] };
+      }),
     );
 }

@@ -12,6 +12,7 @@ import { KEY_TYPES, type KeyType } from '../../pki/keys.ts';
 import { signGatewayCsr } from '../../pki/sign-csr.ts';
 import { stationConf } from '../../pki/station-conf.ts';
 import { buildEndpoint } from '../../provisioning/endpoint-credentials.ts';
+import { type CliIo, printing } from '../output.ts';
 import { progressBar } from '../progress.ts';
 import { readFlagFile } from '../read-input.ts';
 import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
@@ -51,7 +52,7 @@ interface IssueFlags extends RegistryFlags {
   lnsClientCert?: boolean;
 }
 
-export function registerPki(program: Command): void {
+export function registerPki(program: Command, io: CliIo): void {
   const pki = program.command('pki').description('issue gateway certificates for a fleet, as a vendor does');
 
   pki
@@ -62,18 +63,22 @@ export function registerPki(program: Command): void {
     .addOption(new Option('--key <type>', 'key type').choices([...KEY_TYPES]).default('ec'))
     .option('--days <n>', 'validity', days, 3650)
     .option('--intermediate', 'also make an issuing intermediate CA', false)
-    .action(async (flags: { out: string; cn: string; key: KeyType; days: number; intermediate: boolean }) => {
-      const { root, intermediate } = await initCa(flags.out, {
-        cn: flags.cn,
-        keyType: flags.key,
-        days: flags.days,
-        intermediate: flags.intermediate,
-      });
-      process.stdout.write(
-        `root CA ${describeIssued(flags.cn, root).sha256} in ${flags.out}${intermediate ? ', issuing intermediate and chain.pem beside it' : ''}\n`,
-      );
-      process.stdout.write(`next, trust it for a tenant: npx cups ca add --tenant <tenant> ${flags.out}\n`);
-    });
+    .action(
+      printing(io, async (flags: { out: string; cn: string; key: KeyType; days: number; intermediate: boolean }) => {
+        const { root, intermediate } = await initCa(flags.out, {
+          cn: flags.cn,
+          keyType: flags.key,
+          days: flags.days,
+          intermediate: flags.intermediate,
+        });
+        return {
+          lines: [
+            `root CA ${describeIssued(flags.cn, root).sha256} in ${flags.out}${intermediate ? ', issuing intermediate and chain.pem beside it' : ''}`,
+            `next, trust it for a tenant: npx cups ca add --tenant <tenant> ${flags.out}`,
+          ],
+        };
+      }),
+    );
 
   pki
     .command('issue')
@@ -98,87 +103,91 @@ export function registerPki(program: Command): void {
     .option('--lns-client-cert', "with --register: each gateway's new certificate and key are its LNS client credentials too", false)
     .addOption(dbOption())
     .addOption(secretKeyFileOption())
-    .action(async (flags: IssueFlags) => {
-      // Everything that can be refused is refused before anything is written.
-      const euis = euiList(flags);
-      const ca = readIssuingCa(flags.ca);
-      const taken = euis.find((eui) => existsSync(join(flags.out, eui)));
-      if (taken) throw new OutputExists(`${join(flags.out, taken)} already exists; nothing was issued`);
-      if (!!flags.cupsUri !== !!flags.cupsTrust && flags.cupsUri?.startsWith('https:'))
-        throw new InvalidGateway('--cups-uri https://… needs --cups-trust');
-      const cupsTrustPem = flags.cupsTrust ? readFlagFile(flags.cupsTrust, '--cups-trust', InvalidGateway).toString('utf8') : undefined;
-      const lnsTrust = flags.lnsTrust ? readFlagFile(flags.lnsTrust, '--lns-trust', InvalidGateway).toString('utf8') : undefined;
-      const stationConfTemplate = flags.stationConf
-        ? readFlagFile(flags.stationConf, '--station-conf', InvalidGateway).toString('utf8')
-        : undefined;
-      if (stationConfTemplate) {
-        try {
-          stationConf(stationConfTemplate, euis[0]!);
-        } catch (error) {
-          throw new InvalidGateway(`--station-conf: ${(error as Error).message}; nothing was issued`);
-        }
-      }
-      let tenant: string | undefined;
-      if (flags.register) {
-        tenant = tenantOf(flags.tenant);
-        if (!flags.lnsUri) throw new InvalidGateway('--register needs --lns-uri');
-        buildEndpoint('lns', { uri: flags.lnsUri, ...(lnsTrust ? { trust: lnsTrust } : {}) });
-        await withRegistry(flags, 'read', async (registry) => {
-          for (const eui of euis) {
-            if (await registry.get(eui)) throw new GatewayExists(`gateway ${eui} is already registered; nothing was issued`);
+    .action(
+      printing(io, async (flags: IssueFlags) => {
+        // Everything that can be refused is refused before anything is written.
+        const euis = euiList(flags);
+        const ca = readIssuingCa(flags.ca);
+        const taken = euis.find((eui) => existsSync(join(flags.out, eui)));
+        if (taken) throw new OutputExists(`${join(flags.out, taken)} already exists; nothing was issued`);
+        if (!!flags.cupsUri !== !!flags.cupsTrust && flags.cupsUri?.startsWith('https:'))
+          throw new InvalidGateway('--cups-uri https://… needs --cups-trust');
+        const cupsTrustPem = flags.cupsTrust ? readFlagFile(flags.cupsTrust, '--cups-trust', InvalidGateway).toString('utf8') : undefined;
+        const lnsTrust = flags.lnsTrust ? readFlagFile(flags.lnsTrust, '--lns-trust', InvalidGateway).toString('utf8') : undefined;
+        const stationConfTemplate = flags.stationConf
+          ? readFlagFile(flags.stationConf, '--station-conf', InvalidGateway).toString('utf8')
+          : undefined;
+        if (stationConfTemplate) {
+          try {
+            stationConf(stationConfTemplate, euis[0]!);
+          } catch (error) {
+            throw new InvalidGateway(`--station-conf: ${(error as Error).message}; nothing was issued`);
           }
-        });
-      }
-      const staging = join(flags.out, `.staging-${randomBytes(4).toString('hex')}`);
-      mkdirSync(staging, { recursive: true });
-      try {
-        const bar = progressBar('issuing', euis.length);
-        const issued = await issueFleet(ca, staging, euis, {
-          keyType: flags.key,
-          days: flags.days,
-          files: {
-            chainPem: ca.chainPem,
-            ...(flags.cupsUri ? { cupsUri: flags.cupsUri } : {}),
-            ...(cupsTrustPem ? { cupsTrustPem } : {}),
-            ...(stationConfTemplate ? { stationConfTemplate } : {}),
-          },
-          onProgress: (done) => bar.update(done),
-        }).finally(() => bar.stop());
+        }
+        let tenant: string | undefined;
         if (flags.register) {
-          await withRegistry(flags, 'write', async (registry) => {
-            const writing = progressBar('registering', issued.length);
-            await registry
-              .addMany(
-                issued.map((gateway) => {
-                  const lns = buildEndpoint('lns', {
-                    uri: flags.lnsUri!,
-                    ...(lnsTrust ? { trust: lnsTrust } : {}),
-                    ...(flags.lnsClientCert ? { cert: gateway.certPem, key: gateway.keyPem } : {}),
-                  });
-                  return {
-                    eui: gateway.eui,
-                    tenant: tenant!,
-                    name: null,
-                    lnsUri: lns.uri,
-                    lnsCredentials: lns.credentials,
-                    cupsUri: null,
-                    cupsCredentials: null,
-                  };
-                }),
-                (done) => writing.update(done),
-              )
-              .finally(() => writing.stop());
+          tenant = tenantOf(flags.tenant);
+          if (!flags.lnsUri) throw new InvalidGateway('--register needs --lns-uri');
+          buildEndpoint('lns', { uri: flags.lnsUri, ...(lnsTrust ? { trust: lnsTrust } : {}) });
+          await withRegistry(io, flags, 'read', async (registry) => {
+            for (const eui of euis) {
+              if (await registry.get(eui)) throw new GatewayExists(`gateway ${eui} is already registered; nothing was issued`);
+            }
           });
         }
-        for (const { eui } of issued) renameSync(join(staging, eui), join(flags.out, eui));
-        writeManifest(flags.out, issued);
-        process.stdout.write(
-          `issued ${issued.length} gateway certificates into ${flags.out}${flags.register ? `, registered for tenant ${tenant}` : ''}\n`,
-        );
-      } finally {
-        rmSync(staging, { recursive: true, force: true });
-      }
-    });
+        const staging = join(flags.out, `.staging-${randomBytes(4).toString('hex')}`);
+        mkdirSync(staging, { recursive: true });
+        try {
+          const bar = progressBar(io, 'issuing', euis.length);
+          const issued = await issueFleet(ca, staging, euis, {
+            keyType: flags.key,
+            days: flags.days,
+            files: {
+              chainPem: ca.chainPem,
+              ...(flags.cupsUri ? { cupsUri: flags.cupsUri } : {}),
+              ...(cupsTrustPem ? { cupsTrustPem } : {}),
+              ...(stationConfTemplate ? { stationConfTemplate } : {}),
+            },
+            onProgress: (done) => bar.update(done),
+          }).finally(() => bar.stop());
+          if (flags.register) {
+            await withRegistry(io, flags, 'write', async (registry) => {
+              const writing = progressBar(io, 'registering', issued.length);
+              await registry
+                .addMany(
+                  issued.map((gateway) => {
+                    const lns = buildEndpoint('lns', {
+                      uri: flags.lnsUri!,
+                      ...(lnsTrust ? { trust: lnsTrust } : {}),
+                      ...(flags.lnsClientCert ? { cert: gateway.certPem, key: gateway.keyPem } : {}),
+                    });
+                    return {
+                      eui: gateway.eui,
+                      tenant: tenant!,
+                      name: null,
+                      lnsUri: lns.uri,
+                      lnsCredentials: lns.credentials,
+                      cupsUri: null,
+                      cupsCredentials: null,
+                    };
+                  }),
+                  (done) => writing.update(done),
+                )
+                .finally(() => writing.stop());
+            });
+          }
+          for (const { eui } of issued) renameSync(join(staging, eui), join(flags.out, eui));
+          writeManifest(flags.out, issued);
+          return {
+            lines: [
+              `issued ${issued.length} gateway certificates into ${flags.out}${flags.register ? `, registered for tenant ${tenant}` : ''}`,
+            ],
+          };
+        } finally {
+          rmSync(staging, { recursive: true, force: true });
+        }
+      }),
+    );
 
   pki
     .command('sign-csr')
@@ -187,21 +196,23 @@ export function registerPki(program: Command): void {
     .requiredOption('--out <dir>', 'where OUT/<EUI>/cups.crt goes')
     .option('--days <n>', 'validity', days, 825)
     .argument('<csr...>', 'PEM or DER certificate requests')
-    .action(async (files: string[], flags: { ca: string; out: string; days: number }) => {
-      const ca = readIssuingCa(flags.ca);
-      const issuer = await issuerOf(ca);
-      const signed = [];
-      for (const file of files) signed.push(await signGatewayCsr(issuer, readFileSync(file), flags.days, file));
-      const taken = signed.find(({ eui }) => existsSync(join(flags.out, eui, 'cups.crt')));
-      if (taken) throw new OutputExists(`${join(flags.out, taken.eui, 'cups.crt')} already exists; nothing was written`);
-      for (const { eui, cert } of signed) {
-        mkdirSync(join(flags.out, eui), { recursive: true });
-        writeFileSync(join(flags.out, eui, 'cups.crt'), cert.pem + ca.chainPem);
-      }
-      writeManifest(
-        flags.out,
-        signed.map(({ eui, cert }) => describeIssued(eui, cert)),
-      );
-      process.stdout.write(`signed ${signed.length} certificate requests into ${flags.out}\n`);
-    });
+    .action(
+      printing(io, async (files: string[], flags: { ca: string; out: string; days: number }) => {
+        const ca = readIssuingCa(flags.ca);
+        const issuer = await issuerOf(ca);
+        const signed = [];
+        for (const file of files) signed.push(await signGatewayCsr(issuer, readFileSync(file), flags.days, file));
+        const taken = signed.find(({ eui }) => existsSync(join(flags.out, eui, 'cups.crt')));
+        if (taken) throw new OutputExists(`${join(flags.out, taken.eui, 'cups.crt')} already exists; nothing was written`);
+        for (const { eui, cert } of signed) {
+          mkdirSync(join(flags.out, eui), { recursive: true });
+          writeFileSync(join(flags.out, eui, 'cups.crt'), cert.pem + ca.chainPem);
+        }
+        writeManifest(
+          flags.out,
+          signed.map(({ eui, cert }) => describeIssued(eui, cert)),
+        );
+        return { lines: [`signed ${signed.length} certificate requests into ${flags.out}`] };
+      }),
+    );
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { type CliIo, printing } from '../output.ts';
 import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
-export function registerSecrets(program: Command): void {
+export function registerSecrets(program: Command, io: CliIo): void {
   program
     .command('secrets')
     .description('manage the master keys that seal stored private keys and tokens')
@@ -12,8 +13,10 @@ export function registerSecrets(program: Command): void {
     )
     .addOption(dbOption())
     .addOption(secretKeyFileOption())
-    .action(async (flags: RegistryFlags) => {
-      const changed = await withRegistry(flags, 'write', (registry) => registry.rotate());
-      process.stdout.write(`re-sealed ${changed} stored secrets under the first configured key\n`);
-    });
+    .action(
+      printing(io, async (flags: RegistryFlags) => {
+        const changed = await withRegistry(io, flags, 'write', (registry) => registry.rotate());
+        return { lines: [`re-sealed ${changed} stored secrets under the first configured key`] };
+      }),
+    );
 }

@@ -3,11 +3,12 @@ import { type Command, Option } from 'commander';
 import { parseRateLimit, SERVE_DEFAULTS, type ServeOptions } from '../../config/serve-options.ts';
 import { InvalidOption } from '../../errors.ts';
 import { startServer } from '../../server/start-server.ts';
+import { type CliIo, printOutput } from '../output.ts';
 import { secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
 const env = (option: Option, name: string) => option.env(`CUPS_${name}`);
 
-export function registerServe(program: Command): void {
+export function registerServe(program: Command, io: CliIo): void {
   program
     .command('serve')
     .description('run the CUPS server (every option also reads a CUPS_* environment variable)')
@@ -110,18 +111,25 @@ export function registerServe(program: Command): void {
         const dataDir = options.db.startsWith('sqlite:') ? dirname(resolve(options.db.slice(7))) : resolve('data');
         // The demo's PKI code is loaded only for the demo.
         const { demoCurlCommand, ensureDemo } = await import('../../demo/ensure-demo.ts');
-        const demo = await withRegistry(options, 'write', (registry) => ensureDemo(dataDir, resolve(options.tenants), registry));
+        const demo = await withRegistry(io, options, 'write', (registry) => ensureDemo(dataDir, resolve(options.tenants), registry));
         options.tlsCert = demo.serverCert;
         options.tlsKey = demo.serverKey;
         demoCurl = demoCurlCommand(demo, options.port);
       }
       const server = await startServer(options);
       if (demoCurl) {
-        process.stdout.write(`\nDemo ready. Ask for the demo gateway's answer with:\n\n  ${demoCurl}\n\n`);
-        process.stdout.write(
-          "A real station checks the server's name against its CN and DNS names only, never IP SANs (mbedTLS):\n" +
-            'the demo certificate names localhost and 127.0.0.1 as DNS names too, so its cups.uri may use either.\n\n',
-        );
+        printOutput(io, {
+          lines: [
+            '',
+            "Demo ready. Ask for the demo gateway's answer with:",
+            '',
+            `  ${demoCurl}`,
+            '',
+            "A real station checks the server's name against its CN and DNS names only, never IP SANs (mbedTLS):",
+            'the demo certificate names localhost and 127.0.0.1 as DNS names too, so its cups.uri may use either.',
+            '',
+          ],
+        });
       }
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, 'shutting down: refusing new requests, finishing those in flight');

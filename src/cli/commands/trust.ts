@@ -9,7 +9,8 @@ import { addTenantCas, CaRefused } from '../../trust/add-tenant-cas.ts';
 import { removeTenantCa } from '../../trust/remove-tenant-ca.ts';
 import { isTenantId, loadTrustStore, TENANT_ID_RULE } from '../../trust/trust-store.ts';
 import { certificateEui, scopeAllows, verifyClientChain } from '../../trust/verify-chain.ts';
-import { printTable, tenantOf } from './gateway.ts';
+import { type CliIo, printing, printOutput } from '../output.ts';
+import { tenantOf } from './gateway.ts';
 
 function certificatesIn(file: string): Buffer[] {
   let text: string;
@@ -40,46 +41,51 @@ const refusedCa =
     throw error;
   };
 
-export function registerTrust(program: Command): void {
+export function registerTrust(program: Command, io: CliIo): void {
   const ca = program.command('ca').description('the trust store: the CAs each tenant (or common, every tenant) trusts');
   ca.command('list')
     .description('show what the trust store holds: tenant, subject, notAfter, fingerprint')
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
-    .action(async (flags: { tenants: string }) => {
-      const store = await loadTrustStore(resolve(flags.tenants)).catch((error: Error) => {
-        throw new Failure('tenants_unreadable', `cannot read the trust store ${flags.tenants}: ${error.message}`);
-      });
-      const rows = store.certificates.flatMap((cert) =>
-        [...cert.tenants].map((tenant) => [
-          tenant,
-          cert.subjectText,
-          cert.anchor ? 'root' : 'intermediate',
-          cert.notAfter.toISOString(),
-          cert.fingerprint,
-        ]),
-      );
-      printTable(
-        ['TENANT', 'SUBJECT', 'KIND', 'NOT AFTER', 'SHA-256'],
-        rows.sort((a, b) => a[0]!.localeCompare(b[0]!)),
-      );
-      for (const problem of store.problems) process.stderr.write(`skipped ${problem.file}: ${problem.reason}\n`);
-    });
+    .action(
+      printing(io, async (flags: { tenants: string }) => {
+        const store = await loadTrustStore(resolve(flags.tenants)).catch((error: Error) => {
+          throw new Failure('tenants_unreadable', `cannot read the trust store ${flags.tenants}: ${error.message}`);
+        });
+        const rows = store.certificates.flatMap((cert) =>
+          [...cert.tenants].map((tenant) => [
+            tenant,
+            cert.subjectText,
+            cert.anchor ? 'root' : 'intermediate',
+            cert.notAfter.toISOString(),
+            cert.fingerprint,
+          ]),
+        );
+        return {
+          tables: [
+            { header: ['TENANT', 'SUBJECT', 'KIND', 'NOT AFTER', 'SHA-256'], rows: rows.sort((a, b) => a[0]!.localeCompare(b[0]!)) },
+          ],
+          notices: store.problems.map((problem) => `skipped ${problem.file}: ${problem.reason}`),
+        };
+      }),
+    );
 
   ca.command('add')
     .description("trust a vendor's CAs for a tenant: the root and every intermediate, each checked as the server loads it")
     .requiredOption('--tenant <id>', 'the tenant, or common for every tenant')
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
     .argument('<source...>', 'PEM files or folders (a cups pki init-ca folder); keys in them are passed over')
-    .action(async (sources: string[], flags: { tenant: string; tenants: string }) => {
-      const added = await addTenantCas(resolve(flags.tenants), tenantFolderOf(flags.tenant), sources).catch(refusedCa('nothing was added'));
-      for (const { facts, file } of added) {
-        const kind = facts.selfSigned ? 'root' : 'intermediate';
-        process.stdout.write(
-          `${file ? 'added' : 'already trusted'}: ${facts.subjectText} (${kind}, until ${facts.notAfter.toISOString()})${file ? ` as ${file}` : ''}\n`,
+    .action(
+      printing(io, async (sources: string[], flags: { tenant: string; tenants: string }) => {
+        const added = await addTenantCas(resolve(flags.tenants), tenantFolderOf(flags.tenant), sources).catch(
+          refusedCa('nothing was added'),
         );
-      }
-      process.stdout.write('a running cups serve uses them within 2 s\n');
-    });
+        const lines = added.map(({ facts, file }) => {
+          const kind = facts.selfSigned ? 'root' : 'intermediate';
+          return `${file ? 'added' : 'already trusted'}: ${facts.subjectText} (${kind}, until ${facts.notAfter.toISOString()})${file ? ` as ${file}` : ''}`;
+        });
+        return { lines: [...lines, 'a running cups serve uses them within 2 s'] };
+      }),
+    );
 
   ca.command('remove')
     .description('stop trusting a CA for a tenant (cups ca list shows the SHA-256 fingerprints)')
@@ -87,24 +93,29 @@ export function registerTrust(program: Command): void {
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
     .option('--sha256 <hex>', 'the SHA-256 fingerprint of the CA certificate')
     .argument('[files...]', 'or the CA certificates themselves (PEM)')
-    .action(async (files: string[], flags: { tenant: string; tenants: string; sha256?: string }) => {
-      const fingerprints = [
-        ...(flags.sha256 ? [flags.sha256] : []),
-        ...files.flatMap(certificatesIn).map((der) => createHash('sha256').update(der).digest('hex')),
-      ];
-      if (fingerprints.length === 0) throw new Failure('nothing_to_remove', 'give --sha256 HEX or the CA files to remove');
-      const tenant = tenantFolderOf(flags.tenant);
-      for (const fingerprint of fingerprints) {
-        let changed: string[];
-        try {
-          changed = removeTenantCa(resolve(flags.tenants), tenant, fingerprint);
-        } catch (error) {
-          return refusedCa('nothing more was removed')(error);
+    .action(
+      printing(io, async (files: string[], flags: { tenant: string; tenants: string; sha256?: string }) => {
+        const fingerprints = [
+          ...(flags.sha256 ? [flags.sha256] : []),
+          ...files.flatMap(certificatesIn).map((der) => createHash('sha256').update(der).digest('hex')),
+        ];
+        if (fingerprints.length === 0) throw new Failure('nothing_to_remove', 'give --sha256 HEX or the CA files to remove');
+        const tenant = tenantFolderOf(flags.tenant);
+        const lines: string[] = [];
+        for (const fingerprint of fingerprints) {
+          let changed: string[];
+          try {
+            changed = removeTenantCa(resolve(flags.tenants), tenant, fingerprint);
+          } catch (error) {
+            // What was removed before the refusal is said, then the refusal.
+            printOutput(io, { lines });
+            return refusedCa('nothing more was removed')(error);
+          }
+          lines.push(`removed ${fingerprint} from ${changed.join(', ')}`);
         }
-        process.stdout.write(`removed ${fingerprint} from ${changed.join(', ')}\n`);
-      }
-      process.stdout.write('a running cups serve stops trusting it within 2 s\n');
-    });
+        return { lines: [...lines, 'a running cups serve stops trusting it within 2 s'] };
+      }),
+    );
 
   program
     .command('verify')
@@ -113,25 +124,31 @@ export function registerTrust(program: Command): void {
     .requiredOption('--tenant <id>', 'the tenant the gateway belongs to')
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
     .option('--chain <file>', 'intermediates the gateway presents (PEM)')
-    .action(async (file: string, flags: { tenant: string; tenants: string; chain?: string }) => {
-      tenantOf(flags.tenant);
-      const [leaf, ...presented] = certificatesIn(file);
-      const chain = [...presented, ...(flags.chain ? certificatesIn(flags.chain) : [])];
-      const store = await loadTrustStore(resolve(flags.tenants));
-      const verified = await verifyClientChain(leaf!, chain, store);
-      const eui = certificateEui(verified.leaf);
-      if (!eui) {
-        throw new CnNotEui(
-          `the certificate's CN must be exactly one value of 16 hex digits, got ${JSON.stringify(verified.leaf.commonNames)}`,
-        );
-      }
-      if (!scopeAllows(verified.scope, flags.tenant)) {
-        throw new Failure(
-          'tenant_mismatch',
-          `the chain's CAs are trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${flags.tenant}`,
-        );
-      }
-      process.stdout.write(`OK: ${eui} for tenant ${flags.tenant}\n`);
-      for (const cert of verified.path) process.stdout.write(`  ${cert.subjectText}  (until ${cert.notAfter.toISOString()})\n`);
-    });
+    .action(
+      printing(io, async (file: string, flags: { tenant: string; tenants: string; chain?: string }) => {
+        tenantOf(flags.tenant);
+        const [leaf, ...presented] = certificatesIn(file);
+        const chain = [...presented, ...(flags.chain ? certificatesIn(flags.chain) : [])];
+        const store = await loadTrustStore(resolve(flags.tenants));
+        const verified = await verifyClientChain(leaf!, chain, store);
+        const eui = certificateEui(verified.leaf);
+        if (!eui) {
+          throw new CnNotEui(
+            `the certificate's CN must be exactly one value of 16 hex digits, got ${JSON.stringify(verified.leaf.commonNames)}`,
+          );
+        }
+        if (!scopeAllows(verified.scope, flags.tenant)) {
+          throw new Failure(
+            'tenant_mismatch',
+            `the chain's CAs are trusted for ${[...(verified.scope as Set<string>)].join(', ')}, not for tenant ${flags.tenant}`,
+          );
+        }
+        return {
+          lines: [
+            `OK: ${eui} for tenant ${flags.tenant}`,
+            ...verified.path.map((cert) => `  ${cert.subjectText}  (until ${cert.notAfter.toISOString()})`),
+          ],
+        };
+      }),
+    );
 }

@@ -4,8 +4,9 @@ import { CupsRefused } from '../../errors.ts';
 import { applyAnswer, updateVerdict } from '../../station/apply-answer.ts';
 import { callUpdateInfo, STATION_VERSIONS, type StationVersion } from '../../station/call-update-info.ts';
 import { readStationHome, routerOf, stationRequestBody } from '../../station/station-home.ts';
+import { type CliIo, printing } from '../output.ts';
 
-export function registerUpdateInfo(program: Command): void {
+export function registerUpdateInfo(program: Command, io: CliIo): void {
   program
     .command('update-info')
     .description('act as a Basics Station: read its folder, ask CUPS for updates, and write what the answer carries')
@@ -17,30 +18,32 @@ export function registerUpdateInfo(program: Command): void {
         .choices(STATION_VERSIONS)
         .default('2.0.6'),
     )
-    .action(async (flags: { home: string; router?: string; dryRun: boolean; stationVersion: StationVersion }) => {
-      const home = readStationHome(flags.home);
-      const router = routerOf(home, flags.router);
-      const body = stationRequestBody(home, router, flags.stationVersion);
-      const reply = await callUpdateInfo(home, body, flags.stationVersion);
-      if (reply.status !== 200) {
-        let detail = reply.body.toString().slice(0, 500);
-        try {
-          const refusal = JSON.parse(detail) as { code: string; message: string };
-          detail = `${refusal.code}: ${refusal.message}`;
-        } catch {
-          // not a JSON refusal: show it as it is
+    .action(
+      printing(io, async (flags: { home: string; router?: string; dryRun: boolean; stationVersion: StationVersion }) => {
+        const home = readStationHome(flags.home);
+        const router = routerOf(home, flags.router);
+        const body = stationRequestBody(home, router, flags.stationVersion);
+        const reply = await callUpdateInfo(home, body, flags.stationVersion);
+        if (reply.status !== 200) {
+          let detail = reply.body.toString().slice(0, 500);
+          try {
+            const refusal = JSON.parse(detail) as { code: string; message: string };
+            detail = `${refusal.code}: ${refusal.message}`;
+          } catch {
+            // not a JSON refusal: show it as it is
+          }
+          throw new CupsRefused(`CUPS answered ${reply.status} (${detail}); the station would fall back to its next credential set`);
         }
-        throw new CupsRefused(`CUPS answered ${reply.status} (${detail}); the station would fall back to its next credential set`);
-      }
-      const answer = decodeUpdateInfoResponse(reply.body);
-      const written = applyAnswer(home.dir, answer, !flags.dryRun);
-      const out = process.stdout;
-      out.write(`router ${router} asked ${home.cupsUri}: 200, ${reply.body.length} bytes\n`);
-      if (written.length === 0) out.write('nothing to change\n');
-      for (const file of written) out.write(`${flags.dryRun ? 'would write' : 'wrote'} ${file.name} (${file.bytes} bytes)\n`);
-      if (answer.tcUri) out.write(`LNS: ${answer.tcUri}\n`);
-      if (answer.cupsUri) out.write(`CUPS: ${answer.cupsUri}\n`);
-      const verdict = updateVerdict(answer, home.sigKeys);
-      if (verdict) out.write(`update: ${verdict}\n`);
-    });
+        const answer = decodeUpdateInfoResponse(reply.body);
+        const written = applyAnswer(home.dir, answer, !flags.dryRun);
+        const lines = [`router ${router} asked ${home.cupsUri}: 200, ${reply.body.length} bytes`];
+        if (written.length === 0) lines.push('nothing to change');
+        for (const file of written) lines.push(`${flags.dryRun ? 'would write' : 'wrote'} ${file.name} (${file.bytes} bytes)`);
+        if (answer.tcUri) lines.push(`LNS: ${answer.tcUri}`);
+        if (answer.cupsUri) lines.push(`CUPS: ${answer.cupsUri}`);
+        const verdict = updateVerdict(answer, home.sigKeys);
+        if (verdict) lines.push(`update: ${verdict}`);
+        return { lines };
+      }),
+    );
 }
