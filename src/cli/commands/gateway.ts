@@ -15,8 +15,9 @@ import {
   type GatewayInput,
 } from '../../provisioning/gateway-input.ts';
 import type { Gateway } from '../../registry/gateway-registry.ts';
+import type { SealedRegistry } from '../../registry/sealed-registry.ts';
 import { describeCredentials } from '../describe-response.ts';
-import { type CliIo, printing } from '../output.ts';
+import { type CliIo, type CommandOutput, printing } from '../output.ts';
 import { readFlagFile } from '../read-input.ts';
 import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 import { registerGatewayBulk } from './gateway-bulk.ts';
@@ -178,33 +179,40 @@ export function registerGateway(program: Command, io: CliIo): void {
       }),
     );
 
-  gateway
-    .command('show')
-    .description('show one gateway, credentials described (never key or token bytes)')
-    .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
-    .addOption(dbOption())
-    .addOption(secretKeyFileOption())
-    .action(
-      printing(io, async (flags: GatewayFlags) => {
-        const eui = checkEui(flags.eui, FLAG_NAMES);
-        const found = await withRegistry(io, flags, 'read', (registry) => registry.get(eui));
-        if (!found) throw new GatewayNotFound(`gateway ${eui} is not registered`);
-        return { json: describeGateway(found) };
-      }),
-    );
-
-  gateway
-    .command('remove')
-    .description('remove a gateway')
-    .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
-    .addOption(dbOption())
-    .addOption(secretKeyFileOption())
-    .action(
-      printing(io, async (flags: GatewayFlags) => {
-        const eui = checkEui(flags.eui, FLAG_NAMES);
-        const removed = await withRegistry(io, flags, 'write', (registry) => registry.remove(eui));
-        if (!removed) throw new GatewayNotFound(`gateway ${eui} is not registered`);
-        return { lines: [`removed ${eui}`] };
-      }),
-    );
+  /** A command on one registered gateway, named by --eui. */
+  const onOneGateway = <T>(
+    name: string,
+    description: string,
+    access: 'read' | 'write',
+    work: (registry: SealedRegistry, eui: string) => Promise<T | undefined | false>,
+    output: (result: T, eui: string) => CommandOutput,
+  ) =>
+    gateway
+      .command(name)
+      .description(description)
+      .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
+      .addOption(dbOption())
+      .addOption(secretKeyFileOption())
+      .action(
+        printing(io, async (flags: GatewayFlags) => {
+          const eui = checkEui(flags.eui, FLAG_NAMES);
+          const result = await withRegistry(io, flags, access, (registry) => work(registry, eui));
+          if (!result) throw new GatewayNotFound(`gateway ${eui} is not registered`);
+          return output(result, eui);
+        }),
+      );
+  onOneGateway(
+    'show',
+    'show one gateway, credentials described (never key or token bytes)',
+    'read',
+    (registry, eui) => registry.get(eui),
+    (found) => ({ json: describeGateway(found) }),
+  );
+  onOneGateway(
+    'remove',
+    'remove a gateway',
+    'write',
+    (registry, eui) => registry.remove(eui),
+    (_removed, eui) => ({ lines: [`removed ${eui}`] }),
+  );
 }

@@ -8,6 +8,18 @@ import { secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
 const env = (option: Option, name: string) => option.env(`CUPS_${name}`);
 
+/** --rate-limit-eui or --rate-limit-peer: calls per minute and burst per key. */
+function rateLimitOption(key: 'eui' | 'peer', per: string): Option {
+  const flag = `--rate-limit-${key}`;
+  const fallback = SERVE_DEFAULTS[key === 'eui' ? 'rateLimitEui' : 'rateLimitPeer'];
+  return env(
+    new Option(`${flag} <rate>`, `calls per minute and burst ${per}, PER_MINUTE[:BURST]; 0: no limit`)
+      .default(parseRateLimit(fallback, ''), fallback)
+      .argParser((v) => parseRateLimit(v, flag)),
+    `RATE_LIMIT_${key.toUpperCase()}`,
+  );
+}
+
 export function registerServe(program: Command, io: CliIo): void {
   program
     .command('serve')
@@ -54,22 +66,8 @@ export function registerServe(program: Command, io: CliIo): void {
         'TRUST_PROXY',
       ),
     )
-    .addOption(
-      env(
-        new Option('--rate-limit-eui <rate>', 'calls per minute and burst per gateway, PER_MINUTE[:BURST]; 0: no limit')
-          .default(parseRateLimit(SERVE_DEFAULTS.rateLimitEui, ''), SERVE_DEFAULTS.rateLimitEui)
-          .argParser((v) => parseRateLimit(v, '--rate-limit-eui')),
-        'RATE_LIMIT_EUI',
-      ),
-    )
-    .addOption(
-      env(
-        new Option('--rate-limit-peer <rate>', 'calls per minute and burst per client address, PER_MINUTE[:BURST]; 0: no limit')
-          .default(parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, ''), SERVE_DEFAULTS.rateLimitPeer)
-          .argParser((v) => parseRateLimit(v, '--rate-limit-peer')),
-        'RATE_LIMIT_PEER',
-      ),
-    )
+    .addOption(rateLimitOption('eui', 'per gateway'))
+    .addOption(rateLimitOption('peer', 'per client address'))
     .addOption(
       env(
         new Option('--ipv6-prefix <bits>', 'IPv6 prefix length counted as one client by --rate-limit-peer and the verification queue')
