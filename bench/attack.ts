@@ -9,6 +9,7 @@ import { lookAlikeCas, p521KeyPair } from '../test/helpers/unusual-certificates.
 import { createDeployment, euiOf, updateInfoBody } from './deployment.ts';
 import { start } from './http.ts';
 import { processMb } from './process-stats.ts';
+import { startCups } from './start-cups.ts';
 
 /** Targets of the security issue: a cached gateway during an attack, and memory after untrusted certificates. */
 export const ATTACK_TARGETS = { p50Ms: 50, rssGrowthMb: 100 };
@@ -89,7 +90,7 @@ export async function benchAttack(): Promise<AttackFigures> {
   try {
     const deployment = await createDeployment(dir, { tenants: 1, registered: 2, certified: 2 });
     const peerLimit = parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, '')!;
-    const started = await start('./serve-for-bench.ts', { ...deployment.options, rateLimitPeer: peerLimit });
+    const started = await startCups({ ...deployment.options, rateLimitPeer: peerLimit });
     server = started.child;
     const port = started.port;
     const header = (pem: string, from: string) => ({ 'x-ssl-client-cert': encodeURIComponent(pem), 'x-forwarded-for': from });

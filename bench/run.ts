@@ -8,14 +8,16 @@ import { MACHINE } from './machine.ts';
 import { head, row } from './markdown.ts';
 import { benchPkiIssue } from './pki-issue.ts';
 import { benchScale, SCALE_LIMITS } from './scale.ts';
+import { benchStorm, STORM_TARGET } from './storm.ts';
 
-/** `npm run bench [-- http chain scale firmware pki attack]`: ratios against baselines measured in the same run. */
+/** `npm run bench [-- http storm chain scale firmware pki attack]`: ratios against baselines measured in the same run. */
 console.log(`machine: ${MACHINE}\n`);
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'MISSED');
 
 const http = wanted('http') ? await benchHttp() : [];
+const storm = wanted('storm') ? await benchStorm((line) => console.log(line)) : [];
 const chain = wanted('chain') ? await benchChainVerify() : [];
 const costs = wanted('chain') ? benchCheckCosts() : [];
 const scale = wanted('scale') ? await benchScale((line) => console.log(line)) : undefined;
@@ -31,6 +33,26 @@ if (http.length) {
   for (const f of http) {
     const ratio = f.ratio ? `${fixed(f.ratio, 2)}× ${f.baseline}` : '';
     lines.push(row(f.name, fixed(f.rps), fixed(f.p50, 1), fixed(f.p99, 1), ratio, f.target ? `≥ ${f.target}×` : '', verdict(f.met)));
+  }
+  lines.push('');
+}
+if (storm.length) {
+  lines.push(
+    ...head('reconnect storm: time until every gateway has its answer', 'floor', 'floor s', 'ours s', 'ratio', 'not 200', 'target', ''),
+  );
+  for (const f of storm) {
+    lines.push(
+      row(
+        f.name,
+        f.floor,
+        fixed(f.floorSeconds, 2),
+        fixed(f.oursSeconds, 2),
+        `${fixed(f.ratio, 2)}×`,
+        String(f.refused),
+        `≤ ${STORM_TARGET}×, none`,
+        verdict(f.met),
+      ),
+    );
   }
   lines.push('');
 }
@@ -110,7 +132,7 @@ if (attack) {
 }
 console.log(lines.join('\n'));
 const missed =
-  [...http, ...chain, ...costs].some((f) => f.met === false) ||
+  [...http, ...storm, ...chain, ...costs].some((f) => f.met === false) ||
   pki.some((r) => !r.met) ||
   (memory && !memory.met) ||
   (scale && !scale.met) ||
@@ -119,7 +141,7 @@ if (missed) console.log('\nSome targets were MISSED: see the rows above.');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('./results/latest.json', import.meta.url),
-  JSON.stringify({ machine: MACHINE, date: new Date().toISOString(), http, chain, costs, scale, memory, pki, attack }, null, 2),
+  JSON.stringify({ machine: MACHINE, date: new Date().toISOString(), http, storm, chain, costs, scale, memory, pki, attack }, null, 2),
 );
 writeFileSync(new URL('./results/latest.md', import.meta.url), `${lines.join('\n')}\n\nMachine: ${MACHINE}\n`);
 // A whole run is the performance page: its tables are this run's, never typed by hand.

@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDeployment, type Deployment } from './deployment.ts';
-import { forwardedHeaders, load, ROUNDS, start } from './http.ts';
+import { CONNECTIONS, fleetRequests, ROUND_SECONDS, ROUNDS, start } from './http.ts';
+import { LoadGenerator } from './load-generator.ts';
 import { processCpuSeconds, processMb } from './process-stats.ts';
 import { alternate, type Load, pairedRatio, type Rounds, typical } from './rounds.ts';
+import { startCups } from './start-cups.ts';
 
 const ROTATION = 10_000;
 const IDLE_SECONDS = 12;
@@ -38,46 +40,30 @@ export interface ScaleResult {
 export async function benchScale(log: (line: string) => void): Promise<ScaleResult> {
   const dirs = [mkdtempSync(join(tmpdir(), 'cups-bench-small-')), mkdtempSync(join(tmpdir(), 'cups-bench-large-'))] as const;
   const children: ChildProcess[] = [];
+  const generator = LoadGenerator.start();
   try {
     const small = await createDeployment(dirs[0], SMALL);
     log('scale: building 1,000 tenant CAs and 1,000,000 gateways');
     const large = await createDeployment(dirs[1], LARGE, log);
-    const servers: { deployment: Deployment; port: number; pid: number; headers: Record<string, string>[] }[] = [];
+    const servers: { deployment: Deployment; port: number; pid: number }[] = [];
     let startupSeconds = 0;
     for (const deployment of [small, large]) {
       const started = process.hrtime.bigint();
-      const server = await start('./serve-for-bench.ts', deployment.options);
+      const server = await startCups(deployment.options);
       startupSeconds = Number(process.hrtime.bigint() - started) / 1e9;
       children.push(server.child);
-      servers.push({ deployment, port: server.port, pid: server.child.pid!, headers: forwardedHeaders(deployment) });
+      servers.push({ deployment, port: server.port, pid: server.child.pid! });
     }
-    for (const { port, headers, deployment } of servers) {
-      await load(
-        port,
-        '/update-info',
-        (i) => headers[i]!,
-        (i) => deployment.bodies[i]!,
-        ROTATION,
-        ROTATION,
-      );
+    for (const [index, { port, deployment }] of servers.entries()) {
+      const fleet = fleetRequests(deployment);
+      generator.define(`${index}-one`, fleet.slice(0, 1));
+      generator.define(`${index}-many`, fleet);
+      // Every calling gateway once first, as after an outage.
+      await generator.run(`${index}-many`, port, '/update-info', { connections: CONNECTIONS, amount: ROTATION });
     }
-    const [smallLoads, largeLoads] = servers.map(({ port, headers, deployment }) => ({
-      one: () =>
-        load(
-          port,
-          '/update-info',
-          () => headers[0]!,
-          () => deployment.bodies[0]!,
-        ),
-      many: () =>
-        load(
-          port,
-          '/update-info',
-          (i) => headers[i]!,
-          (i) => deployment.bodies[i]!,
-          ROTATION,
-        ),
-    }));
+    const run = (set: string, index: number) => () =>
+      generator.run(`${index}-${set}`, servers[index]!.port, '/update-info', { connections: CONNECTIONS, seconds: ROUND_SECONDS });
+    const [smallLoads, largeLoads] = [0, 1].map((index) => ({ one: run('one', index), many: run('many', index) }));
     // Each large round right beside its small one: the ratios pair them.
     const runs = await alternate(
       { smallOne: smallLoads!.one, largeOne: largeLoads!.one, largeMany: largeLoads!.many, smallMany: smallLoads!.many },
@@ -98,6 +84,7 @@ export async function benchScale(log: (line: string) => void): Promise<ScaleResu
     const met = rows.every((r) => r.met) && peak <= SCALE_LIMITS.rssMb && startupSeconds <= SCALE_LIMITS.startupSeconds;
     return { rows, startupSeconds, peakRssMb: peak, idleCpuShare, met };
   } finally {
+    generator.stop();
     for (const child of children) child.kill('SIGTERM');
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }

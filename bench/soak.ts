@@ -8,6 +8,7 @@ import { forwardedHeaders, start } from './http.ts';
 import { MACHINE } from './machine.ts';
 import { head, row } from './markdown.ts';
 import { processMb } from './process-stats.ts';
+import { startCups } from './start-cups.ts';
 
 /**
  * `npm run soak [-- MINUTES]`: a fleet of 2,000 gateways behind a proxy header calling at a fixed
@@ -30,7 +31,7 @@ try {
     rateLimitEui: parseRateLimit(SERVE_DEFAULTS.rateLimitEui, ''),
     rateLimitPeer: parseRateLimit(SERVE_DEFAULTS.rateLimitPeer, ''),
   };
-  const server = await start('./serve-for-bench.ts', options);
+  const server = await startCups(options);
   const headers = forwardedHeaders(deployment).map((h, i) => ({
     ...h,
     'x-forwarded-for': `10.0.${i >> 8}.${i & 255}`,

@@ -28,12 +28,7 @@ export interface RunningServer {
 }
 
 /** Starts `cups serve`: trust store watcher, registry, and the HTTP(S) listener. */
-export async function startServer(
-  options: ServeOptions,
-  logDestination?: NodeJS.WritableStream,
-  /** Adds routes before listening (the benchmark's baseline route). */
-  configure?: (app: FastifyInstance) => void,
-): Promise<RunningServer> {
+export async function startServer(options: ServeOptions, logDestination?: NodeJS.WritableStream): Promise<RunningServer> {
   // The registry's error callback runs only later, once the app (and its logger) exists.
   let app: FastifyInstance | undefined;
   const { registry, createdKeyFile: created } = await openSealedRegistry(
@@ -114,7 +109,6 @@ export async function startServer(
   watcher.onChange(() => verificationCache.clear());
   if (tls) logRefusedHandshakes(app.server as unknown as TlsServer, app.log);
   await watcher.start();
-  configure?.(app);
   const address = await app.listen({ port: options.port, host: options.host });
   const close = () => app.close();
   return {

@@ -1,0 +1,13 @@
+import Fastify from 'fastify';
+
+/**
+ * The HTTP baseline: a bare fastify app in its own process (default options, logger off) answering
+ * the station's POST /update-info with the 14-byte "nothing to change" answer. It parses the JSON
+ * body as fastify does by default; it checks nothing and looks nothing up.
+ */
+const NOTHING = Buffer.alloc(14);
+const app = Fastify();
+app.post('/update-info', async (_request, reply) => reply.type('application/octet-stream').send(NOTHING));
+await app.listen({ port: 0, host: '127.0.0.1' });
+process.send?.({ listening: (app.server.address() as { port: number }).port });
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
