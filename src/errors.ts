@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'certificate_not_client'
   | 'invalid_request'
   | 'request_too_large'
+  | 'request_headers_too_large'
   | 'request_timeout'
   | 'cn_not_eui'
   | 'cn_router_mismatch'
@@ -98,6 +99,7 @@ export class CertificateNotClient extends failure('certificate_not_client') {}
 export class InvalidRequest extends failure('invalid_request') {}
 export class RequestTooLarge extends failure('request_too_large') {}
 export class RequestTimedOut extends failure('request_timeout') {}
+export class RequestHeadersTooLarge extends failure('request_headers_too_large') {}
 export class CnNotEui extends failure('cn_not_eui') {}
 export class CnRouterMismatch extends failure('cn_router_mismatch') {}
 export class GatewayNotFound extends failure('gateway_not_found') {}

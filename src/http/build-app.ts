@@ -1,6 +1,7 @@
 import type { SecureContextOptions } from 'node:tls';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
-import { Failure, InvalidRequest, RequestTimedOut, RequestTooLarge, RouteNotFound, ShuttingDown } from '../errors.ts';
+import { Failure, InvalidRequest, RequestTooLarge, RouteNotFound, ShuttingDown } from '../errors.ts';
+import { clientErrorHandler } from './client-errors.ts';
 import { httpStatus } from './http-status.ts';
 import { addressRateLimitPlugin } from './plugins/address-rate-limit.ts';
 import { type UpdateInfoOptions, updateInfoRoute } from './update-info-route.ts';
@@ -40,9 +41,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     // The service writes one line per answer itself; no request bodies or headers are logged.
     logController: new LogController({ disableRequestLogging: true }),
-    // Requests that dribble in are cut off (408) rather than holding sockets open.
+    // Requests that dribble in, headers or body, are cut off (408) rather than holding sockets open.
     requestTimeout: requestTimeoutMs,
-    http: { connectionsCheckingInterval: TIMEOUT_CHECK_MS },
+    clientErrorHandler: clientErrorHandler(requestTimeoutMs),
+    // Given to Node when the server is made: Node 20 ignores a requestTimeout set on the server
+    // afterwards (as fastify sets it) for requests already handed over, whose body never comes.
+    http: { connectionsCheckingInterval: TIMEOUT_CHECK_MS, requestTimeout: requestTimeoutMs },
     // Behind a trusted proxy, request.ip is the client it forwards (X-Forwarded-For): the address
     // that logs, contact records and the per-address rate limit use.
     ...(options.forwarded ? { trustProxy: (address: string) => options.forwarded!.isTrustedProxy(address) } : {}),
@@ -51,6 +55,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           https: {
             ...options.https,
             connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+            requestTimeout: requestTimeoutMs,
             // Every client is asked for a certificate and the handshake finishes whatever it sends:
             // the service verifies it, and answers (or closes, with closeUnauthenticated) why not.
             requestCert: true,
@@ -87,22 +92,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done(new ShuttingDown('the server is shutting down; retry in a few seconds'));
     });
   }
-
-  // Node's requestTimeout covers the headers only once a request is handed over: a body that
-  // dribbles in is cut off here, at the same limit, so it cannot hold a socket and a parser.
-  app.addHook('preParsing', (request, reply, payload, done) => {
-    // Most bodies arrive with their headers: nothing to wait for, no timer.
-    if (request.raw.complete) return done(null, payload);
-    const timer = setTimeout(() => {
-      reply.header('connection', 'close');
-      // An error event, not destroy(): destroying the request would drop the socket before the 408.
-      payload.emit('error', new RequestTimedOut(`the body did not arrive within ${requestTimeoutMs} ms`));
-    }, requestTimeoutMs);
-    timer.unref();
-    payload.once('end', () => clearTimeout(timer));
-    payload.once('close', () => clearTimeout(timer));
-    done(null, payload);
-  });
 
   await app.register(addressRateLimitPlugin, {
     ...(options.rateLimits?.perPeer ? { perPeer: options.rateLimits.perPeer } : {}),

@@ -11,6 +11,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   certificate_not_client: 403,
   invalid_request: 400,
   request_too_large: 413,
+  request_headers_too_large: 431,
   request_timeout: 408,
   cn_not_eui: 403,
   cn_router_mismatch: 403,

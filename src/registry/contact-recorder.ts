@@ -10,7 +10,7 @@ import type { GatewayRegistry, LastContact } from './gateway-registry.ts';
  * in one wave, every interval after. Bounded, least recently seen out first.
  */
 export class ContactThrottle {
-  private readonly last: LRUCache<string, { due: number; report: string }>;
+  private readonly last: LRUCache<string, { due: number; report: Omit<LastContact, 'at'> }>;
 
   constructor(
     private readonly intervalMs = 60_000,
@@ -22,13 +22,15 @@ export class ContactThrottle {
   }
 
   shouldRecord(eui: string, contact: Omit<LastContact, 'at'>, now = Date.now()): boolean {
-    const report = `${contact.station}\n${contact.model}\n${contact.package}\n${contact.peer}`;
     const previous = this.last.get(eui);
-    if (previous && previous.report === report && now < previous.due) return false;
-    this.last.set(eui, { due: now + this.intervalMs * (1 + this.random() / 2), report });
+    if (previous && now < previous.due && sameReport(previous.report, contact)) return false;
+    this.last.set(eui, { due: now + this.intervalMs * (1 + this.random() / 2), report: contact });
     return true;
   }
 }
+
+const sameReport = (a: Omit<LastContact, 'at'>, b: Omit<LastContact, 'at'>) =>
+  a.station === b.station && a.model === b.model && a.package === b.package && a.peer === b.peer;
 
 /**
  * Writes contacts behind the answers: collected for up to `delayMs` (or `maxBatch` gateways) and

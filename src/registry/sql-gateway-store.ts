@@ -185,11 +185,8 @@ export class SqlGatewayStore implements GatewayStore {
         for (; rows.length - start >= size; start += size) await tx.run(RECORD_CONTACTS.get(size)!, rows.slice(start, start + size).flat());
       }
     });
-    // Not announced: no answer depends on a contact, and a fleet's contacts would make every
-    // instance forget its reads. This process forgets these gateways and the catalog's reads
-    // (its status counts contacts); other instances show an older contact until a change.
-    for (const eui of contacts.keys()) this.keptGateways.delete(eui);
-    this.keptSqlReads.clear();
+    // Neither announced nor forgotten: no answer depends on a contact, and a fleet's contacts would
+    // make every instance forget its reads. A kept record shows an older contact until it changes.
   }
 
   async ping(): Promise<void> {
@@ -228,7 +225,7 @@ export class SqlGatewayStore implements GatewayStore {
   /** The same database for other tables (the firmware catalog): reads kept like gateways, writes announced. */
   readonly sql: SqlExecutor = {
     all: <T>(sql: string, params: unknown[] = []) =>
-      this.kept(this.keptSqlReads, `${sql}\n${JSON.stringify(params)}`, () => this.read(sql, params)) as Promise<T[]>,
+      this.kept(this.keptSqlReads, params.length ? `${sql}\n${JSON.stringify(params)}` : sql, () => this.read(sql, params)) as Promise<T[]>,
     run: (sql: string, params: unknown[] = []) => this.write((tx) => tx.run(sql, params)),
     transaction: (work) => this.write(work),
   };

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SecureContextOptions, Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { trustedProxyMatcher } from '../client-cert/trusted-proxies.ts';
 import { SERVE_DEFAULTS, type ServeOptions } from '../config/serve-options.ts';
 import { InvalidOption, RegistryUnavailable } from '../errors.ts';
@@ -74,7 +75,8 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
       await checkKeys();
       return true;
     },
-    logger: { level: options.logLevel, ...(logDestination ? { stream: logDestination } : {}) },
+    // Standard output written asynchronously: a busy server's lines go out together, not a write each.
+    logger: { level: options.logLevel, stream: logDestination ?? pino.destination({ dest: 1, sync: false }) },
     ...(tls ? { https: context, closeUnauthenticated: options.tlsRejectUnauthorized } : {}),
     ipv6Prefix: options.ipv6Prefix,
     staleAnswersMs: (options.staleAnswersMinutes ?? SERVE_DEFAULTS.staleAnswersMinutes) * 60_000,

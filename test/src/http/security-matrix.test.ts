@@ -266,7 +266,9 @@ add('certificate', 'a duplicated intermediate', 200, '-', () =>
 add('certificate', "an intermediate forged with the name of tenant A's", 403, 'certificate_untrusted', () => withCert(extra.forged)());
 add('certificate', 'a certificate with one signature bit flipped', 403, 'certificate_untrusted', () => withCert([extra.tampered])());
 add('certificate', 'an unknown CA', 403, 'certificate_untrusted', () => withCert([pki.leaves.stranger])());
-add('certificate', "a 64 KiB certificate (header over Node's 16 KiB limit)", 431, '-', () => withCert([extra.huge])());
+add('certificate', "a 64 KiB certificate (header over Node's 16 KiB limit)", 431, 'request_headers_too_large', () =>
+  withCert([extra.huge])(),
+);
 // Another tenant's gateway is answered exactly as an unregistered one: no tenant can map another's fleet.
 add('certificate', "tenant B's CA for tenant A's gateway (as for an unregistered one)", 404, 'gateway_not_found', () =>
   withCert([pki.leaves.bClaimsA])(),
@@ -445,7 +447,7 @@ bodyCase('unknown fields (control: ignored)', () => routerBody(EUI.a, { colour: 
 const request = (headers: string[], body = routerBody(EUI.a)) =>
   `POST /update-info HTTP/1.1\r\nHost: cups\r\nX-SSL-Client-Cert: ${encodeURIComponent(leafA().pem)}\r\n` +
   `${headers.map((h) => `${h}\r\n`).join('')}Content-Length: ${body.length}\r\n\r\n${body}`;
-add('transport', 'headers that never finish (slowloris)', 408, '-', () =>
+add('transport', 'headers that never finish (slowloris)', 408, 'request_timeout', () =>
   rawExchange(proxied.port, [
     { data: 'POST /update-info HTTP/1.1\r\nHost: cups\r\n' },
     { data: 'X-Slow: 1\r\n', delayMs: REQUEST_TIMEOUT_MS * 2 },
@@ -477,10 +479,10 @@ add('transport', 'a form type with a body that is no JSON', 400, 'invalid_reques
   withCert([leafA()], 'router=B827EBFFFE123456', { contentType: 'application/x-www-form-urlencoded' })(),
 );
 add('transport', 'an unknown path', 404, 'not_found', () => withCert([leafA()], routerBody(EUI.a), { path: '/update-info/../admin' })());
-add('transport', '20 KiB of headers', 431, '-', () =>
+add('transport', '20 KiB of headers', 431, 'request_headers_too_large', () =>
   rawExchange(proxied.port, [{ data: request(['Content-Type: application/json', `X-Junk: ${'j'.repeat(20 * 1024)}`]) }]),
 );
-add('transport', 'a body longer than its Content-Length says', 400, '-', () =>
+add('transport', 'a body longer than its Content-Length says', 400, 'invalid_request', () =>
   rawExchange(proxied.port, [{ data: `${request(['Content-Type: application/json', 'Connection: close'])}GARBAGE` }]),
 );
 
