@@ -34,10 +34,12 @@ export async function offerFirmware(
   if (!body.model) return undefined;
   const channel = await firmware.catalog.channel(body.model, gateway.firmwareChannel ?? DEFAULT_CHANNEL);
   const target = gateway.firmwarePin ?? channel?.targetVersion;
-  const image = target ? await firmware.catalog.image(body.model, target) : undefined;
+  // Most calls: no firmware is meant for this gateway, and nothing is left to decide or say.
+  if (!target) return undefined;
+  const image = await firmware.catalog.image(body.model, target);
   const decision = decideUpdate(body, gateway, channel, image);
   if (!decision.send) {
-    if (target) log.info({ eui: gateway.eui, firmware: target }, `no firmware update: ${decision.reason}`);
+    log.info({ eui: gateway.eui, firmware: target }, `no firmware update: ${decision.reason}`);
     return undefined;
   }
   const path = imagePath(firmware.dir, decision.image.sha256);
