@@ -10,4 +10,4 @@ const app = Fastify();
 app.post('/update-info', async (_request, reply) => reply.type('application/octet-stream').send(NOTHING));
 await app.listen({ port: 0, host: '127.0.0.1' });
 process.send?.({ listening: (app.server.address() as { port: number }).port });
-process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void app.close().then(() => process.exit(0)));

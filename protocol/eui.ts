@@ -8,6 +8,8 @@ export const MAX_EUI: Eui = (1n << 64n) - 1n;
 const HEX16 = /^[0-9a-fA-F]{16}$/;
 const BYTE_GROUPS = /^[0-9a-fA-F]{2}([-:])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){6}$/;
 const ID6_GROUP = /^[0-9a-fA-F]{1,4}$/;
+/** ID6 with four groups, nothing compressed: how stations write most EUIs, read on every request. */
+const ID6_FOUR_GROUPS = /^([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})$/;
 // TTS-style prefix such as `router-`: only in front of an ID6, so `ab-cd-...` stays a dash form.
 const NAME_PREFIX = /^[a-z][a-z0-9_]*-(?=[^-]*:)/;
 
@@ -21,6 +23,8 @@ export function parseEui(text: string): Eui {
   if (text.length === 0) throw new InvalidEuiError('an EUI must not be empty');
   if (text.length > 64) throw new InvalidEuiError(`an EUI has at most 64 characters, got ${text.length}`);
   if (HEX16.test(text)) return BigInt(`0x${text}`);
+  const four = ID6_FOUR_GROUPS.exec(text);
+  if (four) return fromGroups(four.slice(1) as [string, string, string, string]);
   if (BYTE_GROUPS.test(text)) return BigInt(`0x${text.replace(/[-:]/g, '')}`);
   const id6 = text.replace(NAME_PREFIX, '');
   if (id6.includes(':')) return parseId6(id6, text);
@@ -60,7 +64,13 @@ function parseId6(id6: string, original: string): Eui {
     }
     groups = head;
   }
-  return groups.reduce((eui, group) => (eui << 16n) | BigInt(`0x${group}`), 0n);
+  return fromGroups(groups as [string, string, string, string]);
+}
+
+/** An EUI from its four 16-bit groups in hex: two 32-bit halves as numbers, then one BigInt. */
+function fromGroups(groups: [string, string, string, string]): Eui {
+  const [g0, g1, g2, g3] = groups.map((group) => Number.parseInt(group, 16)) as [number, number, number, number];
+  return (BigInt(g0 * 0x10000 + g1) << 32n) | BigInt(g2 * 0x10000 + g3);
 }
 
 /** Reads an EUI written as a JSON integer, given its exact decimal text or value (no float rounding). */

@@ -59,7 +59,7 @@ export function parseUpdateInfoRequest(body: string | Uint8Array): UpdateInfoReq
     // The exact reader only where it matters: a router written as a number (digits beyond 2^53)
     // or a key that may be named twice (which value would count?), spelled alike or through
     // escapes ("\u0072outer" is "router"). It refuses duplicate keys, at any depth.
-    if (mayRepeatAKey(textBody) || typeof (raw as { router?: unknown } | null)?.router === 'number')
+    if (mayRepeatAKey(textBody, raw) || typeof (raw as { router?: unknown } | null)?.router === 'number')
       raw = parseJsonLossless(textBody, null, exactNumber);
   } catch (error) {
     throw new InvalidRequestError(`the body is not valid JSON: ${(error as Error).message}`);
@@ -106,18 +106,38 @@ export function parseUpdateInfoRequest(body: string | Uint8Array): UpdateInfoReq
   };
 }
 
-/** Keys of valid JSON without escapes: a quoted string followed by a colon. */
-const KEY = /"([^"]*)"\s*:/g;
+/**
+ * Whether a key may appear twice: escapes could spell one key two ways, or the text names more
+ * keys than the parsed value holds (JSON.parse keeps the last of a repeated key).
+ */
+function mayRepeatAKey(json: string, parsed: unknown): boolean {
+  return json.includes('\\') || keysWritten(json) !== keysHeld(parsed);
+}
 
-/** Whether a key may appear twice: some key is written twice, or escapes could spell one so. */
-function mayRepeatAKey(json: string): boolean {
-  if (json.includes('\\')) return true;
-  const keys = new Set<string>();
-  for (const match of json.matchAll(KEY)) {
-    if (keys.has(match[1]!)) return true;
-    keys.add(match[1]!);
+/** Keys in JSON text without escapes: each string followed by a colon (no string holds a quote). */
+function keysWritten(json: string): number {
+  let keys = 0;
+  for (let open = json.indexOf('"'); open !== -1; ) {
+    const close = json.indexOf('"', open + 1);
+    if (close === -1) break;
+    let next = close + 1;
+    while (json[next] === ' ' || json[next] === '\t' || json[next] === '\n' || json[next] === '\r') next++;
+    if (json[next] === ':') keys++;
+    open = json.indexOf('"', close + 1);
   }
-  return false;
+  return keys;
+}
+
+/** Keys of every object in a parsed JSON value, at any depth. */
+function keysHeld(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let keys = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) keys += keysHeld(item);
+    return keys;
+  }
+  for (const key in value) keys += 1 + keysHeld((value as Record<string, unknown>)[key]);
+  return keys;
 }
 
 /** Safe numbers as numbers; integers beyond 2^53 as bigint so that no digit is lost. */

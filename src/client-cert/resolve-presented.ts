@@ -58,8 +58,11 @@ export function resolvePresentedCertificate(raw: IncomingMessage, headers: Forwa
 function singleHeader(raw: IncomingMessage, name: string): string | undefined {
   const wanted = name.toLowerCase();
   const values: string[] = [];
-  for (let i = 0; i < raw.rawHeaders.length; i += 2) {
-    if (raw.rawHeaders[i]!.toLowerCase() === wanted) values.push(raw.rawHeaders[i + 1]!);
+  const headers = raw.rawHeaders;
+  for (let i = 0; i < headers.length; i += 2) {
+    // Names of another length are passed over without lowering their case: read on every request.
+    const header = headers[i]!;
+    if (header.length === wanted.length && header.toLowerCase() === wanted) values.push(headers[i + 1]!);
   }
   if (values.length > 1) throw new ClientCertificateAmbiguous(`the ${name} header was sent ${values.length} times; exactly one is allowed`);
   if (values.length === 1 && values[0]!.length > 64 * 1024) throw new ClientCertificateMalformed(`the ${name} header is over 64 KiB`);

@@ -22,3 +22,14 @@ export function decideAnswer(request: UpdateInfoRequest, gateway: Gateway): Upda
   if (gateway.lnsCredentials && blobCrc(gateway.lnsCredentials) !== request.tcCredCrc) answer.tcCred = gateway.lnsCredentials;
   return answer;
 }
+
+/**
+ * What an answer hands over, for its audit line: which parts, and the CRC of each credentials set
+ * (what the station will report back), never the credentials.
+ */
+export function handedOver(answer: UpdateInfoResponse, ...more: string[]): { sent: string[]; tcCredCrc?: number; cupsCredCrc?: number } {
+  const audit: { sent: string[]; tcCredCrc?: number; cupsCredCrc?: number } = { sent: [...Object.keys(answer), ...more] };
+  if (answer.tcCred) audit.tcCredCrc = blobCrc(answer.tcCred);
+  if (answer.cupsCred) audit.cupsCredCrc = blobCrc(answer.cupsCred);
+  return audit;
+}

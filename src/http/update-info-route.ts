@@ -20,7 +20,7 @@ import {
 } from '../errors.ts';
 import type { Gateway, GatewayRegistry } from '../registry/gateway-registry.ts';
 import { scopeAllows } from '../trust/verify-chain.ts';
-import { decideAnswer } from './decide-answer.ts';
+import { decideAnswer, handedOver } from './decide-answer.ts';
 import { type FirmwareSource, firmwareAnswerStream, offerFirmware } from './firmware-offer.ts';
 import { type ClientCertificateOptions, clientCertificatePlugin } from './plugins/client-certificate.ts';
 import { contactRecordingPlugin } from './plugins/contact-recording.ts';
@@ -127,10 +127,11 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       reply.code(200).type('application/octet-stream');
       if (!update) {
         const bytes = Object.keys(answer).length === 0 ? NOTHING_CHANGES : encodeUpdateInfoResponse(answer);
-        // An answer that changes something is worth a line; "nothing changes" is the steady state of a fleet.
+        // An answer that hands something over is an audit event, logged; "nothing changes" is the
+        // steady state of a fleet, logged only when asked for.
         const level = bytes.length > 14 ? 'info' : 'debug';
         if (level === 'info' || VERBOSE_LEVELS.has(request.log.level)) {
-          request.log[level]({ eui, tenant: gateway.tenant, peer, sent: Object.keys(answer), bytes: bytes.length }, 'update-info answered');
+          request.log[level]({ eui, tenant: gateway.tenant, peer, ...handedOver(answer), bytes: bytes.length }, 'update-info answered');
         }
         return reply.send(bytes);
       }
@@ -140,7 +141,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
           eui,
           tenant: gateway.tenant,
           peer,
-          sent: [...Object.keys(answer), 'update'],
+          ...handedOver(answer, 'update'),
           firmware: update.version,
           keyCrc: update.signature?.keyCrc,
           bytes: head.length + update.size,

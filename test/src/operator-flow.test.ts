@@ -234,7 +234,16 @@ describe('the documented operator flow', () => {
     const refusals = log.split('\n').filter((line) => line.includes('"reason":"certificate_untrusted"'));
     expect(refusals.length).toBeGreaterThan(0);
     expect(refusals[0]).toMatch(/"eui":"58A0CBFFFE800019".*"reason":"certificate_untrusted".*"peer":"127\.0\.0\.1"/);
-    expect(log).toMatch(/"eui":"58A0CBFFFE800019".*"msg":"update-info answered"/);
+    // Each answer that hands credentials over is an audit line: what was sent and its CRC, not its bytes.
+    const answered = log
+      .split('\n')
+      .filter((line) => line.includes('"msg":"update-info answered"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(answered[0]).toMatchObject({
+      eui: '58A0CBFFFE800019',
+      sent: expect.arrayContaining(['tcUri', 'tcCred']),
+      tcCredCrc: expect.any(Number),
+    });
     expect(log).not.toContain('OPERATOR-SECRET');
     for (const file of ['gw.key', 'server.key', 'gw.crt']) {
       const body = readFileSync(at(file), 'utf8').split('\n')[1]!;
