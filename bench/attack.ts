@@ -7,7 +7,6 @@ import { parseRateLimit, SERVE_DEFAULTS } from '../src/config/serve-options.ts';
 import { createCertificate, OID } from '../src/pki/create-certificate.ts';
 import { lookAlikeCas, p521KeyPair } from '../test/helpers/unusual-certificates.ts';
 import { createDeployment, euiOf, updateInfoBody } from './deployment.ts';
-import { start } from './http.ts';
 import { processMb } from './process-stats.ts';
 import { startCups } from './start-cups.ts';
 

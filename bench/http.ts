@@ -135,14 +135,22 @@ export async function benchHttp(): Promise<Figure[]> {
     generator.define('fleet', fleetRequests(deployment));
 
     const ours = await startCups(options);
+    // The same server without its audit lines (a warning level): what logging a hand-over costs.
+    const quiet = await startCups({ ...options, logLevel: 'warn' });
     const bare = await start('./bare-fastify.ts', null);
-    children.push(ours.child, bare.child);
+    children.push(ours.child, quiet.child, bare.child);
     // Warm-up: every gateway once, as after an outage; then the steady state is measured.
     await generator.run('fleet', ours.port, '/update-info', { connections: CONNECTIONS, amount: FLEET });
     const run = (set: string, port: number) => () =>
       generator.run(set, port, '/update-info', { connections: CONNECTIONS, seconds: ROUND_SECONDS });
     const rounds = await alternate(
-      { bare: run('steady', bare.port), steady: run('steady', ours.port), first: run('first', ours.port), fleet: run('fleet', ours.port) },
+      {
+        bare: run('steady', bare.port),
+        steady: run('steady', ours.port),
+        first: run('first', ours.port),
+        firstQuiet: run('first', quiet.port),
+        fleet: run('fleet', ours.port),
+      },
       ROUNDS,
     );
     const baseline = 'bare fastify';
@@ -163,14 +171,19 @@ export async function benchHttp(): Promise<Figure[]> {
         target: HTTP_TARGETS.firstContact,
       },
       {
+        name: 'the same first contacts without their audit line (--log-level warn): the ratio is what the line costs',
+        ...typical(rounds.firstQuiet),
+        baseline: 'with the line',
+        ratio: pairedRatio(rounds.first, rounds.firstQuiet),
+      },
+      {
         name: `/update-info behind a proxy header, steady state, ${FLEET} gateways in rotation`,
         ...typical(rounds.fleet),
         baseline,
         ratio: pairedRatio(rounds.fleet, rounds.bare),
       },
     ];
-    ours.child.kill('SIGTERM');
-    bare.child.kill('SIGTERM');
+    for (const child of [ours.child, quiet.child, bare.child]) child.kill('SIGTERM');
 
     const native = await startCups({
       ...options,

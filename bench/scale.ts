@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDeployment, type Deployment } from './deployment.ts';
-import { CONNECTIONS, fleetRequests, ROUND_SECONDS, ROUNDS, start } from './http.ts';
+import { CONNECTIONS, fleetRequests, ROUND_SECONDS, ROUNDS } from './http.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { processCpuSeconds, processMb } from './process-stats.ts';
 import { alternate, type Load, pairedRatio, type Rounds, typical } from './rounds.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { parseRateLimit, SERVE_DEFAULTS } from '../src/config/serve-options.ts';
 import { createDeployment } from './deployment.ts';
-import { forwardedHeaders, start } from './http.ts';
+import { forwardedHeaders } from './http.ts';
 import { MACHINE } from './machine.ts';
 import { head, row } from './markdown.ts';
 import { processMb } from './process-stats.ts';
