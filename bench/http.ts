@@ -11,6 +11,7 @@ import { loadKeyring } from '../src/secrets/load-keyring.ts';
 import { createDeployment, type Deployment } from './deployment.ts';
 import { LoadGenerator, type StationRequest } from './load-generator.ts';
 import { opensslGateway } from './openssl-gateway.ts';
+import { processCpuSeconds } from './process-stats.ts';
 import { alternate, type Load, pairedRatio, type Rounds, typical } from './rounds.ts';
 import { startCups } from './start-cups.ts';
 import { stationRequest } from './station-request.ts';
@@ -141,15 +142,19 @@ export async function benchHttp(): Promise<Figure[]> {
     children.push(ours.child, quiet.child, bare.child);
     // Warm-up: every gateway once, as after an outage; then the steady state is measured.
     await generator.run('fleet', ours.port, '/update-info', { connections: CONNECTIONS, amount: FLEET });
-    const run = (set: string, port: number) => () =>
-      generator.run(set, port, '/update-info', { connections: CONNECTIONS, seconds: ROUND_SECONDS });
+    // Each round also reads the server's CPU time: what a request costs it, whoever limits the rate.
+    const run = (set: string, server: { port: number; child: ChildProcess }) => async () => {
+      const before = processCpuSeconds(server.child.pid!);
+      const load = await generator.run(set, server.port, '/update-info', { connections: CONNECTIONS, seconds: ROUND_SECONDS });
+      return { ...load, cpuUs: ((processCpuSeconds(server.child.pid!) - before) / (load.rps * ROUND_SECONDS)) * 1e6 };
+    };
     const rounds = await alternate(
       {
-        bare: run('steady', bare.port),
-        steady: run('steady', ours.port),
-        first: run('first', ours.port),
-        firstQuiet: run('first', quiet.port),
-        fleet: run('fleet', ours.port),
+        bare: run('steady', bare),
+        steady: run('steady', ours),
+        first: run('first', ours),
+        firstQuiet: run('first', quiet),
+        fleet: run('fleet', ours),
       },
       ROUNDS,
     );

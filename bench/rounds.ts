@@ -3,6 +3,8 @@ export interface Load {
   rps: number;
   p50: number;
   p99: number;
+  /** The server's CPU time (user and system) per request answered, in µs, where measured. */
+  cpuUs?: number;
 }
 
 /**
@@ -37,5 +39,6 @@ export const typical = (runs: Load[]): Rounds => ({
   rps: middle(runs.map((r) => r.rps)),
   p50: middle(runs.map((r) => r.p50)),
   p99: middle(runs.map((r) => r.p99)),
+  ...(runs.every((r) => r.cpuUs !== undefined) ? { cpuUs: middle(runs.map((r) => r.cpuUs!)) } : {}),
   rounds: runs.map((r) => Math.round(r.rps)),
 });

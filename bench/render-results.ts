@@ -1,0 +1,126 @@
+import { ATTACK_TARGETS } from './attack.ts';
+import { IN_FLIGHT } from './chain-verify.ts';
+import { head, row } from './markdown.ts';
+import type { BenchResults } from './run.ts';
+import { SCALE_LIMITS } from './scale.ts';
+import { STORM_TARGET } from './storm.ts';
+
+const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'MISSED');
+
+/** The tables of a bench run, from its results as `bench/results/latest.json` keeps them. */
+export function renderResults({ http, storm, chain, costs, scale, memory, pki, attack }: BenchResults): string[] {
+  const fixed = (n: number, digits = 0) => n.toFixed(digits);
+
+  const lines: string[] = [];
+  if (http.length) {
+    lines.push(...head('HTTP', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'ratio', 'target', ''));
+    for (const f of http) {
+      const ratio = f.ratio ? `${fixed(f.ratio, 2)}× ${f.baseline}` : '';
+      const cpu = f.cpuUs === undefined ? '' : fixed(f.cpuUs, 1);
+      lines.push(row(f.name, fixed(f.rps), fixed(f.p50, 1), fixed(f.p99, 1), cpu, ratio, f.target ? `≥ ${f.target}×` : '', verdict(f.met)));
+    }
+    lines.push('');
+  }
+  if (storm.length) {
+    lines.push(
+      ...head('reconnect storm: time until every gateway has its answer', 'floor', 'floor s', 'ours s', 'ratio', 'not 200', 'target', ''),
+    );
+    for (const f of storm) {
+      lines.push(
+        row(
+          f.name,
+          f.floor,
+          fixed(f.floorSeconds, 2),
+          fixed(f.oursSeconds, 2),
+          `${fixed(f.ratio, 2)}×`,
+          String(f.refused),
+          `≤ ${STORM_TARGET}×, none`,
+          verdict(f.met),
+        ),
+      );
+    }
+    lines.push('');
+  }
+  if (chain.length) {
+    lines.push(...head(`chain verification, every cache off, ${IN_FLIGHT} in flight`, 'verifications/s', 'target', ''));
+    for (const f of chain) lines.push(row(f.name, fixed(f.perSecond), f.target ? `≥ ${f.target}/s` : '', verdict(f.met)));
+    lines.push('');
+  }
+  if (costs.length) {
+    lines.push(...head('one signature check, by issuer key', 'measured µs', 'counted µs (path-building budget)', 'target', ''));
+    for (const c of costs) lines.push(row(c.name, fixed(c.measuredUs), fixed(c.countedUs), 'counted ≥ half the measured', verdict(c.met)));
+    lines.push('');
+  }
+  if (scale) {
+    lines.push(
+      ...head('scale: 1,000 tenants, 1,000,000 gateways vs 1 tenant', '1 tenant req/s', '1,000 tenants req/s', 'ratio', 'target', ''),
+    );
+    for (const r of scale.rows) {
+      lines.push(row(r.name, fixed(r.small.rps), fixed(r.large.rps), `${fixed(r.ratio, 2)}×`, `≥ ${SCALE_LIMITS.ratio}×`, verdict(r.met)));
+    }
+    const { rssMb, startupSeconds } = SCALE_LIMITS;
+    lines.push(
+      row(
+        'server peak RSS, 1,000,000 gateways',
+        '',
+        `${fixed(scale.peakRssMb)} MB`,
+        '',
+        `≤ ${rssMb} MB`,
+        verdict(scale.peakRssMb <= rssMb),
+      ),
+      row(
+        'start-up to listening, 1,000,000 gateways',
+        '',
+        `${fixed(scale.startupSeconds, 2)} s`,
+        '',
+        `≤ ${startupSeconds} s`,
+        verdict(scale.startupSeconds <= startupSeconds),
+      ),
+      row('CPU while idle, 1,000 tenant folders watched', '', `${fixed(scale.idleCpuShare * 100, 1)} % of a core`, '', '', ''),
+      '',
+    );
+  }
+  if (memory) {
+    lines.push(...head('firmware', 'server RSS idle', 'server peak RSS', 'limit', ''));
+    lines.push(
+      row(memory.name, `${fixed(memory.idleMb)} MB`, `${fixed(memory.peakMb)} MB`, `< ${memory.limitMb} MB`, verdict(memory.met)),
+      '',
+    );
+  }
+  if (pki.length) {
+    lines.push(...head('fleet issuance', 'cups', 'openssl per gateway (scaled)', 'ratio', 'target', ''));
+    for (const r of pki) {
+      const cups = `${fixed(r.cupsSeconds, 1)} s${r.gateways === 10_000 ? '' : ` (from ${r.gateways})`}`;
+      const openssl = `${fixed(r.opensslSeconds, 1)} s (from ${r.opensslSample})`;
+      lines.push(row(r.name, cups, openssl, `${fixed(r.ratio, 1)}×`, `≥ ${r.target}×`, verdict(r.met)));
+    }
+  }
+  if (attack) {
+    const { quiet, underAttack } = attack;
+    lines.push('', ...head('under attack: look-alike P-521 chains from one address at its limit', 'p50 ms', 'p99 ms', 'target', ''));
+    lines.push(
+      row('a cached gateway, quiet', fixed(quiet.p50, 1), fixed(quiet.p99, 1), '', ''),
+      row(
+        `a cached gateway, during ${attack.attackRequests} attack requests`,
+        fixed(underAttack.p50, 1),
+        fixed(underAttack.p99, 1),
+        `p50 < ${ATTACK_TARGETS.p50Ms} ms`,
+        verdict(underAttack.p50 < ATTACK_TARGETS.p50Ms),
+      ),
+      row('a new gateway from another address, during the attack', `${fixed(attack.newGatewayMs, 1)} (its first answer, 200)`, '', '', ''),
+    );
+    const growth = attack.afterUntrustedRssMb - attack.idleRssMb;
+    lines.push('', ...head('memory: 10,000 distinct untrusted certificates', 'idle RSS', 'RSS after', 'growth', 'target', ''));
+    lines.push(
+      row(
+        'server',
+        `${fixed(attack.idleRssMb)} MB`,
+        `${fixed(attack.afterUntrustedRssMb)} MB`,
+        `${fixed(growth)} MB`,
+        `≤ ${ATTACK_TARGETS.rssGrowthMb} MB`,
+        verdict(growth <= ATTACK_TARGETS.rssGrowthMb),
+      ),
+    );
+  }
+  return lines;
+}
