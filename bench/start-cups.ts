@@ -1,9 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ServeOptions } from '../src/config/serve-options.ts';
 
 const CUPS_BIN = fileURLToPath(new URL('../bin/cups.js', import.meta.url));
+/** The Node flags of the binary's first line, which npm start passes too. */
+const NODE_FLAGS = readFileSync(CUPS_BIN, 'utf8')
+  .split('\n')[0]!
+  .split(/ node /)[1]!
+  .split(' ');
 
 const rate = (limit: ServeOptions['rateLimitEui']) => (limit ? `${limit.perMinute}:${limit.burst}` : '0');
 
@@ -29,12 +35,12 @@ function serveFlags(options: ServeOptions): string[] {
 
 /**
  * Starts the server as an operator runs it: the built `bin/cups.js serve`, with the Node flags of
- * `npm start`, its log on a pipe the bench drains. Resolves with its port once it listens.
+ * its first line (and of `npm start`), its log on a pipe the bench drains. Resolves with its port once it listens.
  * CUPS_BENCH_PROFILE=DIR writes a CPU profile of it there.
  */
 export function startCups(options: ServeOptions): Promise<{ child: ChildProcess; port: number }> {
   const profile = process.env.CUPS_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CUPS_BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', ...profile, CUPS_BIN, 'serve', ...serveFlags(options)], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...profile, CUPS_BIN, 'serve', ...serveFlags(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // The key file the options name, whatever the bench's own environment holds.
     env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CUPS_'))),
