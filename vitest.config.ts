@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Servers that tests spawn run without the admin listener unless a test asks for it: they run
+    // side by side, and the default admin port is one port.
+    env: { CUPS_ADMIN_PORT: '0' },
   },
 });

@@ -69,6 +69,8 @@ export async function benchFirmwareMemory(): Promise<MemoryBenchRow> {
         'serve',
         '--port',
         String(port),
+        '--admin-port',
+        '0',
         '--host',
         '127.0.0.1',
         '--tenants',

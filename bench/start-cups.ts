@@ -26,6 +26,7 @@ function serveFlags(options: ServeOptions): string[] {
     ['--rate-limit-eui', rate(options.rateLimitEui)],
     ['--rate-limit-peer', rate(options.rateLimitPeer)],
     ['--log-level', options.logLevel],
+    ['--admin-port', String(options.adminPort ?? 0)],
     ...(options.clientCertHeader ? [['--client-cert-header', options.clientCertHeader]] : []),
     ...(options.tlsCert ? [['--tls-cert', options.tlsCert]] : []),
     ...(options.tlsKey ? [['--tls-key', options.tlsKey]] : []),

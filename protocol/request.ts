@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import { isInteger, isSafeNumber, parse as parseJsonLossless } from 'lossless-json';
 import { CupsProtocolError, InvalidRequestError } from './errors.ts';
 import { type Eui, euiFromInteger, parseEui } from './eui.ts';
+import { mayRepeatAKey } from './lib/strict-json.ts';
 
 const u32 = { type: 'integer', minimum: 0, maximum: 0xffffffff } as const;
 const uri = { type: ['string', 'null'], maxLength: 255 } as const;
@@ -104,40 +105,6 @@ export function parseUpdateInfoRequest(body: string | Uint8Array): UpdateInfoReq
     package: (fields.package as string | null | undefined) ?? null,
     keys: (fields.keys as number[] | undefined) ?? [],
   };
-}
-
-/**
- * Whether a key may appear twice: escapes could spell one key two ways, or the text names more
- * keys than the parsed value holds (JSON.parse keeps the last of a repeated key).
- */
-function mayRepeatAKey(json: string, parsed: unknown): boolean {
-  return json.includes('\\') || keysWritten(json) !== keysHeld(parsed);
-}
-
-/** Keys in JSON text without escapes: each string followed by a colon (no string holds a quote). */
-function keysWritten(json: string): number {
-  let keys = 0;
-  for (let open = json.indexOf('"'); open !== -1; ) {
-    const close = json.indexOf('"', open + 1);
-    if (close === -1) break;
-    let next = close + 1;
-    while (json[next] === ' ' || json[next] === '\t' || json[next] === '\n' || json[next] === '\r') next++;
-    if (json[next] === ':') keys++;
-    open = json.indexOf('"', close + 1);
-  }
-  return keys;
-}
-
-/** Keys of every object in a parsed JSON value, at any depth. */
-function keysHeld(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return 0;
-  let keys = 0;
-  if (Array.isArray(value)) {
-    for (const item of value) keys += keysHeld(item);
-    return keys;
-  }
-  for (const key in value) keys += 1 + keysHeld((value as Record<string, unknown>)[key]);
-  return keys;
 }
 
 /** Safe numbers as numbers; integers beyond 2^53 as bigint so that no digit is lost. */

@@ -60,7 +60,16 @@ export type ErrorCode =
   | 'invalid_station_home'
   | 'cups_refused'
   | 'invalid_firmware'
-  | 'firmware_not_found';
+  | 'firmware_not_found'
+  // The admin API and its tokens.
+  | 'unauthorized'
+  | 'operator_only'
+  | 'invalid_token_name'
+  | 'token_exists'
+  | 'token_not_found'
+  | 'tenant_exists'
+  | 'tenant_not_found'
+  | 'tenant_not_empty';
 
 export interface FailureOptions {
   cause?: unknown;
@@ -166,3 +175,14 @@ export class CupsRefused extends failure('cups_refused') {}
 /** Firmware failures (`cups firmware`). */
 export class InvalidFirmware extends failure('invalid_firmware') {}
 export class FirmwareNotFound extends failure('firmware_not_found') {}
+
+/** Admin API failures. */
+export class Unauthorized extends failure('unauthorized') {}
+export class InvalidTokenName extends failure('invalid_token_name') {}
+export class TokenExists extends failure('token_exists') {}
+export class TokenNotFound extends failure('token_not_found') {}
+export class TenantExists extends failure('tenant_exists') {}
+export class TenantNotFound extends failure('tenant_not_found') {}
+export class TenantNotEmpty extends failure('tenant_not_empty') {}
+export class InvalidTenant extends failure('invalid_tenant') {}
+export class OperatorOnly extends failure('operator_only') {}

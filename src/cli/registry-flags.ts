@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { type AuditEvent, AuditTrail } from '../audit/audit-trail.ts';
 import { DEFAULT_DB_URL } from '../registry/open-registry.ts';
 import { openSealedRegistry } from '../registry/open-sealed-registry.ts';
 import type { SealedRegistry } from '../registry/sealed-registry.ts';
@@ -45,4 +46,9 @@ export async function withRegistry<T>(
   } finally {
     await registry.close();
   }
+}
+
+/** Records a change a command made in the audit trail, done by `cli`. */
+export function auditByCli(registry: SealedRegistry, event: Omit<AuditEvent, 'actor'>): Promise<void> {
+  return new AuditTrail(registry.store.directSql).record([{ actor: 'cli', ...event }]);
 }

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { packageVersion } from '../lib/package-version.ts';
 import { reportError } from './fail.ts';
 import { type CliIo, PROCESS_IO } from './output.ts';
 
@@ -19,15 +19,8 @@ const MODULES: [commands: string[], load: () => Promise<Register>][] = [
   [['pki'], async () => (await import('./commands/pki.ts')).registerPki],
   [['update-info'], async () => (await import('./commands/update-info.ts')).registerUpdateInfo],
   [['firmware'], async () => (await import('./commands/firmware.ts')).registerFirmware],
+  [['admin', 'tenant'], async () => (await import('./commands/admin.ts')).registerAdmin],
 ];
-
-/** The project's package.json: two folders up from the sources, three from the built dist/. */
-function packageVersion(): string {
-  const file = [new URL('../../package.json', import.meta.url), new URL('../../../package.json', import.meta.url)].find((url) =>
-    existsSync(url),
-  )!;
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-}
 
 /**
  * Runs the `cups` command line on `args` (without the node and script names), printing to `io`,

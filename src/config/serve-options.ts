@@ -35,6 +35,17 @@ export interface ServeOptions {
   logLevel: string;
   /** First run: create and use the demo PKI, tenant and gateway when nothing else is configured. */
   demo: boolean;
+  /** The admin API's port (never the gateways'); 0 or absent: no admin listener. */
+  adminPort?: number;
+  adminHost?: string;
+  adminTlsCert?: string;
+  adminTlsKey?: string;
+  /** Allows the admin API on a non-loopback address without TLS. */
+  adminInsecure?: boolean;
+  /** When set, GET /metrics needs it as a bearer token. */
+  metricsToken?: string;
+  /** Days the audit trail is kept. */
+  auditDays?: number;
 }
 
 export const SERVE_DEFAULTS = {
@@ -53,6 +64,9 @@ export const SERVE_DEFAULTS = {
   staleAnswersMinutes: 15,
   requestTimeoutMs: 10_000,
   logLevel: 'info',
+  adminPort: 8988,
+  adminHost: '127.0.0.1',
+  auditDays: 90,
 } as const;
 
 /** Parses PER_MINUTE[:BURST] ("0" or "off": unlimited); the burst defaults to half a minute's calls. */

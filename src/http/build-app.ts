@@ -1,8 +1,8 @@
 import type { SecureContextOptions } from 'node:tls';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
-import { Failure, InvalidRequest, RequestTooLarge, RouteNotFound, ShuttingDown } from '../errors.ts';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { ShuttingDown } from '../errors.ts';
+import { answerFailures } from './answer-failures.ts';
 import { clientErrorHandler } from './client-errors.ts';
-import { httpStatus } from './http-status.ts';
 import { addressRateLimitPlugin } from './plugins/address-rate-limit.ts';
 import { type UpdateInfoOptions, updateInfoRoute } from './update-info-route.ts';
 
@@ -25,15 +25,6 @@ const READINESS_TTL_MS = 1000;
 
 /** How often Node looks for requests over their time (its default, 30 s, would let one linger 40 s). */
 const TIMEOUT_CHECK_MS = 1000;
-
-/** Fastify errors that are the client's fault, mapped to the service's refusals. */
-function asFailure(error: FastifyError): Failure | undefined {
-  if (error instanceof Failure) return error;
-  if (error.statusCode === 413) return new RequestTooLarge('the body is over 8 KiB; an update-info request is about 250 bytes');
-  // Any other client error fastify finds before the service (a header it cannot read) is the request's fault, never a 500.
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new InvalidRequest(error.message);
-  return undefined;
-}
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { requestTimeoutMs } = options;
@@ -66,23 +57,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : {}),
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const failure = asFailure(error);
-    const status = failure && httpStatus(failure);
-    if (!failure || status === undefined) {
-      request.log.error({ err: error, peer: request.ip }, 'request failed');
-      return reply.code(500).send({ code: 'internal_error', message: 'the server failed to answer; see its log' });
-    }
-    const line = { eui: request.gatewayEui ?? undefined, reason: failure.code, peer: request.ip, ...failure.logDetail };
-    if (status >= 500) request.log.error(line, failure.message);
-    else request.log.warn(line, failure.message);
-    if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', String(failure.retryAfterSeconds));
-    return reply.code(status).send({ code: failure.code, message: failure.message });
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const failure = new RouteNotFound(`no route ${request.method} ${request.url.split('?')[0]}`);
-    return reply.code(httpStatus(failure)!).send({ code: failure.code, message: failure.message });
-  });
+  answerFailures(app, 'the body is over 8 KiB; an update-info request is about 250 bytes');
 
   const isDraining = options.isDraining;
   if (isDraining) {

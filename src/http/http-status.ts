@@ -26,6 +26,16 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   storage_full: 507,
   storage_read_only: 503,
   secret_key_mismatch: 500,
+  // The admin API.
+  unauthorized: 401,
+  operator_only: 403,
+  invalid_gateway: 400,
+  invalid_tenant: 400,
+  invalid_import_row: 400,
+  gateway_exists: 409,
+  tenant_exists: 409,
+  tenant_not_found: 404,
+  tenant_not_empty: 409,
 };
 
 /** The status a failure is answered with over HTTP; undefined for one no request can meet (the server's own fault). */

@@ -9,6 +9,7 @@ import {
   parseUpdateInfoRequest,
   type UpdateInfoRequest,
 } from '../../protocol/index.ts';
+import type { AuditEvent } from '../audit/audit-trail.ts';
 import {
   CertificateNotPinned,
   CnNotEui,
@@ -18,6 +19,7 @@ import {
   MethodNotAllowed,
   RegistryUnavailable,
 } from '../errors.ts';
+import type { ServiceObserver } from '../metrics/service-metrics.ts';
 import type { Gateway, GatewayRegistry } from '../registry/gateway-registry.ts';
 import { scopeAllows } from '../trust/verify-chain.ts';
 import { decideAnswer, handedOver } from './decide-answer.ts';
@@ -44,6 +46,10 @@ export interface UpdateInfoOptions extends ClientCertificateOptions {
    * answered from that record; 0 or absent: every gateway gets 503 registry_unavailable.
    */
   staleAnswersMs?: number;
+  /** Told of every answer (its code and time), what it handed over, and stale answers: the metrics. */
+  observer?: ServiceObserver;
+  /** Each answer that hands something over, as an audit event. */
+  auditHandover?: (event: AuditEvent) => void;
 }
 
 /**
@@ -66,6 +72,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     }
   });
 
+  const { observer } = options;
   const perEui = options.rateLimits?.perEui && new RateLimiter(options.rateLimits.perEui);
   const recent = options.staleAnswersMs ? new RecentRecords(options.staleAnswersMs) : undefined;
   /** Answers given from a remembered record while the registry was unavailable. */
@@ -81,7 +88,20 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
   // The body is what the content-type parser above returns (absent when nothing was sent).
   app.post<{ Body: UpdateInfoRequest | undefined }>(
     '/update-info',
-    { onRequest: [ignoreContentType, app.authenticateClient] },
+    {
+      onRequest: [ignoreContentType, app.authenticateClient],
+      ...(observer
+        ? {
+            onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+              observer.answered(
+                reply.statusCode === 200 ? 'ok' : (request.refusalCode ?? String(reply.statusCode)),
+                reply.elapsedTime / 1000,
+              );
+              done();
+            },
+          }
+        : {}),
+    },
     async (request, reply) => {
       const body = request.body;
       if (!body) throw new InvalidRequest('the body must be a JSON update-info request');
@@ -125,6 +145,17 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       const peer = request.ip;
       app.recordContact(eui, { station: body.station, model: body.model, package: body.package, peer });
       reply.code(200).type('application/octet-stream');
+      if (update || answer.tcUri || answer.tcCred || answer.cupsUri || answer.cupsCred) {
+        const audit = handedOver(answer, ...(update ? ['update'] : []));
+        observer?.handedOver(audit.sent);
+        options.auditHandover?.({
+          actor: 'station',
+          action: 'update-info.handover',
+          tenant: gateway.tenant,
+          eui,
+          detail: { ...audit, ...(update ? { firmware: update.version } : {}), peer },
+        });
+      }
       if (!update) {
         const bytes = Object.keys(answer).length === 0 ? NOTHING_CHANGES : encodeUpdateInfoResponse(answer);
         // An answer that hands something over is an audit event, logged; "nothing changes" is the
@@ -166,6 +197,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       const kept = error instanceof RegistryUnavailable ? recent?.recall(eui) : undefined;
       if (!kept) throw error;
       staleAnswers++;
+      observer?.staleAnswer();
       request.log.warn(
         { eui, readSecondsAgo: Math.round(kept.ageMs / 1000), staleAnswers, err: error },
         'registry unavailable: answered from the record read before',

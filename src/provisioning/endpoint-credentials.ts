@@ -27,9 +27,13 @@ const SECURE = { lns: 'wss:', cups: 'https:' } as const;
  * `https://` needs a trust; a certificate needs its matching key; a certificate and a token
  * exclude each other. Throws InvalidGateway naming the problem; nothing is half-built.
  */
-export function buildEndpoint(kind: 'lns' | 'cups', input: EndpointInput): { uri: string; credentials: Buffer | null } {
+export function buildEndpoint(
+  kind: 'lns' | 'cups',
+  input: EndpointInput,
+  /** How the input's source names each part in messages: the flags' names by default. */
+  name: (part: Exclude<keyof EndpointInput, 'uri'>) => string = (part) => `--${kind}-${part}`,
+): { uri: string; credentials: Buffer | null } {
   const label = kind === 'lns' ? 'LNS' : 'CUPS';
-  const flag = `--${kind}`;
   let url: URL;
   try {
     url = new URL(input.uri);
@@ -40,11 +44,11 @@ export function buildEndpoint(kind: 'lns' | 'cups', input: EndpointInput): { uri
     throw new InvalidGateway(`the ${label} URI must start with ${SCHEMES[kind].map((s) => `${s}//`).join(' or ')}`);
   }
   if (Buffer.byteLength(input.uri) > 255) throw new InvalidGateway(`the ${label} URI is longer than 255 bytes`);
-  if (input.cert && input.token) throw new InvalidGateway(`give either ${flag}-cert/${flag}-key or ${flag}-token, not both`);
-  if (!!input.cert !== !!input.key) throw new InvalidGateway(`${flag}-cert and ${flag}-key go together`);
+  if (input.cert && input.token) throw new InvalidGateway(`give either ${name('cert')}/${name('key')} or ${name('token')}, not both`);
+  if (!!input.cert !== !!input.key) throw new InvalidGateway(`${name('cert')} and ${name('key')} go together`);
   if (!input.trust) {
-    if (url.protocol === SECURE[kind]) throw new InvalidGateway(`a ${SECURE[kind]}// ${label} URI needs ${flag}-trust`);
-    if (input.cert || input.token) throw new InvalidGateway(`${flag}-cert and ${flag}-token need ${flag}-trust as well`);
+    if (url.protocol === SECURE[kind]) throw new InvalidGateway(`a ${SECURE[kind]}// ${label} URI needs ${name('trust')}`);
+    if (input.cert || input.token) throw new InvalidGateway(`${name('cert')} and ${name('token')} need ${name('trust')} as well`);
     return { uri: input.uri, credentials: null };
   }
   try {
@@ -53,7 +57,7 @@ export function buildEndpoint(kind: 'lns' | 'cups', input: EndpointInput): { uri
       // A leaf with its chain: the station keeps the leaf only (the blob has one certificate).
       const cert = certificateDer(leafOf(input.cert), `${label} certificate`);
       const key = privateKeyDer(input.key);
-      if (!keyMatchesCertificate(key, cert)) throw new InvalidGateway(`${flag}-key does not belong to ${flag}-cert`);
+      if (!keyMatchesCertificate(key, cert)) throw new InvalidGateway(`${name('key')} does not belong to ${name('cert')}`);
       return { uri: input.uri, credentials: encodeCredentials({ mode: 'certificate', trust, cert, key }) };
     }
     if (input.token) {

@@ -67,9 +67,9 @@ export async function checkNewGateway(
   const eui = checkEui(input.eui, names);
   const tenant = checkTenant(input.tenant, names);
   if (!input.lns.uri) throw new InvalidGateway(`${names('lns.uri')} is required`);
-  const lns = buildEndpoint('lns', { ...input.lns, uri: input.lns.uri });
+  const lns = buildEndpoint('lns', { ...input.lns, uri: input.lns.uri }, (part) => names(`lns.${part}`));
   if (!input.cups.uri && touches(input.cups)) throw credentialsNeedUri(names);
-  const cups = input.cups.uri ? buildEndpoint('cups', { ...input.cups, uri: input.cups.uri }) : undefined;
+  const cups = input.cups.uri ? buildEndpoint('cups', { ...input.cups, uri: input.cups.uri }, (part) => names(`cups.${part}`)) : undefined;
   if (input.cups.cert && checkCupsCertificate) await checkCupsCertificate(input.cups.cert, { eui, tenant }, names('cups.cert'));
   return {
     eui,
@@ -103,14 +103,14 @@ export async function checkGatewayEdit(
   if (edit.firmwareChannel !== undefined) changes.firmwareChannel = edit.firmwareChannel;
   if (edit.firmwarePin !== undefined) changes.firmwarePin = edit.firmwarePin;
   if (touches(edit.lns)) {
-    const lns = buildEndpoint('lns', { ...edit.lns, uri: edit.lns.uri ?? current.lnsUri });
+    const lns = buildEndpoint('lns', { ...edit.lns, uri: edit.lns.uri ?? current.lnsUri }, (part) => names(`lns.${part}`));
     changes.lnsUri = lns.uri;
     changes.lnsCredentials = lns.credentials;
   }
   if (touches(edit.cups)) {
     const uri = edit.cups.uri ?? current.cupsUri;
     if (!uri) throw credentialsNeedUri(names);
-    const cups = buildEndpoint('cups', { ...edit.cups, uri });
+    const cups = buildEndpoint('cups', { ...edit.cups, uri }, (part) => names(`cups.${part}`));
     if (edit.cups.cert && checkCupsCertificate)
       await checkCupsCertificate(edit.cups.cert, { eui: current.eui, tenant: changes.tenant ?? current.tenant }, names('cups.cert'));
     changes.cupsUri = cups.uri;

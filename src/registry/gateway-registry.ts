@@ -36,10 +36,21 @@ export type NewGateway = Pick<Gateway, 'eui' | 'tenant' | 'name' | 'lnsUri' | 'l
 };
 export type GatewayChanges = Partial<Omit<NewGateway, 'eui'> & Pick<Gateway, 'firmwareChannel' | 'firmwarePin'>>;
 
+/** A page of gateways in EUI order: those after `after` (an EUI), of one tenant, matching `q`. */
+export interface GatewayQuery {
+  tenant?: string;
+  /** An EUI in any spelling (that gateway), or text its name contains. */
+  q?: string;
+  after?: string;
+  limit: number;
+}
+
 /** The registry every backend implements; all methods may be called concurrently. */
 export interface GatewayRegistry {
   get(eui: string): Promise<Gateway | undefined>;
   list(filter?: { tenant?: string }): Promise<Gateway[]>;
+  /** One page, by keyset: as fast for the last page of a million as for the first. */
+  page(query: GatewayQuery): Promise<Gateway[]>;
   /** Throws GatewayExists when the EUI is taken. */
   add(gateway: NewGateway): Promise<Gateway>;
   /** Adds all or none, in one transaction; GatewayExists names the index of the first taken EUI. */
@@ -60,8 +71,14 @@ export type CredentialsField = 'lnsCredentials' | 'cupsCredentials';
 
 /** A storage backend: credentials are opaque bytes to it (the SealedRegistry encrypts them). */
 export interface GatewayStore extends GatewayRegistry {
-  /** The same database for other tables (the firmware catalog). */
+  /** The same database for other tables whose reads are kept like gateways' (the firmware catalog): writes are announced. */
   readonly sql: SqlExecutor;
+  /**
+   * The same database for tables read fresh each time and written without a word to other
+   * instances (tokens, tenants, the audit trail): an audit line must not make every instance
+   * forget what it keeps.
+   */
+  readonly directSql: SqlExecutor;
   /** A long-running server's choice: serve reads from memory, kept fresh by watching the database for changes. */
   keepReadsFresh(): Promise<void>;
   getSetting(name: string): Promise<Buffer | undefined>;

@@ -44,6 +44,7 @@ function numbered(sql: string): string {
  * RegistryUnavailable while the database cannot be reached, and the pool reconnects by itself.
  */
 export class PostgresDialect implements SqlDialect {
+  readonly serialKeyType = 'BIGSERIAL PRIMARY KEY';
   readonly blobType = 'BYTEA';
   private readonly pool: pg.Pool;
   /** Statement names by their text, the same in every connection of this process. */

@@ -1,8 +1,13 @@
 import { InvalidGateway } from '../errors.ts';
 import type { Gateway, GatewayChanges } from './gateway-registry.ts';
 
+/** What a migration's SQL differs in between the databases, and the moment it is applied. */
 export interface Dialect {
   blob: string;
+  /** A column that numbers rows by itself, as the primary key. */
+  serialKey: string;
+  /** When the migration runs, as an ISO 8601 text. */
+  now: string;
 }
 
 /**
@@ -56,6 +61,28 @@ export const MIGRATIONS: ((dialect: Dialect) => string)[] = [
      updated_at TEXT NOT NULL,
      PRIMARY KEY (model, channel)
    );`,
+  // Tenants as rows (those of the registered gateways to begin with), operator tokens, the audit
+  // trail, and the index that pages a tenant's gateways by EUI.
+  (d) => `CREATE TABLE tenants (id TEXT PRIMARY KEY, created_at TEXT NOT NULL);
+   INSERT INTO tenants (id, created_at) SELECT DISTINCT tenant, '${d.now}' FROM gateways;
+   CREATE TABLE admin_tokens (
+     name TEXT PRIMARY KEY,
+     tenant TEXT,
+     hash TEXT NOT NULL UNIQUE,
+     created_at TEXT NOT NULL,
+     revoked_at TEXT
+   );
+   CREATE TABLE audit_events (
+     id ${d.serialKey},
+     at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     tenant TEXT,
+     eui TEXT,
+     action TEXT NOT NULL,
+     detail TEXT NOT NULL
+   );
+   CREATE INDEX audit_events_at ON audit_events (at);
+   CREATE INDEX gateways_tenant_eui ON gateways (tenant, eui);`,
 ];
 
 export interface GatewayRow {

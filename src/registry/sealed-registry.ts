@@ -3,6 +3,7 @@ import type {
   CredentialsField,
   Gateway,
   GatewayChanges,
+  GatewayQuery,
   GatewayRegistry,
   GatewayStore,
   LastContact,
@@ -81,6 +82,10 @@ export class SealedRegistry implements GatewayRegistry {
 
   async list(filter?: { tenant?: string }): Promise<Gateway[]> {
     return (await this.store.list(filter)).map((g) => this.opened(g));
+  }
+
+  async page(query: GatewayQuery): Promise<Gateway[]> {
+    return (await this.store.page(query)).map((g) => this.opened(g));
   }
 
   async add(gateway: NewGateway): Promise<Gateway> {

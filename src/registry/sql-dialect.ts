@@ -30,6 +30,8 @@ export interface ChangeWatch {
 export interface SqlDialect {
   /** The column type of bytes. */
   readonly blobType: string;
+  /** A primary key column that numbers rows by itself. */
+  readonly serialKeyType: string;
   readonly sql: DialectExecutor;
   /** Inside a migration's transaction: waits until no other process is migrating the database. */
   lockSchema(tx: DialectExecutor): Promise<void>;

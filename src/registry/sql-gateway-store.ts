@@ -1,7 +1,8 @@
 import type { LRUCache } from 'lru-cache';
+import { formatEuiHex, parseEui } from '../../protocol/index.ts';
 import { GatewayExists, GatewayNotFound } from '../errors.ts';
 import { boundedCache } from '../lib/bounded-cache.ts';
-import type { CredentialsField, Gateway, GatewayChanges, GatewayStore, LastContact, NewGateway } from './gateway-registry.ts';
+import type { CredentialsField, Gateway, GatewayChanges, GatewayQuery, GatewayStore, LastContact, NewGateway } from './gateway-registry.ts';
 import { CHANGE_COLUMNS, CREDENTIAL_COLUMNS, columnValue, GATEWAY_COLUMNS, type GatewayRow, MIGRATIONS, toGateway } from './schema.ts';
 import type { ChangeWatch, DialectExecutor, SqlDialect, SqlExecutor } from './sql-dialect.ts';
 
@@ -23,6 +24,15 @@ const recordContactsSql = (count: number) =>
    UPDATE gateways SET last_contact_at = c.at, last_station = c.station, last_model = c.model, last_package = c.package, last_peer = c.peer
    FROM c WHERE gateways.eui = c.eui`;
 const RECORD_CONTACTS = new Map(CONTACT_BATCHES.map((count) => [count, recordContactsSql(count)]));
+
+/** The EUI `text` spells, if it spells one. */
+function euiOrUndefined(text: string): string | undefined {
+  try {
+    return formatEuiHex(parseEui(text));
+  } catch {
+    return undefined;
+  }
+}
 
 const insertValues = (gateway: NewGateway, now: string): unknown[] => [
   gateway.eui,
@@ -99,7 +109,7 @@ export class SqlGatewayStore implements GatewayStore {
         await this.dialect.lockSchema(tx);
         // Another process may have applied it while this one waited for the lock.
         if ((await tx.all('SELECT version FROM schema_migrations WHERE version = ?', [version])).length) return;
-        await tx.exec(migration({ blob: this.dialect.blobType }));
+        await tx.exec(migration({ blob: this.dialect.blobType, serialKey: this.dialect.serialKeyType, now: new Date().toISOString() }));
         await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [version, new Date().toISOString()]);
       });
     }
@@ -137,6 +147,28 @@ export class SqlGatewayStore implements GatewayStore {
     return rows.map(toGateway);
   }
 
+  async page({ tenant, q, after, limit }: GatewayQuery): Promise<Gateway[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const and = (clause: string, value: unknown) => {
+      where.push(clause);
+      params.push(value);
+    };
+    if (tenant !== undefined) and('tenant = ?', tenant);
+    if (after !== undefined) and('eui > ?', after);
+    const eui = q === undefined ? undefined : euiOrUndefined(q);
+    // LIKE's wildcards in the text are matched as themselves.
+    if (eui) and('eui = ?', eui);
+    else if (q !== undefined) and("lower(name) LIKE lower(?) ESCAPE '\\'", `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const sql = `SELECT ${COLUMNS} FROM gateways${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY eui LIMIT ?`;
+    return (await this.read<GatewayRow>(sql, [...params, limit])).map(toGateway);
+  }
+
+  /** The tenant's row, made if missing: registering a gateway makes its tenant. */
+  private static ensureTenant(tx: SqlExecutor, tenant: string, now: string): Promise<number> {
+    return tx.run('INSERT INTO tenants (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING', [tenant, now]);
+  }
+
   private async insert(tx: SqlExecutor, gateway: NewGateway, now: string, index?: number): Promise<void> {
     try {
       await tx.run(INSERT, insertValues(gateway, now));
@@ -147,13 +179,18 @@ export class SqlGatewayStore implements GatewayStore {
   }
 
   async add(gateway: NewGateway): Promise<Gateway> {
-    await this.write((tx) => this.insert(tx, gateway, new Date().toISOString()));
+    const now = new Date().toISOString();
+    await this.write(async (tx) => {
+      await SqlGatewayStore.ensureTenant(tx, gateway.tenant, now);
+      await this.insert(tx, gateway, now);
+    });
     return (await this.get(gateway.eui))!;
   }
 
   async addMany(gateways: NewGateway[], onProgress?: (written: number) => void): Promise<void> {
     const now = new Date().toISOString();
     await this.write(async (tx) => {
+      for (const tenant of new Set(gateways.map((g) => g.tenant))) await SqlGatewayStore.ensureTenant(tx, tenant, now);
       for (const [index, gateway] of gateways.entries()) {
         // The first failure ends the transaction: all or nothing.
         await this.insert(tx, gateway, now, index);
@@ -167,7 +204,10 @@ export class SqlGatewayStore implements GatewayStore {
     const fields = (Object.keys(changes) as (keyof GatewayChanges)[]).filter((key) => changes[key] !== undefined);
     const assignments = [...fields.map((key) => `${CHANGE_COLUMNS[key]} = ?`), 'updated_at = ?'].join(', ');
     const values = [...fields.map((key) => columnValue(key, changes[key])), new Date().toISOString(), eui];
-    const changed = await this.write((tx) => tx.run(`UPDATE gateways SET ${assignments} WHERE eui = ?`, values));
+    const changed = await this.write(async (tx) => {
+      if (changes.tenant !== undefined) await SqlGatewayStore.ensureTenant(tx, changes.tenant, values.at(-2) as string);
+      return tx.run(`UPDATE gateways SET ${assignments} WHERE eui = ?`, values);
+    });
     if (changed === 0) throw new GatewayNotFound(`gateway ${eui} is not registered`);
     return (await this.get(eui))!;
   }
@@ -228,6 +268,18 @@ export class SqlGatewayStore implements GatewayStore {
       this.kept(this.keptSqlReads, params.length ? `${sql}\n${JSON.stringify(params)}` : sql, () => this.read(sql, params)) as Promise<T[]>,
     run: (sql: string, params: unknown[] = []) => this.write((tx) => tx.run(sql, params)),
     transaction: (work) => this.write(work),
+  };
+
+  readonly directSql: SqlExecutor = {
+    all: (sql, params = []) => this.read(sql, params),
+    run: async (sql, params = []) => {
+      await this.ready();
+      return this.dialect.sql.run(sql, params);
+    },
+    transaction: async (work) => {
+      await this.ready();
+      return this.dialect.sql.transaction(work);
+    },
   };
 
   async close(): Promise<void> {

@@ -60,6 +60,7 @@ interface Connection {
  * until it ends rather than joining it.
  */
 export class SqliteDialect implements SqlDialect {
+  readonly serialKeyType = 'INTEGER PRIMARY KEY';
   readonly blobType = 'BLOB';
   private connection: Connection | undefined;
   /** The file, or this connection for an in-memory database: what a transaction holds. */

@@ -2,14 +2,22 @@ import { constants } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SecureContextOptions, Server as TlsServer } from 'node:tls';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { AdminTokens } from '../admin/admin-tokens.ts';
+import { type AdminAppOptions, buildAdminApp } from '../admin/build-admin-app.ts';
+import { TenantDirectory } from '../admin/tenant-directory.ts';
+import { AuditTrail } from '../audit/audit-trail.ts';
+import { AuditWriter } from '../audit/audit-writer.ts';
 import { trustedProxyMatcher } from '../client-cert/trusted-proxies.ts';
 import { SERVE_DEFAULTS, type ServeOptions } from '../config/serve-options.ts';
 import { InvalidOption, RegistryUnavailable } from '../errors.ts';
 import { FirmwareCatalog } from '../firmware/catalog.ts';
 import { buildApp } from '../http/build-app.ts';
+import { ServiceMetrics } from '../metrics/service-metrics.ts';
+import { cupsCertificateCheck } from '../provisioning/check-cups-certificate.ts';
 import { openSealedRegistry } from '../registry/open-sealed-registry.ts';
+import type { SqlExecutor } from '../registry/sql-dialect.ts';
 import { VerificationCache } from '../trust/verification-cache.ts';
 import { TrustStoreWatcher } from '../trust/watch-trust-store.ts';
 import { logRefusedHandshakes } from './log-refused-handshakes.ts';
@@ -17,6 +25,8 @@ import { logRefusedHandshakes } from './log-refused-handshakes.ts';
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
+  /** The admin API, when it listens. */
+  admin?: FastifyInstance;
   watcher: TrustStoreWatcher;
   close(): Promise<void>;
   /**
@@ -26,6 +36,39 @@ export interface RunningServer {
    * accepted for it.
    */
   drainAndClose(quietMs?: number, maxMs?: number): Promise<void>;
+}
+
+const AUDIT_PRUNE_MS = 60 * 60_000;
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * The admin listener: its own port and address (loopback by default), HTTPS when given a
+ * certificate; a non-loopback address without TLS only when --admin-insecure says so.
+ */
+async function startAdmin(
+  options: ServeOptions,
+  parts: Pick<AdminAppOptions, 'registry' | 'tenants' | 'audit' | 'metrics'> & { sql: SqlExecutor; logger: FastifyBaseLogger },
+): Promise<FastifyInstance> {
+  const host = options.adminHost ?? SERVE_DEFAULTS.adminHost;
+  if (!!options.adminTlsCert !== !!options.adminTlsKey) throw new InvalidOption('--admin-tls-cert and --admin-tls-key go together');
+  const https =
+    options.adminTlsCert && options.adminTlsKey
+      ? { cert: readFileSync(options.adminTlsCert), key: readFileSync(options.adminTlsKey) }
+      : undefined;
+  if (!https && !LOOPBACK.has(host) && !options.adminInsecure)
+    throw new InvalidOption(
+      `--admin-host ${host} is not a loopback address: give --admin-tls-cert and --admin-tls-key, or --admin-insecure if a TLS proxy fronts it`,
+    );
+  const admin = await buildAdminApp({
+    ...parts,
+    tokens: new AdminTokens(parts.sql),
+    checkCupsCertificate: cupsCertificateCheck(resolve(options.tenants)),
+    ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
+    ...(https ? { https } : {}),
+    logger: parts.logger.child({ listener: 'admin' }),
+  });
+  await admin.listen({ port: options.adminPort!, host });
+  return admin;
 }
 
 /** Starts `cups serve`: trust store watcher, registry, and the HTTP(S) listener. */
@@ -57,7 +100,14 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     await registry.checkKeys();
     keysChecked = true;
   };
+  const metrics = new ServiceMetrics({ trustStore: () => watcher.current });
+  const audit = new AuditTrail(registry.store.directSql);
+  const handovers = new AuditWriter(audit, (error, events, dropped) =>
+    app?.log.error({ err: error, events, dropped }, 'could not write the audit events of answers; kept for the next attempt'),
+  );
   app = await buildApp({
+    observer: metrics,
+    auditHandover: (event) => handovers.record(event),
     release: async () => {
       await watcher?.stop();
       await registry.close();
@@ -111,11 +161,36 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
   watcher.onChange(() => verificationCache.clear());
   if (tls) logRefusedHandshakes(app.server as unknown as TlsServer, app.log);
   await watcher.start();
+  const tenants = new TenantDirectory(registry.store.directSql);
+  // The trust store's tenant folders are tenants too.
+  const adoptFolders = () =>
+    tenants.adopt([...new Set(watcher.current.certificates.flatMap((cert) => [...cert.tenants]))]).catch((error: unknown) => {
+      app?.log.warn({ err: error }, 'could not record the trust store folders as tenants; retried when the store changes');
+    });
+  await adoptFolders();
+  watcher.onChange(() => void adoptFolders());
+  const pruning = setInterval(
+    () =>
+      void audit.prune(options.auditDays ?? SERVE_DEFAULTS.auditDays).catch((error: unknown) => {
+        app?.log.warn({ err: error }, 'could not prune the audit trail; retried in an hour');
+      }),
+    AUDIT_PRUNE_MS,
+  ).unref();
+  const admin = options.adminPort
+    ? await startAdmin(options, { registry, tenants, audit, metrics, sql: registry.store.directSql, logger: app.log })
+    : undefined;
+  // Run before the registry is released (onClose hooks run last-added first).
+  app.addHook('onClose', async () => {
+    clearInterval(pruning);
+    await admin?.close();
+    await handovers.flush();
+  });
   const address = await app.listen({ port: options.port, host: options.host });
   const close = () => app.close();
   return {
     app,
     url: address,
+    ...(admin ? { admin } : {}),
     watcher,
     close,
     async drainAndClose(quietMs = 250, maxMs = 5000) {

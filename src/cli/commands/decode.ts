@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { decodeUpdateInfoResponse } from '../../../protocol/index.ts';
-import { describeResponse } from '../describe-response.ts';
+import { describeResponse } from '../../provisioning/describe-response.ts';
 import { type CliIo, printing } from '../output.ts';
 import { readInput } from '../read-input.ts';
 

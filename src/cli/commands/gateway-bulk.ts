@@ -8,7 +8,7 @@ import { formatOf, formatRecords, gatewayToRecord, parseRecords, recordToGateway
 import type { NewGateway } from '../../registry/gateway-registry.ts';
 import { type CliIo, printing } from '../output.ts';
 import { progressBar } from '../progress.ts';
-import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
+import { auditByCli, dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
 const formatOption = () => new Option('--format <format>', 'csv or jsonl (default: from the file name)').choices(['csv', 'jsonl']);
 
@@ -51,6 +51,10 @@ export function registerGatewayBulk(gateway: Command, io: CliIo): void {
           const writing = progressBar(io, 'writing', gateways.length);
           try {
             await registry.addMany(gateways, (written) => writing.update(written));
+            await auditByCli(registry, {
+              action: 'gateway.import',
+              detail: { file, gateways: gateways.length, tenants: [...new Set(gateways.map((g) => g.tenant))] },
+            });
           } catch (error) {
             if (error instanceof GatewayExists) {
               const index = (error as GatewayExists).index;

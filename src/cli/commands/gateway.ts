@@ -5,6 +5,7 @@ import { certificateDer } from '../../../protocol/index.ts';
 import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
 import { GatewayNotFound, InvalidGateway } from '../../errors.ts';
 import { cupsCertificateCheck } from '../../provisioning/check-cups-certificate.ts';
+import { auditView, describeGateway } from '../../provisioning/describe-response.ts';
 import {
   checkEui,
   checkGatewayEdit,
@@ -14,12 +15,10 @@ import {
   type GatewayEdit,
   type GatewayInput,
 } from '../../provisioning/gateway-input.ts';
-import type { Gateway } from '../../registry/gateway-registry.ts';
 import type { SealedRegistry } from '../../registry/sealed-registry.ts';
-import { describeCredentials } from '../describe-response.ts';
 import { type CliIo, type CommandOutput, printing } from '../output.ts';
 import { readFlagFile } from '../read-input.ts';
-import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
+import { auditByCli, dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 import { registerGatewayBulk } from './gateway-bulk.ts';
 
 interface EndpointFlags {
@@ -101,15 +100,6 @@ function gatewayInput(flags: GatewayFlags): GatewayInput {
 
 export const tenantOf = (value: string | undefined): string => checkTenant(value, FLAG_NAMES);
 
-/** Public view of a gateway: credentials described, never their key or token bytes. */
-export function describeGateway(gateway: Gateway) {
-  return {
-    ...gateway,
-    lnsCredentials: gateway.lnsCredentials ? describeCredentials(gateway.lnsCredentials) : null,
-    cupsCredentials: gateway.cupsCredentials ? describeCredentials(gateway.cupsCredentials) : null,
-  };
-}
-
 export function registerGateway(program: Command, io: CliIo): void {
   const gateway = program.command('gateway').description('manage the gateway registry');
   registerGatewayBulk(gateway, io);
@@ -128,7 +118,12 @@ export function registerGateway(program: Command, io: CliIo): void {
   ).action(
     printing(io, async (flags: GatewayFlags) => {
       const gateway = await checkNewGateway(gatewayInput(flags), FLAG_NAMES, cupsCertificateCheck(resolve(flags.tenants!)));
-      return { json: describeGateway(await withRegistry(io, flags, 'write', (registry) => registry.add(gateway))) };
+      const added = await withRegistry(io, flags, 'write', async (registry) => {
+        const made = await registry.add(gateway);
+        await auditByCli(registry, { action: 'gateway.add', tenant: made.tenant, eui: made.eui, detail: { after: auditView(made) } });
+        return made;
+      });
+      return { json: describeGateway(added) };
     }),
   );
 
@@ -157,7 +152,17 @@ export function registerGateway(program: Command, io: CliIo): void {
       const updated = await withRegistry(io, flags, 'write', async (registry) => {
         const current = await registry.get(eui);
         if (!current) throw new GatewayNotFound(`gateway ${eui} is not registered`);
-        return registry.update(eui, await checkGatewayEdit(current, edit, FLAG_NAMES, cupsCertificateCheck(resolve(flags.tenants!))));
+        const changed = await registry.update(
+          eui,
+          await checkGatewayEdit(current, edit, FLAG_NAMES, cupsCertificateCheck(resolve(flags.tenants!))),
+        );
+        await auditByCli(registry, {
+          action: 'gateway.change',
+          tenant: changed.tenant,
+          eui,
+          detail: { before: auditView(current), after: auditView(changed) },
+        });
+        return changed;
       });
       return { json: describeGateway(updated) };
     }),
@@ -212,7 +217,12 @@ export function registerGateway(program: Command, io: CliIo): void {
     'remove',
     'remove a gateway',
     'write',
-    (registry, eui) => registry.remove(eui),
+    async (registry, eui) => {
+      const current = await registry.get(eui);
+      if (!current || !(await registry.remove(eui))) return false;
+      await auditByCli(registry, { action: 'gateway.remove', tenant: current.tenant, eui, detail: { before: auditView(current) } });
+      return true;
+    },
     (_removed, eui) => ({ lines: [`removed ${eui}`] }),
   );
 }

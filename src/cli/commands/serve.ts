@@ -98,6 +98,34 @@ export function registerServe(program: Command, io: CliIo): void {
     .addOption(env(new Option('--log-level <level>', 'fatal, error, warn, info, debug').default(SERVE_DEFAULTS.logLevel), 'LOG_LEVEL'))
     .addOption(
       env(
+        new Option('--admin-port <port>', "the admin API and /metrics, never on the gateways' port; 0: none")
+          .default(SERVE_DEFAULTS.adminPort)
+          .argParser(wholeNumber('--admin-port', 0, 65535)),
+        'ADMIN_PORT',
+      ),
+    )
+    .addOption(
+      env(
+        new Option('--admin-host <host>', 'address of the admin API (loopback unless TLS is given)').default(SERVE_DEFAULTS.adminHost),
+        'ADMIN_HOST',
+      ),
+    )
+    .addOption(env(new Option('--admin-tls-cert <file>', 'serve the admin API over HTTPS with this certificate (PEM)'), 'ADMIN_TLS_CERT'))
+    .addOption(env(new Option('--admin-tls-key <file>', 'and this private key (PEM)'), 'ADMIN_TLS_KEY'))
+    .addOption(
+      env(new Option('--admin-insecure', 'allow plain HTTP on a non-loopback --admin-host (a TLS proxy in front)'), 'ADMIN_INSECURE'),
+    )
+    .addOption(env(new Option('--metrics-token <token>', 'ask GET /metrics for this bearer token'), 'METRICS_TOKEN'))
+    .addOption(
+      env(
+        new Option('--audit-days <days>', 'days the audit trail is kept')
+          .default(SERVE_DEFAULTS.auditDays)
+          .argParser(wholeNumber('--audit-days', 1)),
+        'AUDIT_DAYS',
+      ),
+    )
+    .addOption(
+      env(
         new Option('--demo', 'on first run create a demo server certificate, tenant CA and gateway, and use them').default(false),
         'DEMO',
       ),

@@ -7,6 +7,7 @@ import {
   resolvePresentedCertificate,
 } from '../../client-cert/resolve-presented.ts';
 import { type ErrorCode, Failure, NoClientCertificate } from '../../errors.ts';
+import type { ServiceObserver } from '../../metrics/service-metrics.ts';
 import type { TrustStore } from '../../trust/trust-store.ts';
 import type { VerificationCache } from '../../trust/verification-cache.ts';
 import { certificateEui, parseClientCertificate, type VerifiedChain, verifyClientChain } from '../../trust/verify-chain.ts';
@@ -22,6 +23,8 @@ export interface ClientCertificateOptions {
   ipv6Prefix?: number;
   /** How many new chains are verified at once and how many may wait (see FairQueue). */
   verificationQueue?: FairQueueLimits;
+  /** Told of each cache hit and miss (the metrics). */
+  observer?: Pick<ServiceObserver, 'verificationCache' | 'verificationQueue'>;
   /**
    * Native TLS with --tls-reject-unauthorized: a client whose certificate is missing or refused
    * gets no HTTP answer; its connection is closed, as a refused handshake would be.
@@ -103,6 +106,7 @@ export const clientCertificatePlugin = fp<ClientCertificateOptions>(
       const cachedByHeader = headerKey ? cache?.get(headerKey) : undefined;
       if (cachedByHeader) {
         acceptChain(request, cachedByHeader);
+        options.observer?.verificationCache(true);
         return undefined;
       }
       const { presented, ignoredHeaderFrom } = resolvePresentedCertificate(request.raw, headers);
@@ -120,8 +124,10 @@ export const clientCertificatePlugin = fp<ClientCertificateOptions>(
       const cachedByTls = tlsKey ? cache?.get(tlsKey) : undefined;
       if (cachedByTls) {
         acceptChain(request, cachedByTls);
+        options.observer?.verificationCache(true);
         return undefined;
       }
+      options.observer?.verificationCache(false);
       const leaf = parseClientCertificate(presented.leaf);
       // Logged with any refusal below: the EUI the certificate claims, proven or not.
       request.gatewayEui = certificateEui(leaf) ?? null;
@@ -137,6 +143,7 @@ export const clientCertificatePlugin = fp<ClientCertificateOptions>(
     };
 
     app.decorate('authenticateClient', authenticate);
+    options.observer?.verificationQueue(() => verifications.load);
   },
   { name: 'cups-client-certificate', fastify: '5.x' },
 );

@@ -97,7 +97,12 @@ describe('the command line in-process', () => {
 describe('one validator for flags and import rows', () => {
   const cases: [name: string, flags: string[], row: Record<string, string>, reason: RegExp][] = [
     ['no LNS URI', [], {}, /^(line 1: )?(--lns-uri|lns_uri) is required$/],
-    ['wss:// without a trust', ['--lns-uri', 'wss://lns:8887'], { lns_uri: 'wss://lns:8887' }, /needs (--lns-trust|lns_trust)/],
+    [
+      'wss:// without a trust',
+      ['--lns-uri', 'wss://lns:8887'],
+      { lns_uri: 'wss://lns:8887' },
+      /^(line 1: )?a wss:\/\/ LNS URI needs (--lns-trust|lns_trust)$/,
+    ],
     [
       'CUPS credentials without a CUPS URI',
       ['--lns-uri', 'ws://lns:1', '--cups-token', 't'],
@@ -114,7 +119,7 @@ describe('one validator for flags and import rows', () => {
       'a certificate without its key',
       ['--lns-uri', 'wss://lns:1', '--lns-trust', '@lns-ca.pem', '--lns-cert', '@client.crt'],
       { lns_uri: 'wss://lns:1', lns_trust: '@lns-ca.pem', lns_cert: '@client.crt' },
-      /go together/,
+      /^(line 1: )?(--lns-cert and --lns-key|lns_cert and lns_key) go together$/,
     ],
   ];
 

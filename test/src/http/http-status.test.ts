@@ -5,11 +5,14 @@ import {
   GatewayExists,
   InvalidEuiList,
   NoClientCertificate,
+  OutputExists,
   RateLimited,
   RegistryUnavailable,
   SecretKeyMismatch,
   ServerBusy,
   StorageFull,
+  TenantNotFound,
+  Unauthorized,
 } from '../../../src/errors.ts';
 import { httpStatus } from '../../../src/http/http-status.ts';
 
@@ -22,12 +25,16 @@ describe('the HTTP edge: a failure and its status', () => {
     [new ServerBusy('x'), 503],
     [new StorageFull('x'), 507],
     [new SecretKeyMismatch('x'), 500],
+    // The admin API's.
+    [new Unauthorized('x'), 401],
+    [new GatewayExists('x', 3), 409],
+    [new TenantNotFound('x'), 404],
   ] as [Failure, number][])('%s is answered %i', (failure, status) => {
     expect(httpStatus(failure)).toBe(status);
   });
 
   it('has no status for failures no request can meet (they are the server fault, answered as internal errors)', () => {
-    expect(httpStatus(new GatewayExists('x', 3))).toBeUndefined();
+    expect(httpStatus(new OutputExists('x'))).toBeUndefined();
     expect(httpStatus(new InvalidEuiList('x'))).toBeUndefined();
   });
 

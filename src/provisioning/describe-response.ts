@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { credentialsCrc, loadPrivateKey, splitCredentials, type UpdateInfoResponse } from '../../protocol/index.ts';
+import type { Gateway } from '../registry/gateway-registry.ts';
 
 /** What an operator may see of a certificate: never more than its public facts. */
 export function describeCertificate(der: Uint8Array) {
@@ -59,5 +60,34 @@ export function describeResponse(response: UpdateInfoResponse) {
       ? { keyCrc: `0x${response.signature.keyCrc.toString(16).toUpperCase().padStart(8, '0')}`, bytes: response.signature.der.length }
       : null,
     update: response.update ? { bytes: response.update.length, sha256: createHash('sha256').update(response.update).digest('hex') } : null,
+  };
+}
+
+/** Public view of a gateway: credentials described, never their key or token bytes. */
+export function describeGateway(gateway: Gateway) {
+  return {
+    ...gateway,
+    lnsCredentials: gateway.lnsCredentials ? describeCredentials(gateway.lnsCredentials) : null,
+    cupsCredentials: gateway.cupsCredentials ? describeCredentials(gateway.cupsCredentials) : null,
+  };
+}
+
+/** What the audit keeps of a gateway: no secret, credentials by kind and CRC. */
+export function auditView(gateway: Gateway) {
+  const credentials = (blob: Uint8Array | null) => {
+    if (!blob) return null;
+    const { mode, crc32 } = describeCredentials(blob);
+    return { mode, crc32 };
+  };
+  return {
+    tenant: gateway.tenant,
+    name: gateway.name,
+    lnsUri: gateway.lnsUri,
+    lnsCredentials: credentials(gateway.lnsCredentials),
+    cupsUri: gateway.cupsUri,
+    cupsCredentials: credentials(gateway.cupsCredentials),
+    pinnedCertificates: gateway.pinnedCertificates,
+    firmwareChannel: gateway.firmwareChannel,
+    firmwarePin: gateway.firmwarePin,
   };
 }

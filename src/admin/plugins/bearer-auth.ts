@@ -1,0 +1,67 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { GatewayNotFound, RateLimited, TenantNotFound, Unauthorized } from '../../errors.ts';
+import { clientAddressKey } from '../../http/client-address.ts';
+import { RateLimiter } from '../../http/rate-limiter.ts';
+import { throttledWarning } from '../../lib/throttled-log.ts';
+import type { AdminToken, AdminTokens } from '../admin-tokens.ts';
+
+/** Failed authentications an address may make: a token is 256 random bits, guessing is hopeless, flooding is not. */
+const FAILURES_PER_MINUTE = { perMinute: 10, burst: 10 };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The token the request came with, once authenticated. */
+    adminToken: AdminToken | null;
+  }
+  interface FastifyInstance {
+    /** An onRequest hook: a live token in `Authorization: Bearer`, or 401. */
+    requireToken(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  }
+}
+
+/**
+ * Bearer tokens on the admin API. Failed attempts are counted per address (then 429) and logged,
+ * throttled. A token speaks for every tenant (operator) or one: `tenantAllowed` is how routes ask.
+ */
+export const bearerAuthPlugin = fp<{ tokens: AdminTokens }>(
+  async (app, { tokens }) => {
+    app.decorateRequest('adminToken', null);
+    const failures = new RateLimiter(FAILURES_PER_MINUTE);
+    const warn = throttledWarning((fields, message) => app.log.warn(fields, message), 'admin API authentications failed');
+    app.decorate('requireToken', async (request: FastifyRequest) => {
+      const address = clientAddressKey(request.ip);
+      const header = request.headers.authorization;
+      const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+      const found = token ? await tokens.authenticate(token) : undefined;
+      if (found) {
+        request.adminToken = found;
+        return;
+      }
+      warn({ peer: request.ip, reason: token ? 'unknown or revoked token' : 'no bearer token' }, 'admin API: authentication failed');
+      try {
+        failures.enforce(address, 'the address');
+      } catch (error) {
+        throw error instanceof RateLimited ? error : new Unauthorized('authentication failed');
+      }
+      throw new Unauthorized(token ? 'the token is unknown or revoked' : 'send Authorization: Bearer <token> (cups admin token create)');
+    });
+  },
+  { name: 'cups-admin-bearer-auth', fastify: '5.x' },
+);
+
+/** Whether the request's token may act for `tenant`: an operator token for all, a tenant token for its own. */
+export function tenantAllowed(request: FastifyRequest, tenant: string): boolean {
+  const token = request.adminToken;
+  return !!token && (token.tenant === null || token.tenant === tenant);
+}
+
+/** The same refusal as for a tenant that does not exist: a tenant token learns nothing of another. */
+export function requireTenant(request: FastifyRequest, tenant: string): void {
+  if (!tenantAllowed(request, tenant)) throw new TenantNotFound(`there is no tenant ${tenant}`);
+}
+
+/** The same refusal as for a gateway that does not exist. */
+export function requireGatewayTenant(request: FastifyRequest, eui: string, tenant: string | undefined): void {
+  if (tenant === undefined || !tenantAllowed(request, tenant)) throw new GatewayNotFound(`gateway ${eui} is not registered`);
+}

@@ -1,0 +1,204 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { formatEuiHex, parseEui } from '../../../protocol/index.ts';
+import type { AuditTrail } from '../../audit/audit-trail.ts';
+import { GatewayNotFound } from '../../errors.ts';
+import { auditView, describeGateway } from '../../provisioning/describe-response.ts';
+import {
+  type CupsCertificateCheck,
+  checkGatewayEdit,
+  checkNewGateway,
+  type FieldNames,
+  type GatewayEdit,
+} from '../../provisioning/gateway-input.ts';
+import type { GatewayRegistry } from '../../registry/gateway-registry.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { requireGatewayTenant, requireTenant } from '../plugins/bearer-auth.ts';
+import type { TenantDirectory } from '../tenant-directory.ts';
+
+export interface GatewayRoutesOptions {
+  registry: Pick<GatewayRegistry, 'get' | 'page' | 'add' | 'update' | 'remove'>;
+  tenants: TenantDirectory;
+  audit: AuditTrail;
+  checkCupsCertificate: CupsCertificateCheck;
+}
+
+/** The fields of a gateway as the API's JSON names them (its paths: lns.uri, cups.cert, pins). */
+const JSON_NAMES: FieldNames = (field) => field;
+
+const text = { type: 'string', maxLength: 16 * 1024 } as const;
+const endpoint = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { uri: { type: 'string', maxLength: 255 }, trust: text, cert: text, key: text, token: { type: 'string', maxLength: 4096 } },
+} as const;
+const gatewayBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    eui: { type: 'string', maxLength: 64 },
+    tenant: { type: 'string', maxLength: 64 },
+    name: { type: 'string', maxLength: 256 },
+    lns: endpoint,
+    cups: endpoint,
+    pins: { type: 'array', maxItems: 16, items: { type: 'string', maxLength: 128 } },
+  },
+} as const;
+const gatewayEditBody = {
+  ...gatewayBody,
+  properties: {
+    ...gatewayBody.properties,
+    unpin: { type: 'boolean' },
+    firmwareChannel: { type: 'string', maxLength: 64 },
+    firmwarePin: { type: ['string', 'null'], maxLength: 64 },
+  },
+} as const;
+/** A gateway as the API shows it: credentials by kind, CRC and public parts; never a key or token. */
+const gatewayView = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['eui', 'tenant'],
+  properties: { eui: { type: 'string' }, tenant: { type: 'string' } },
+} as const;
+const euiParams = { type: 'object', required: ['eui'], properties: { eui: { type: 'string', maxLength: 64 } } } as const;
+
+type Body = { eui?: string; tenant?: string; name?: string; lns?: GatewayEdit['lns']; cups?: GatewayEdit['cups']; pins?: string[] };
+
+function euiOf(text: string): string {
+  try {
+    return formatEuiHex(parseEui(text));
+  } catch {
+    // Not an EUI: no gateway has it.
+    throw new GatewayNotFound(`gateway ${text} is not registered`);
+  }
+}
+
+const toInput = (body: Body): GatewayEdit => ({ ...body, lns: body.lns ?? {}, cups: body.cups ?? {} });
+
+/** Gateways: paged by EUI, registered, read, changed and removed, each change audited. */
+export const gatewayRoutes: FastifyPluginAsync<GatewayRoutesOptions> = async (app, { registry, tenants, audit, checkCupsCertificate }) => {
+  /** A gateway this token may see, or the answer for one that does not exist. */
+  const visible = async (request: FastifyRequest, eui: string) => {
+    const gateway = await registry.get(eui);
+    requireGatewayTenant(request, eui, gateway?.tenant);
+    return gateway!;
+  };
+
+  app.get<{ Querystring: { tenant?: string; q?: string; limit: number; cursor?: string } }>(
+    '/api/gateways',
+    {
+      schema: {
+        operationId: 'listGateways',
+        tags: ['gateways'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            tenant: { type: 'string', maxLength: 64 },
+            q: { type: 'string', maxLength: 256 },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            cursor: { type: 'string', maxLength: 64 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['gateways', 'next'],
+            properties: { gateways: { type: 'array', items: gatewayView }, next: { type: ['string', 'null'] } },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { q, limit, cursor } = request.query;
+      const own = request.adminToken!.tenant;
+      if (own !== null && request.query.tenant !== undefined && request.query.tenant !== own) return { gateways: [], next: null };
+      const tenant = own ?? request.query.tenant;
+      const page = await registry.page({
+        limit,
+        ...(tenant === undefined ? {} : { tenant }),
+        ...(q === undefined ? {} : { q }),
+        ...(cursor === undefined ? {} : { after: decodeCursor(cursor) }),
+      });
+      return { gateways: page.map(describeGateway), next: page.length === limit ? encodeCursor(page.at(-1)!.eui) : null };
+    },
+  );
+
+  app.post<{ Body: Body }>(
+    '/api/gateways',
+    {
+      schema: {
+        operationId: 'addGateway',
+        tags: ['gateways'],
+        body: { ...gatewayBody, required: ['eui', 'tenant'] },
+        response: { 201: gatewayView },
+      },
+    },
+    async (request, reply) => {
+      const token = request.adminToken!;
+      requireTenant(request, request.body.tenant ?? '');
+      await tenants.get(request.body.tenant!);
+      const gateway = await checkNewGateway(toInput(request.body), JSON_NAMES, checkCupsCertificate);
+      const added = await registry.add(gateway);
+      await audit.record([
+        { actor: token.name, action: 'gateway.add', tenant: added.tenant, eui: added.eui, detail: { after: auditView(added) } },
+      ]);
+      return reply.code(201).send(describeGateway(added));
+    },
+  );
+
+  app.get<{ Params: { eui: string } }>(
+    '/api/gateways/:eui',
+    { schema: { operationId: 'getGateway', tags: ['gateways'], params: euiParams, response: { 200: gatewayView } } },
+    async (request) => describeGateway(await visible(request, euiOf(request.params.eui))),
+  );
+
+  app.patch<{ Params: { eui: string }; Body: Body & Omit<GatewayEdit, 'lns' | 'cups'> }>(
+    '/api/gateways/:eui',
+    {
+      schema: {
+        operationId: 'changeGateway',
+        tags: ['gateways'],
+        params: euiParams,
+        body: gatewayEditBody,
+        response: { 200: gatewayView },
+      },
+    },
+    async (request) => {
+      const token = request.adminToken!;
+      const eui = euiOf(request.params.eui);
+      const current = await visible(request, eui);
+      const { eui: _ignored, ...edit } = request.body;
+      if (edit.tenant !== undefined && edit.tenant !== current.tenant) {
+        requireTenant(request, edit.tenant);
+        await tenants.get(edit.tenant);
+      }
+      const changes = await checkGatewayEdit(current, toInput(edit), JSON_NAMES, checkCupsCertificate);
+      const updated = await registry.update(eui, changes);
+      await audit.record([
+        {
+          actor: token.name,
+          action: 'gateway.change',
+          tenant: updated.tenant,
+          eui,
+          detail: { before: auditView(current), after: auditView(updated) },
+        },
+      ]);
+      return describeGateway(updated);
+    },
+  );
+
+  app.delete<{ Params: { eui: string } }>(
+    '/api/gateways/:eui',
+    { schema: { operationId: 'removeGateway', tags: ['gateways'], params: euiParams, response: { 204: { type: 'null' } } } },
+    async (request, reply) => {
+      const token = request.adminToken!;
+      const eui = euiOf(request.params.eui);
+      const current = await visible(request, eui);
+      await registry.remove(eui);
+      await audit.record([
+        { actor: token.name, action: 'gateway.remove', tenant: current.tenant, eui, detail: { before: auditView(current) } },
+      ]);
+      return reply.code(204).send();
+    },
+  );
+};

@@ -1,0 +1,125 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { TrustStore } from '../trust/trust-store.ts';
+
+/** What the service tells its metrics about; every label is bounded (codes, kinds, tenants). */
+export interface ServiceObserver {
+  /** An update-info request answered: `ok` or the refusal's code, and how long it took. */
+  answered(code: string, seconds: number): void;
+  /** The parts an answer handed over: tcUri, tcCred, cupsUri, cupsCred, update. */
+  handedOver(kinds: readonly string[]): void;
+  verificationCache(hit: boolean): void;
+  /** Where to read how many new chains are being verified and waiting. */
+  verificationQueue(load: () => { running: number; queued: number }): void;
+  staleAnswer(): void;
+}
+
+/**
+ * The service's Prometheus metrics (prom-client), with Node's process metrics. No label carries
+ * an EUI or anything else a client chooses.
+ */
+export class ServiceMetrics implements ServiceObserver {
+  readonly registry = new Registry();
+  private readonly answers = new Counter({
+    name: 'cups_update_info_answers_total',
+    help: 'update-info answers, by code (ok or the refusal code)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'cups_update_info_duration_seconds',
+    help: 'time from the request to its answer',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  private readonly handovers = new Counter({
+    name: 'cups_credential_handovers_total',
+    help: 'parts handed over to stations, by kind (tcUri, tcCred, cupsUri, cupsCred, update)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly cache = new Counter({
+    name: 'cups_verification_cache_total',
+    help: 'client certificate chains found verified in the cache (hit) or verified anew (miss)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly stale = new Counter({
+    name: 'cups_stale_answers_total',
+    help: 'answers given from a record read before, while the registry could not be reached',
+    registers: [this.registry],
+  });
+
+  private verificationLoad = () => ({ running: 0, queued: 0 });
+
+  constructor(sources: { trustStore: () => TrustStore }) {
+    collectDefaultMetrics({ register: this.registry });
+    const load = () => this.verificationLoad();
+    new Gauge({
+      name: 'cups_chains_verifying',
+      help: 'new certificate chains being verified now',
+      registers: [this.registry],
+      collect() {
+        this.set(load().running);
+      },
+    });
+    new Gauge({
+      name: 'cups_chains_queued',
+      help: 'new certificate chains waiting their turn to be verified',
+      registers: [this.registry],
+      collect() {
+        this.set(load().queued);
+      },
+    });
+    const perTenant = (store: TrustStore) => {
+      const cas = new Map<string, { count: number; earliest: number }>();
+      for (const cert of store.certificates) {
+        for (const tenant of cert.tenants) {
+          const known = cas.get(tenant) ?? { count: 0, earliest: Number.POSITIVE_INFINITY };
+          cas.set(tenant, { count: known.count + 1, earliest: Math.min(known.earliest, cert.notAfter.getTime() / 1000) });
+        }
+      }
+      return cas;
+    };
+    new Gauge({
+      name: 'cups_trust_store_cas',
+      help: 'CA certificates the trust store holds, by tenant (common: every tenant)',
+      labelNames: ['tenant'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [tenant, { count }] of perTenant(sources.trustStore())) this.set({ tenant }, count);
+      },
+    });
+    new Gauge({
+      name: 'cups_trust_store_ca_earliest_expiry_seconds',
+      help: 'the earliest notAfter of the CAs of each tenant, in seconds since the epoch',
+      labelNames: ['tenant'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [tenant, { earliest }] of perTenant(sources.trustStore())) this.set({ tenant }, earliest);
+      },
+    });
+  }
+
+  answered(code: string, seconds: number): void {
+    this.answers.inc({ code });
+    this.latency.observe(seconds);
+  }
+
+  handedOver(kinds: readonly string[]): void {
+    for (const kind of kinds) this.handovers.inc({ kind });
+  }
+
+  verificationCache(hit: boolean): void {
+    this.cache.inc({ result: hit ? 'hit' : 'miss' });
+  }
+
+  verificationQueue(load: () => { running: number; queued: number }): void {
+    this.verificationLoad = load;
+  }
+
+  staleAnswer(): void {
+    this.stale.inc();
+  }
+}
