@@ -77,6 +77,16 @@ export function renderResults({ http, storm, chain, costs, scale, memory, pki, a
         verdict(scale.startupSeconds <= startupSeconds),
       ),
       row('CPU while idle, 1,000 tenant folders watched', '', `${fixed(scale.idleCpuShare * 100, 1)} % of a core`, '', '', ''),
+      ...(['first', 'last'] as const).map((which) =>
+        row(
+          `admin API: the ${which} page of 100 of 1,000,000 gateways (p50, p99)`,
+          '',
+          `${fixed(scale.pages[which].p50, 1)} ms, ${fixed(scale.pages[which].p99, 1)} ms`,
+          '',
+          `p99 < ${SCALE_LIMITS.pageP99Ms} ms`,
+          verdict(scale.pages[which].p99 < SCALE_LIMITS.pageP99Ms),
+        ),
+      ),
       '',
     );
   }

@@ -1,4 +1,5 @@
 import type { LRUCache } from 'lru-cache';
+import { BatchedWriter } from '../lib/batched-writer.ts';
 import { boundedCache } from '../lib/bounded-cache.ts';
 import type { GatewayRegistry, LastContact } from './gateway-registry.ts';
 
@@ -39,39 +40,21 @@ const sameReport = (a: Omit<LastContact, 'at'>, b: Omit<LastContact, 'at'>) =>
  * while it is, contacts keep collecting, the latest per gateway, so a slow database holds at most
  * one contact a gateway in memory. A failed batch is reported once, with the gateways it held.
  */
-export class ContactWriter {
-  private pending = new Map<string, LastContact>();
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
-
+export class ContactWriter extends BatchedWriter<string, LastContact> {
   constructor(
-    private readonly registry: Pick<GatewayRegistry, 'recordContacts'>,
-    private readonly onError: (error: unknown, euis: string[]) => void,
-    private readonly delayMs = 1000,
-    private readonly maxBatch = 1000,
-  ) {}
-
-  record(eui: string, contact: LastContact): void {
-    this.pending.set(eui, contact);
-    if (this.pending.size >= this.maxBatch && !this.inFlight) void this.flush();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.delayMs);
-      this.timer.unref();
-    }
+    registry: Pick<GatewayRegistry, 'recordContacts'>,
+    onError: (error: unknown, euis: string[]) => void,
+    delayMs = 1000,
+    maxBatch = 1000,
+  ) {
+    super(
+      (batch) => registry.recordContacts(batch),
+      (error, batch) => onError(error, [...batch.keys()]),
+      { delayMs, maxBatch },
+    );
   }
 
-  /** Writes what is pending, once the batch in flight (if any) is written; never rejects. The server calls it on close. */
-  flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.inFlight) return this.inFlight.then(() => this.flush());
-    const batch = this.pending;
-    if (batch.size === 0) return Promise.resolve();
-    this.pending = new Map();
-    this.inFlight = this.registry
-      .recordContacts(batch)
-      .catch((error: unknown) => this.onError(error, [...batch.keys()]))
-      .finally(() => (this.inFlight = undefined));
-    return this.inFlight;
+  record(eui: string, contact: LastContact): void {
+    this.add(eui, contact);
   }
 }

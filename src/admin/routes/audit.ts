@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { formatEuiHex, parseEui } from '../../../protocol/index.ts';
 import type { AuditTrail } from '../../audit/audit-trail.ts';
 import { InvalidRequest } from '../../errors.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { decodeCursor, encodeCursor, pagedQuery, pageOf } from '../paging.ts';
 
 interface AuditQuerystring {
   since?: string;
@@ -34,24 +34,12 @@ export const auditRoutes: FastifyPluginAsync<{ audit: AuditTrail }> = async (app
       schema: {
         operationId: 'listAudit',
         tags: ['audit'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            since: { type: 'string', format: 'date-time' },
-            tenant: { type: 'string', maxLength: 64 },
-            eui: { type: 'string', maxLength: 64 },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            cursor: { type: 'string', maxLength: 64 },
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            required: ['events', 'next'],
-            properties: { events: { type: 'array', items: eventSchema }, next: { type: ['string', 'null'] } },
-          },
-        },
+        querystring: pagedQuery({
+          since: { type: 'string', format: 'date-time' },
+          tenant: { type: 'string', maxLength: 64 },
+          eui: { type: 'string', maxLength: 64 },
+        }),
+        response: { 200: pageOf('events', eventSchema) },
       },
     },
     async (request) => {

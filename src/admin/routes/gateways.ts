@@ -11,7 +11,7 @@ import {
   type GatewayEdit,
 } from '../../provisioning/gateway-input.ts';
 import type { GatewayRegistry } from '../../registry/gateway-registry.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { decodeCursor, encodeCursor, pagedQuery, pageOf } from '../paging.ts';
 import { requireGatewayTenant, requireTenant } from '../plugins/bearer-auth.ts';
 import type { TenantDirectory } from '../tenant-directory.ts';
 
@@ -89,23 +89,8 @@ export const gatewayRoutes: FastifyPluginAsync<GatewayRoutesOptions> = async (ap
       schema: {
         operationId: 'listGateways',
         tags: ['gateways'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            tenant: { type: 'string', maxLength: 64 },
-            q: { type: 'string', maxLength: 256 },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            cursor: { type: 'string', maxLength: 64 },
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            required: ['gateways', 'next'],
-            properties: { gateways: { type: 'array', items: gatewayView }, next: { type: ['string', 'null'] } },
-          },
-        },
+        querystring: pagedQuery({ tenant: { type: 'string', maxLength: 64 }, q: { type: 'string', maxLength: 256 } }),
+        response: { 200: pageOf('gateways', gatewayView) },
       },
     },
     async (request) => {
