@@ -1,4 +1,8 @@
+import { inFixedBatches, placeholderRows } from '../registry/fixed-batches.ts';
 import type { SqlExecutor } from '../registry/sql-dialect.ts';
+
+/** The insert of `size` events in one statement. */
+const insertSql = (size: number) => `INSERT INTO audit_events (at, actor, tenant, eui, action, detail) VALUES ${placeholderRows(size, 6)}`;
 
 /** One entry of the audit trail: a change (who made it, what, before and after) or a hand-over. */
 export interface AuditEvent {
@@ -41,18 +45,15 @@ export class AuditTrail {
 
   async record(events: AuditEvent[], at = new Date().toISOString()): Promise<void> {
     if (events.length === 0) return;
-    await this.sql.transaction(async (tx) => {
-      for (const event of events) {
-        await tx.run('INSERT INTO audit_events (at, actor, tenant, eui, action, detail) VALUES (?, ?, ?, ?, ?, ?)', [
-          at,
-          event.actor,
-          event.tenant ?? null,
-          event.eui ?? null,
-          event.action,
-          JSON.stringify(event.detail),
-        ]);
-      }
-    });
+    const rows = events.map((event) => [
+      at,
+      event.actor,
+      event.tenant ?? null,
+      event.eui ?? null,
+      event.action,
+      JSON.stringify(event.detail),
+    ]);
+    await this.sql.transaction((tx) => inFixedBatches(rows, insertSql, (sql, params) => tx.run(sql, params)));
   }
 
   async list({ since, tenant, eui, before, limit }: AuditQuery): Promise<RecordedAuditEvent[]> {

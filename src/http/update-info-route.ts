@@ -14,6 +14,7 @@ import {
   CertificateNotPinned,
   CnNotEui,
   CnRouterMismatch,
+  Failure,
   GatewayNotFound,
   InvalidRequest,
   MethodNotAllowed,
@@ -90,13 +91,11 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
     '/update-info',
     {
       onRequest: [ignoreContentType, app.authenticateClient],
+      // Refusals are counted as they are made; answers, as they are sent (below): no hook per answer.
       ...(observer
         ? {
-            onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-              observer.answered(
-                reply.statusCode === 200 ? 'ok' : (request.refusalCode ?? String(reply.statusCode)),
-                reply.elapsedTime / 1000,
-              );
+            onError: (request: FastifyRequest, reply: FastifyReply, error: Error, done: () => void) => {
+              observer.answered(error instanceof Failure ? error.code : 'internal_error', reply.elapsedTime / 1000);
               done();
             },
           }
@@ -145,6 +144,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       const peer = request.ip;
       app.recordContact(eui, { station: body.station, model: body.model, package: body.package, peer });
       reply.code(200).type('application/octet-stream');
+      observer?.answered('ok', reply.elapsedTime / 1000);
       if (update || answer.tcUri || answer.tcCred || answer.cupsUri || answer.cupsCred) {
         const audit = handedOver(answer, ...(update ? ['update'] : []));
         observer?.handedOver(audit.sent);

@@ -102,17 +102,29 @@ export class ServiceMetrics implements ServiceObserver {
     });
   }
 
+  /** Counters bound to their label once: labelling each increment anew costs more than the answer's own checks. */
+  private readonly answersByCode = new Map<string, Counter.Internal>();
+  private readonly handoversByKind = new Map<string, Counter.Internal>();
+  private readonly cacheHits = this.cache.labels({ result: 'hit' });
+  private readonly cacheMisses = this.cache.labels({ result: 'miss' });
+
   answered(code: string, seconds: number): void {
-    this.answers.inc({ code });
+    let counter = this.answersByCode.get(code);
+    if (!counter) this.answersByCode.set(code, (counter = this.answers.labels({ code })));
+    counter.inc();
     this.latency.observe(seconds);
   }
 
   handedOver(kinds: readonly string[]): void {
-    for (const kind of kinds) this.handovers.inc({ kind });
+    for (const kind of kinds) {
+      let counter = this.handoversByKind.get(kind);
+      if (!counter) this.handoversByKind.set(kind, (counter = this.handovers.labels({ kind })));
+      counter.inc();
+    }
   }
 
   verificationCache(hit: boolean): void {
-    this.cache.inc({ result: hit ? 'hit' : 'miss' });
+    (hit ? this.cacheHits : this.cacheMisses).inc();
   }
 
   verificationQueue(load: () => { running: number; queued: number }): void {

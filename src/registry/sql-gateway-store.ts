@@ -2,6 +2,7 @@ import type { LRUCache } from 'lru-cache';
 import { formatEuiHex, parseEui } from '../../protocol/index.ts';
 import { GatewayExists, GatewayNotFound } from '../errors.ts';
 import { boundedCache } from '../lib/bounded-cache.ts';
+import { inFixedBatches, placeholderRows } from './fixed-batches.ts';
 import type { CredentialsField, Gateway, GatewayChanges, GatewayQuery, GatewayStore, LastContact, NewGateway } from './gateway-registry.ts';
 import { CHANGE_COLUMNS, CREDENTIAL_COLUMNS, columnValue, GATEWAY_COLUMNS, type GatewayRow, MIGRATIONS, toGateway } from './schema.ts';
 import type { ChangeWatch, DialectExecutor, SqlDialect, SqlExecutor } from './sql-dialect.ts';
@@ -10,8 +11,6 @@ import type { ChangeWatch, DialectExecutor, SqlDialect, SqlExecutor } from './sq
 const READ_TTL_MS = 30_000;
 const MAX_KEPT_GATEWAYS = 200_000;
 const MAX_KEPT_SQL_READS = 1_000;
-/** Contacts per statement: a few fixed batch sizes keep the prepared statements few. */
-const CONTACT_BATCHES = [1000, 100, 10, 1];
 
 const COLUMNS = GATEWAY_COLUMNS.join(', ');
 const GET = `SELECT ${COLUMNS} FROM gateways WHERE eui = ?`;
@@ -20,10 +19,9 @@ const LIST_TENANT = `SELECT ${COLUMNS} FROM gateways WHERE tenant = ? ORDER BY e
 const INSERT = `INSERT INTO gateways (eui, tenant, name, lns_uri, lns_credentials, cups_uri, cups_credentials, pinned_certificates, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const recordContactsSql = (count: number) =>
-  `WITH c (eui, at, station, model, package, peer) AS (VALUES ${Array(count).fill('(?, ?, ?, ?, ?, ?)').join(', ')})
+  `WITH c (eui, at, station, model, package, peer) AS (VALUES ${placeholderRows(count, 6)})
    UPDATE gateways SET last_contact_at = c.at, last_station = c.station, last_model = c.model, last_package = c.package, last_peer = c.peer
    FROM c WHERE gateways.eui = c.eui`;
-const RECORD_CONTACTS = new Map(CONTACT_BATCHES.map((count) => [count, recordContactsSql(count)]));
 
 /** The EUI `text` spells, if it spells one. */
 function euiOrUndefined(text: string): string | undefined {
@@ -219,12 +217,7 @@ export class SqlGatewayStore implements GatewayStore {
   async recordContacts(contacts: ReadonlyMap<string, LastContact>): Promise<void> {
     await this.ready();
     const rows = [...contacts].map(([eui, c]) => [eui, c.at, c.station, c.model, c.package, c.peer]);
-    await this.dialect.sql.transaction(async (tx) => {
-      let start = 0;
-      for (const size of CONTACT_BATCHES) {
-        for (; rows.length - start >= size; start += size) await tx.run(RECORD_CONTACTS.get(size)!, rows.slice(start, start + size).flat());
-      }
-    });
+    await this.dialect.sql.transaction((tx) => inFixedBatches(rows, recordContactsSql, (sql, params) => tx.run(sql, params)));
     // Neither announced nor forgotten: no answer depends on a contact, and a fleet's contacts would
     // make every instance forget its reads. A kept record shows an older contact until it changes.
   }

@@ -187,35 +187,41 @@ export class SqliteDialect implements SqlDialect {
     // Other processes see commits through PRAGMA data_version (watchChanges).
   }
 
-  /** Checks PRAGMA data_version, which changes when another connection commits, every CHANGE_CHECK_MS. */
+  /** Watches PRAGMA data_version, which changes when another connection commits. */
   async watchChanges(onChange: () => void): Promise<ChangeWatch> {
     let watched: Connection | undefined;
     let version = -1;
-    const watch = {
-      live: false,
-      check: () => {
-        try {
-          const connection = this.connect();
-          const now = connection.db.pragma('data_version', { simple: true }) as number;
-          // A new connection counts from its own start: what happened in between is unknown.
-          if (connection !== watched || now !== version) onChange();
-          watched = connection;
-          version = now;
-          watch.live = true;
-        } catch {
-          if (watch.live) onChange();
-          watch.live = false;
-        }
+    let live = false;
+    let checkedAt = 0;
+    let stopped = false;
+    const check = () => {
+      checkedAt = Date.now();
+      try {
+        const connection = this.connect();
+        const now = connection.db.pragma('data_version', { simple: true }) as number;
+        // A new connection counts from its own start: what happened in between is unknown.
+        if (connection !== watched || now !== version) onChange();
+        watched = connection;
+        version = now;
+        live = true;
+      } catch {
+        if (live) onChange();
+        live = false;
+      }
+    };
+    check();
+    // Checked when a read asks and the last check is CHANGE_CHECK_MS old: a read after a quiet
+    // spell sees a commit made a moment before, and a busy server checks five times a second.
+    return {
+      get live() {
+        if (stopped) return false;
+        if (Date.now() - checkedAt >= CHANGE_CHECK_MS) check();
+        return live;
       },
-      timer: undefined as NodeJS.Timeout | undefined,
       stop: async () => {
-        clearInterval(watch.timer);
-        watch.live = false;
+        stopped = true;
       },
     };
-    watch.check();
-    watch.timer = setInterval(watch.check, CHANGE_CHECK_MS).unref();
-    return watch;
   }
 
   isUniqueViolation(error: unknown): boolean {

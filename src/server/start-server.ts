@@ -39,6 +39,9 @@ export interface RunningServer {
 }
 
 const AUDIT_PRUNE_MS = 60 * 60_000;
+
+/** Standard output, written asynchronously: a busy server's lines go out together, not a write each. */
+const logOutput = () => pino.destination({ dest: 1, sync: false });
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
@@ -125,8 +128,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
       await checkKeys();
       return true;
     },
-    // Standard output written asynchronously: a busy server's lines go out together, not a write each.
-    logger: { level: options.logLevel, stream: logDestination ?? pino.destination({ dest: 1, sync: false }) },
+    logger: { level: options.logLevel, stream: logDestination ?? logOutput() },
     ...(tls ? { https: context, closeUnauthenticated: options.tlsRejectUnauthorized } : {}),
     ipv6Prefix: options.ipv6Prefix,
     staleAnswersMs: (options.staleAnswersMinutes ?? SERVE_DEFAULTS.staleAnswersMinutes) * 60_000,
