@@ -103,13 +103,14 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     await registry.checkKeys();
     keysChecked = true;
   };
-  const metrics = new ServiceMetrics({ trustStore: () => watcher.current });
+  // Counted only when /metrics can be read: on the admin listener.
+  const metrics = options.adminPort ? new ServiceMetrics({ trustStore: () => watcher.current }) : undefined;
   const audit = new AuditTrail(registry.store.directSql);
   const handovers = new AuditWriter(audit, (error, events, dropped) =>
     app?.log.error({ err: error, events, dropped }, 'could not write the audit events of answers; kept for the next attempt'),
   );
   app = await buildApp({
-    observer: metrics,
+    ...(metrics ? { observer: metrics } : {}),
     auditHandover: (event) => handovers.record(event),
     release: async () => {
       await watcher?.stop();
@@ -179,7 +180,14 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     AUDIT_PRUNE_MS,
   ).unref();
   const admin = options.adminPort
-    ? await startAdmin(options, { registry, tenants, audit, metrics, sql: registry.store.directSql, logger: app.log })
+    ? await startAdmin(options, {
+        registry,
+        tenants,
+        audit,
+        ...(metrics ? { metrics } : {}),
+        sql: registry.store.directSql,
+        logger: app.log,
+      })
     : undefined;
   // Run before the registry is released (onClose hooks run last-added first).
   app.addHook('onClose', async () => {
