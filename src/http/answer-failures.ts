@@ -2,13 +2,6 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { Failure, InvalidRequest, RequestTooLarge, RouteNotFound } from '../errors.ts';
 import { httpStatus } from './http-status.ts';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The code the request was refused with, if it was. */
-    refusalCode: string | null;
-  }
-}
-
 /** Fastify errors that are the client's fault, mapped to the service's refusals. */
 function asFailure(error: FastifyError, tooLarge: string): Failure | undefined {
   if (error instanceof Failure) return error;
@@ -24,7 +17,6 @@ function asFailure(error: FastifyError, tooLarge: string): Failure | undefined {
  * details go to the log only. `tooLarge` says what a body over the app's limit is told.
  */
 export function answerFailures(app: FastifyInstance, tooLarge: string): void {
-  app.decorateRequest('refusalCode', null);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const failure = asFailure(error, tooLarge);
     const status = failure && httpStatus(failure);
@@ -32,7 +24,6 @@ export function answerFailures(app: FastifyInstance, tooLarge: string): void {
       request.log.error({ err: error, peer: request.ip }, 'request failed');
       return reply.code(500).send({ code: 'internal_error', message: 'the server failed to answer; see its log' });
     }
-    request.refusalCode = failure.code;
     const line = { eui: request.gatewayEui ?? undefined, reason: failure.code, peer: request.ip, ...failure.logDetail };
     if (status >= 500) request.log.error(line, failure.message);
     else request.log.warn(line, failure.message);

@@ -94,7 +94,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       // Refusals are counted as they are made; answers, as they are sent (below): no hook per answer.
       ...(observer
         ? {
-            onError: (request: FastifyRequest, reply: FastifyReply, error: Error, done: () => void) => {
+            onError: (_request: FastifyRequest, reply: FastifyReply, error: Error, done: () => void) => {
               observer.answered(error instanceof Failure ? error.code : 'internal_error', reply.elapsedTime / 1000);
               done();
             },
@@ -145,15 +145,19 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       app.recordContact(eui, { station: body.station, model: body.model, package: body.package, peer });
       reply.code(200).type('application/octet-stream');
       observer?.answered('ok', reply.elapsedTime / 1000);
-      if (update || answer.tcUri || answer.tcCred || answer.cupsUri || answer.cupsCred) {
-        const audit = handedOver(answer, ...(update ? ['update'] : []));
-        observer?.handedOver(audit.sent);
+      // What the answer hands over, worked out once for the metrics, the audit trail and the log line.
+      const handed =
+        update || answer.tcUri || answer.tcCred || answer.cupsUri || answer.cupsCred
+          ? handedOver(answer, ...(update ? ['update'] : []))
+          : undefined;
+      if (handed) {
+        observer?.handedOver(handed.sent);
         options.auditHandover?.({
           actor: 'station',
           action: 'update-info.handover',
           tenant: gateway.tenant,
           eui,
-          detail: { ...audit, ...(update ? { firmware: update.version } : {}), peer },
+          detail: { ...handed, ...(update ? { firmware: update.version } : {}), peer },
         });
       }
       if (!update) {
@@ -162,7 +166,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
         // steady state of a fleet, logged only when asked for.
         const level = bytes.length > 14 ? 'info' : 'debug';
         if (level === 'info' || VERBOSE_LEVELS.has(request.log.level)) {
-          request.log[level]({ eui, tenant: gateway.tenant, peer, ...handedOver(answer), bytes: bytes.length }, 'update-info answered');
+          request.log[level](
+            { eui, tenant: gateway.tenant, peer, ...(handed ?? { sent: [] }), bytes: bytes.length },
+            'update-info answered',
+          );
         }
         return reply.send(bytes);
       }
@@ -172,7 +179,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
           eui,
           tenant: gateway.tenant,
           peer,
-          ...handedOver(answer, 'update'),
+          ...handed,
           firmware: update.version,
           keyCrc: update.signature?.keyCrc,
           bytes: head.length + update.size,

@@ -70,12 +70,17 @@ export class ServiceMetrics implements ServiceObserver {
         this.set(load().queued);
       },
     });
+    // Both trust-store gauges read the same snapshot: its figures are worked out once.
+    const figures = new WeakMap<TrustStore, Map<string, { count: number; earliest: number }>>();
     const perTenant = (store: TrustStore) => {
+      const known = figures.get(store);
+      if (known) return known;
       const cas = new Map<string, { count: number; earliest: number }>();
+      figures.set(store, cas);
       for (const cert of store.certificates) {
         for (const tenant of cert.tenants) {
-          const known = cas.get(tenant) ?? { count: 0, earliest: Number.POSITIVE_INFINITY };
-          cas.set(tenant, { count: known.count + 1, earliest: Math.min(known.earliest, cert.notAfter.getTime() / 1000) });
+          const sum = cas.get(tenant) ?? { count: 0, earliest: Number.POSITIVE_INFINITY };
+          cas.set(tenant, { count: sum.count + 1, earliest: Math.min(sum.earliest, cert.notAfter.getTime() / 1000) });
         }
       }
       return cas;

@@ -201,9 +201,10 @@ export class SqlGatewayStore implements GatewayStore {
   async update(eui: string, changes: GatewayChanges): Promise<Gateway> {
     const fields = (Object.keys(changes) as (keyof GatewayChanges)[]).filter((key) => changes[key] !== undefined);
     const assignments = [...fields.map((key) => `${CHANGE_COLUMNS[key]} = ?`), 'updated_at = ?'].join(', ');
-    const values = [...fields.map((key) => columnValue(key, changes[key])), new Date().toISOString(), eui];
+    const now = new Date().toISOString();
+    const values = [...fields.map((key) => columnValue(key, changes[key])), now, eui];
     const changed = await this.write(async (tx) => {
-      if (changes.tenant !== undefined) await SqlGatewayStore.ensureTenant(tx, changes.tenant, values.at(-2) as string);
+      if (changes.tenant !== undefined) await SqlGatewayStore.ensureTenant(tx, changes.tenant, now);
       return tx.run(`UPDATE gateways SET ${assignments} WHERE eui = ?`, values);
     });
     if (changed === 0) throw new GatewayNotFound(`gateway ${eui} is not registered`);

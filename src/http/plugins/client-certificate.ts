@@ -93,6 +93,15 @@ export const clientCertificatePlugin = fp<ClientCertificateOptions>(
       else done();
     };
 
+    /** Accepts the chain kept under `key`, if one is; says whether it did. */
+    const acceptCached = (request: FastifyRequest, key: string | undefined): boolean => {
+      const cached = key ? options.verificationCache?.get(key) : undefined;
+      if (!cached) return false;
+      acceptChain(request, cached);
+      options.observer?.verificationCache(true);
+      return true;
+    };
+
     /** Sets request.verifiedChain: at once from the cache, or once the chain is verified (the promise). */
     const verify = (request: FastifyRequest): Promise<void> | undefined => {
       const cache = options.verificationCache;
@@ -103,12 +112,7 @@ export const clientCertificatePlugin = fp<ClientCertificateOptions>(
         cache && headers && 'value' in headers
           ? `header:${hash('sha256', headers.chainValue === undefined ? headers.value : `${headers.value}\n${headers.chainValue}`, 'base64')}`
           : undefined;
-      const cachedByHeader = headerKey ? cache?.get(headerKey) : undefined;
-      if (cachedByHeader) {
-        acceptChain(request, cachedByHeader);
-        options.observer?.verificationCache(true);
-        return undefined;
-      }
+      if (acceptCached(request, headerKey)) return undefined;
       const { presented, ignoredHeaderFrom } = resolvePresentedCertificate(request.raw, headers);
       if (ignoredHeaderFrom) {
         request.log.warn(
@@ -121,12 +125,7 @@ export const clientCertificatePlugin = fp<ClientCertificateOptions>(
         !headerKey && presented.source === 'tls'
           ? `tls:${hash('sha256', Buffer.concat([presented.leaf, ...presented.chain]), 'base64')}`
           : undefined;
-      const cachedByTls = tlsKey ? cache?.get(tlsKey) : undefined;
-      if (cachedByTls) {
-        acceptChain(request, cachedByTls);
-        options.observer?.verificationCache(true);
-        return undefined;
-      }
+      if (acceptCached(request, tlsKey)) return undefined;
       options.observer?.verificationCache(false);
       const leaf = parseClientCertificate(presented.leaf);
       // Logged with any refusal below: the EUI the certificate claims, proven or not.
