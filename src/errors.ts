@@ -44,6 +44,8 @@ export type ErrorCode =
   | 'ca_exists'
   | 'ca_unreadable'
   | 'ca_refused'
+  | 'ca_not_found'
+  | 'ca_in_folder'
   | 'invalid_eui_list'
   | 'invalid_csr'
   | 'output_exists'
@@ -142,6 +144,10 @@ export class DerError extends failure('der_malformed') {}
 export class KeyNotAccepted extends failure('key_not_accepted') {}
 /** A CA certificate the trust store could not use, named with the file it came from. */
 export class CaRefused extends failure('ca_refused') {}
+/** A CA the tenant does not trust, or not through the database. */
+export class CaNotFound extends failure('ca_not_found') {}
+/** A CA that comes from the tenants folder: only its file's removal takes it away. */
+export class CaInFolder extends failure('ca_in_folder') {}
 /** A flag or setting with a value that cannot be used. */
 export class InvalidOption extends failure('invalid_option') {}
 

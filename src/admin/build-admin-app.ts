@@ -13,6 +13,7 @@ import type { GatewayRegistry } from '../registry/gateway-registry.ts';
 import type { AdminTokens } from './admin-tokens.ts';
 import { bearerAuthPlugin } from './plugins/bearer-auth.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { type CaRoutesOptions, caRoutes } from './routes/cas.ts';
 import { gatewayRoutes } from './routes/gateways.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import type { TenantDirectory } from './tenant-directory.ts';
@@ -23,6 +24,8 @@ export interface AdminAppOptions {
   tenants: TenantDirectory;
   audit: AuditTrail;
   checkCupsCertificate: CupsCertificateCheck;
+  trust: CaRoutesOptions['trust'];
+  databaseCas: CaRoutesOptions['databaseCas'];
   metrics?: ServiceMetrics;
   /** When set, GET /metrics asks for `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
@@ -82,6 +85,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
   await app.register(async (api) => {
     api.addHook('onRequest', api.requireToken);
     await api.register(tenantRoutes, { tenants: options.tenants, audit: options.audit });
+    await api.register(caRoutes, options);
     await api.register(gatewayRoutes, options);
     await api.register(auditRoutes, { audit: options.audit });
   });

@@ -36,6 +36,11 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   tenant_exists: 409,
   tenant_not_found: 404,
   tenant_not_empty: 409,
+  ca_refused: 400,
+  ca_not_found: 404,
+  ca_in_folder: 409,
+  invalid_firmware: 400,
+  firmware_not_found: 404,
 };
 
 /** The status a failure is answered with over HTTP; undefined for one no request can meet (the server's own fault). */

@@ -1,6 +1,6 @@
 import { pemBlocks } from '../../protocol/lib/der.ts';
 import { Failure, InvalidGateway } from '../errors.ts';
-import { loadTrustStore } from '../trust/trust-store.ts';
+import { loadTrustStore, type TrustStore } from '../trust/trust-store.ts';
 import { certificateEui, scopeAllows, verifyClientChain } from '../trust/verify-chain.ts';
 
 /** The first certificate of a PEM file (a leaf and its chain), or the file as it is (DER, one certificate). */
@@ -15,18 +15,21 @@ export function leafOf(file: Uint8Array | string): Uint8Array | string {
  * A check that a CUPS client certificate handed to a station will be accepted by this server: a
  * station keeps one certificate in cups.crt and presents it alone, so the trust store must
  * complete its chain for the gateway's tenant, and its CN must be the gateway's EUI. The trust
- * store is read once, on the first certificate checked. Throws InvalidGateway with the next step,
- * naming the certificate as `field`.
+ * store is the server's own (a function returning its current one), or a tenants folder read
+ * once, on the first certificate checked. Throws InvalidGateway with the next step, naming the
+ * certificate as `field`.
  */
 export function cupsCertificateCheck(
-  tenantsDir: string,
+  trust: string | (() => TrustStore),
 ): (file: Uint8Array | string, gateway: { eui: string; tenant: string }, field: string) => Promise<void> {
-  let loading: ReturnType<typeof loadTrustStore> | undefined;
+  let loading: Promise<TrustStore> | undefined;
   return async (file, gateway, field) => {
-    loading ??= loadTrustStore(tenantsDir);
-    const store = await loading.catch((error: Error) => {
-      throw new InvalidGateway(`${field}: cannot read the trust store ${tenantsDir} to check it (${error.message}); give --tenants`);
-    });
+    const store =
+      typeof trust === 'function'
+        ? trust()
+        : await (loading ??= loadTrustStore(trust)).catch((error: Error) => {
+            throw new InvalidGateway(`${field}: cannot read the trust store ${trust} to check it (${error.message}); give --tenants`);
+          });
     const leaf = leafOf(file);
     const verified = await verifyClientChain(typeof leaf === 'string' ? Buffer.from(leaf) : leaf, [], store).catch((error: unknown) => {
       if (!(error instanceof Failure)) throw error;

@@ -83,6 +83,30 @@ export const MIGRATIONS: ((dialect: Dialect) => string)[] = [
    );
    CREATE INDEX audit_events_at ON audit_events (at);
    CREATE INDEX gateways_tenant_eui ON gateways (tenant, eui);`,
+  // CAs added through the API, with a revision every instance polls to reload its trust store;
+  // firmware images as chunks (no instance keeps them on its own disk); and the certificate each
+  // gateway last presented, to list and count those about to expire.
+  (d) => `CREATE TABLE tenant_cas (
+     tenant TEXT NOT NULL,
+     sha256 TEXT NOT NULL,
+     pem TEXT NOT NULL,
+     added_at TEXT NOT NULL,
+     added_by TEXT NOT NULL,
+     PRIMARY KEY (tenant, sha256)
+   );
+   CREATE TABLE trust_revision (id INTEGER PRIMARY KEY CHECK (id = 1), revision BIGINT NOT NULL);
+   INSERT INTO trust_revision (id, revision) VALUES (1, 0);
+   CREATE TABLE firmware_blobs (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, chunks INTEGER NOT NULL, created_at TEXT NOT NULL);
+   CREATE TABLE firmware_chunks (
+     blob TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     data ${d.blob} NOT NULL,
+     PRIMARY KEY (blob, seq)
+   );
+   ALTER TABLE gateways ADD COLUMN last_cert_sha256 TEXT;
+   ALTER TABLE gateways ADD COLUMN last_cert_serial TEXT;
+   ALTER TABLE gateways ADD COLUMN last_cert_not_after TEXT;
+   CREATE INDEX gateways_cert_expiry ON gateways (last_cert_not_after);`,
 ];
 
 export interface GatewayRow {

@@ -18,8 +18,9 @@ import { ServiceMetrics } from '../metrics/service-metrics.ts';
 import { cupsCertificateCheck } from '../provisioning/check-cups-certificate.ts';
 import { openSealedRegistry } from '../registry/open-sealed-registry.ts';
 import type { SqlExecutor } from '../registry/sql-dialect.ts';
+import { DatabaseCas } from '../trust/database-cas.ts';
+import { TrustSources } from '../trust/trust-sources.ts';
 import { VerificationCache } from '../trust/verification-cache.ts';
-import { TrustStoreWatcher } from '../trust/watch-trust-store.ts';
 import { logRefusedHandshakes } from './log-refused-handshakes.ts';
 
 export interface RunningServer {
@@ -27,7 +28,8 @@ export interface RunningServer {
   url: string;
   /** The admin API, when it listens. */
   admin?: FastifyInstance;
-  watcher: TrustStoreWatcher;
+  /** The trust store: the tenants folder and the CAs added through the API. */
+  trust: TrustSources;
   close(): Promise<void>;
   /**
    * Graceful stop: new requests get 503 shutting_down (Connection: close) until none has come for
@@ -50,7 +52,10 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
  */
 async function startAdmin(
   options: ServeOptions,
-  parts: Pick<AdminAppOptions, 'registry' | 'tenants' | 'audit' | 'metrics'> & { sql: SqlExecutor; logger: FastifyBaseLogger },
+  parts: Pick<AdminAppOptions, 'registry' | 'tenants' | 'audit' | 'metrics' | 'trust' | 'databaseCas'> & {
+    sql: SqlExecutor;
+    logger: FastifyBaseLogger;
+  },
 ): Promise<FastifyInstance> {
   const host = options.adminHost ?? SERVE_DEFAULTS.adminHost;
   if (!!options.adminTlsCert !== !!options.adminTlsKey) throw new InvalidOption('--admin-tls-cert and --admin-tls-key go together');
@@ -65,7 +70,7 @@ async function startAdmin(
   const admin = await buildAdminApp({
     ...parts,
     tokens: new AdminTokens(parts.sql),
-    checkCupsCertificate: cupsCertificateCheck(resolve(options.tenants)),
+    checkCupsCertificate: cupsCertificateCheck(() => parts.trust.current),
     ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
     ...(https ? { https } : {}),
     logger: parts.logger.child({ listener: 'admin' }),
@@ -92,7 +97,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
   // No CA list: the CertificateRequest names no CA (it would list every tenant's to anyone who
   // connects), and the service verifies every presented chain itself, against the trust store.
   const context: SecureContextOptions = { ...tls, minVersion: 'TLSv1.2', secureOptions: constants.SSL_OP_NO_TICKET };
-  let watcher!: TrustStoreWatcher;
+  let trust!: TrustSources;
   const verificationCache = new VerificationCache();
   let keysChecked = false;
   let draining = false;
@@ -104,7 +109,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     keysChecked = true;
   };
   // Counted only when /metrics can be read: on the admin listener.
-  const metrics = options.adminPort ? new ServiceMetrics({ trustStore: () => watcher.current }) : undefined;
+  const metrics = options.adminPort ? new ServiceMetrics({ trustStore: () => trust.current }) : undefined;
   const audit = new AuditTrail(registry.store.directSql);
   const handovers = new AuditWriter(audit, (error, events, dropped) =>
     app?.log.error({ err: error, events, dropped }, 'could not write the audit events of answers; kept for the next attempt'),
@@ -113,12 +118,12 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     ...(metrics ? { observer: metrics } : {}),
     auditHandover: (event) => handovers.record(event),
     release: async () => {
-      await watcher?.stop();
+      await trust?.stop();
       await registry.close();
     },
     registry,
     firmware: { catalog, dir: resolve(options.firmwareDir) },
-    trustStore: () => watcher.current,
+    trustStore: () => trust.current,
     verificationCache,
     isDraining: () => {
       if (draining) lastDrainedAt = Date.now();
@@ -159,19 +164,20 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     }
     app.log.error({ err: error }, 'registry unavailable at start-up; serving 503 until it returns');
   }
-  watcher = new TrustStoreWatcher(resolve(options.tenants), app.log);
+  const databaseCas = new DatabaseCas(registry.store.directSql);
+  trust = new TrustSources(resolve(options.tenants), databaseCas, app.log);
   // A changed trust store may revoke what was verified before.
-  watcher.onChange(() => verificationCache.clear());
+  trust.onChange(() => verificationCache.clear());
   if (tls) logRefusedHandshakes(app.server as unknown as TlsServer, app.log);
-  await watcher.start();
+  await trust.start();
   const tenants = new TenantDirectory(registry.store.directSql);
   // The trust store's tenant folders are tenants too.
   const adoptFolders = () =>
-    tenants.adopt([...new Set(watcher.current.certificates.flatMap((cert) => [...cert.tenants]))]).catch((error: unknown) => {
+    tenants.adopt([...new Set(trust.folder.current.certificates.flatMap((cert) => [...cert.inFolder]))]).catch((error: unknown) => {
       app?.log.warn({ err: error }, 'could not record the trust store folders as tenants; retried when the store changes');
     });
   await adoptFolders();
-  watcher.onChange(() => void adoptFolders());
+  trust.folder.onChange(() => void adoptFolders());
   const pruning = setInterval(
     () =>
       void audit.prune(options.auditDays ?? SERVE_DEFAULTS.auditDays).catch((error: unknown) => {
@@ -184,6 +190,8 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
         registry,
         tenants,
         audit,
+        trust,
+        databaseCas,
         ...(metrics ? { metrics } : {}),
         sql: registry.store.directSql,
         logger: app.log,
@@ -201,7 +209,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     app,
     url: address,
     ...(admin ? { admin } : {}),
-    watcher,
+    trust,
     close,
     async drainAndClose(quietMs = 250, maxMs = 5000) {
       draining = true;

@@ -22,8 +22,12 @@ export function gatewayTenantProblem(tenant: string): string | undefined {
 }
 
 export interface StoredCertificate extends CertificateFacts {
-  /** Tenants whose folders hold this certificate (COMMON_TENANT for all). */
+  /** Tenants that trust this certificate (COMMON_TENANT for all): its folder's and its database rows'. */
   tenants: Set<string>;
+  /** Tenants whose folders hold it. */
+  inFolder: Set<string>;
+  /** Tenants for which the database holds it (added through the API). */
+  inDatabase: Set<string>;
   /** Files it was read from, for `cups ca list` and logs. */
   files: string[];
   /** A self-signed CA certificate: where a chain may end. */
@@ -84,9 +88,20 @@ export class TrustStore {
  * A certificate of the store: parsed facts (a fresh object, not the parse cache's) with the
  * tenants and files that hold it. A CA's key is decoded here, once, not when a chain needs it.
  */
-export function storedCertificate(facts: CertificateFacts, tenants: string[], files: string[]): StoredCertificate {
+export function storedCertificate(
+  facts: CertificateFacts,
+  folderTenants: string[],
+  files: string[],
+  databaseTenants: string[] = [],
+): StoredCertificate {
   const anchor = facts.isCa && facts.selfSigned;
-  return Object.assign(facts, { tenants: new Set(tenants), files, anchor });
+  return Object.assign(facts, {
+    tenants: new Set([...folderTenants, ...databaseTenants]),
+    inFolder: new Set(folderTenants),
+    inDatabase: new Set(databaseTenants),
+    files,
+    anchor,
+  });
 }
 
 /**
@@ -130,6 +145,7 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
         const known = byFingerprint.get(facts.fingerprint);
         if (known) {
           known.tenants.add(tenant);
+          known.inFolder.add(tenant);
           known.files.push(file);
         } else {
           byFingerprint.set(facts.fingerprint, storedCertificate(facts, [tenant], [file]));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -6,12 +7,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { decodeUpdateInfoResponse } from '../../../protocol/index.ts';
+import { createCertificate, OID } from '../../../src/pki/create-certificate.ts';
 import { type PostgresServer, startPostgres } from '../../helpers/postgres.ts';
 import { runCliInProcess } from '../../helpers/run-cli.ts';
 import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
 import { freePort } from '../../helpers/spawn-server.ts';
 import { within } from '../../helpers/within.ts';
 
+const PEM = 'application/x-pem-file';
+const EUI_N = '0016C001FF00AB01';
 let pki: TestPki;
 let postgres: PostgresServer;
 beforeAll(async () => {
@@ -27,13 +31,18 @@ interface Reply {
 }
 
 /** One admin API call: JSON in, JSON (or text) out. */
-function api(port: number, method: string, path: string, options: { token?: string; body?: unknown; raw?: string } = {}): Promise<Reply> {
+function api(
+  port: number,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; raw?: string; contentType?: string } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     const headers: Record<string, string | number> = {};
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
     const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
@@ -133,6 +142,93 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (_name, database)
       });
       return proxied.status === 200 && decodeUpdateInfoResponse(proxied.body).tcUri === 'wss://lns.example:8887';
     });
+  });
+
+  it("an operator adds a new tenant's CA through the API: its gateways are answered over native TLS, and on another instance within 1 s", async () => {
+    const root = await createCertificate({ subject: 'Tenant N root', ca: true, days: 30 });
+    const intermediate = await createCertificate({ subject: 'Tenant N intermediate', issuer: root, ca: true, pathLength: 0 });
+    const leaf = await createCertificate({ subject: EUI_N, issuer: intermediate, extKeyUsage: [OID.clientAuth] });
+    expect((await api(adminPort, 'POST', '/api/tenants', { token: operator, body: { id: 'tenant-n' } })).status).toBe(201);
+    // An intermediate alone: its issuer is neither given nor trusted by the tenant.
+    const orphan = await api(adminPort, 'POST', '/api/tenants/tenant-n/cas', { token: operator, raw: intermediate.pem, contentType: PEM });
+    expect(orphan).toMatchObject({ status: 400, body: { code: 'ca_refused', message: expect.stringMatching(/issuer .* add it too/) } });
+    const refusedLeaf = await api(adminPort, 'POST', '/api/tenants/tenant-n/cas', { token: operator, raw: leaf.pem, contentType: PEM });
+    expect(refusedLeaf).toMatchObject({
+      status: 400,
+      body: { code: 'ca_refused', message: expect.stringContaining('not a CA certificate') },
+    });
+    const added = await api(adminPort, 'POST', '/api/tenants/tenant-n/cas', {
+      token: operator,
+      raw: root.pem + intermediate.pem,
+      contentType: PEM,
+    });
+    expect(added.status).toBe(201);
+    expect(added.body).toEqual([
+      expect.objectContaining({ subject: 'CN=Tenant N root', tenant: 'tenant-n', sources: ['database'], root: true, added: true }),
+      expect.objectContaining({ subject: 'CN=Tenant N intermediate', sources: ['database'], root: false, added: true }),
+    ]);
+    // The same again adds nothing.
+    const again = await api(adminPort, 'POST', '/api/tenants/tenant-n/cas', { token: operator, raw: root.pem, contentType: PEM });
+    expect(again.body).toEqual([expect.objectContaining({ added: false })]);
+    const listed = (await api(adminPort, 'GET', '/api/tenants/tenant-n/cas', { token: operator })).body;
+    expect(listed.map((ca: { subject: string; tenant: string }) => `${ca.tenant}:${ca.subject}`).sort()).toEqual([
+      'common:CN=Operator common root',
+      'tenant-n:CN=Tenant N intermediate',
+      'tenant-n:CN=Tenant N root',
+    ]);
+    const registered = await api(adminPort, 'POST', '/api/gateways', {
+      token: operator,
+      body: { eui: EUI_N, tenant: 'tenant-n', lns: { uri: 'wss://lns-n.example:8887', trust: pki.serverCa.pem } },
+    });
+    expect(registered.status, registered.text).toBe(201);
+    const native = await post(one.port, {
+      tls: { ca: pki.serverCa.pem, cert: leaf.pem, key: leaf.keyPem },
+      body: routerBody(EUI_N),
+    });
+    expect(native.status).toBe(200);
+    expect(decodeUpdateInfoResponse(native.body).tcUri).toBe('wss://lns-n.example:8887');
+    const proxied = () =>
+      post(two.port, { headers: { 'x-ssl-client-cert': encodeURIComponent(leaf.pem + intermediate.pem) }, body: routerBody(EUI_N) });
+    await within(1000, async () => (await proxied()).status === 200);
+
+    // The root removed through the API: refused on both instances, the other one within 1 s.
+    const rootSha = added.body[0].sha256;
+    expect((await api(adminPort, 'DELETE', `/api/tenants/tenant-n/cas/${rootSha}`, { token: operator })).status).toBe(204);
+    expect(
+      (await post(one.port, { tls: { ca: pki.serverCa.pem, cert: leaf.pem, key: leaf.keyPem }, body: routerBody(EUI_N) })).status,
+    ).not.toBe(200);
+    await within(1000, async () => (await proxied()).status === 403);
+    expect(await api(adminPort, 'DELETE', `/api/tenants/tenant-n/cas/${rootSha}`, { token: operator })).toMatchObject({
+      status: 404,
+      body: { code: 'ca_not_found' },
+    });
+    // A CA of the tenants folder is the folder's to remove.
+    const folderCa = createHash('sha256').update(pki.rootA.der).digest('hex');
+    expect(await api(adminPort, 'DELETE', `/api/tenants/tenant-a/cas/${folderCa}`, { token: operator })).toMatchObject({
+      status: 409,
+      body: { code: 'ca_in_folder' },
+    });
+    expect((await api(adminPort, 'DELETE', `/api/gateways/${EUI_N}`, { token: operator })).status).toBe(204);
+  });
+
+  it("a tenant token reaches its own CAs, never another tenant's nor common's, and cannot tell whether they exist", async () => {
+    const own = await api(adminPort, 'GET', '/api/tenants/tenant-a/cas', { token: tenantA });
+    expect(own.status).toBe(200);
+    expect(own.body.map((ca: { subject: string }) => ca.subject)).toContain('CN=Tenant A root');
+    const theirs = await api(adminPort, 'GET', '/api/tenants/tenant-b/cas', { token: tenantA });
+    const nobody = await api(adminPort, 'GET', '/api/tenants/tenant-nobody/cas', { token: tenantA });
+    expect(theirs).toMatchObject({ status: 404, body: { code: 'tenant_not_found' } });
+    expect(theirs.text.replace('tenant-b', 'X')).toBe(nobody.text.replace('tenant-nobody', 'X'));
+    expect((await api(adminPort, 'GET', '/api/tenants/common/cas', { token: tenantA })).status).toBe(404);
+    const rootB = createHash('sha256').update(pki.rootB.der).digest('hex');
+    expect((await api(adminPort, 'DELETE', `/api/tenants/tenant-b/cas/${rootB}`, { token: tenantA })).status).toBe(404);
+    expect(
+      (await api(adminPort, 'POST', '/api/tenants/tenant-b/cas', { token: tenantA, raw: pki.rootB.pem, contentType: PEM })).status,
+    ).toBe(404);
+    // Its own tenant: a CA whose issuer only another tenant trusts is refused as if no one did.
+    const underB = await createCertificate({ subject: 'Under B', issuer: pki.rootB, ca: true });
+    const refused = await api(adminPort, 'POST', '/api/tenants/tenant-a/cas', { token: tenantA, raw: underB.pem, contentType: PEM });
+    expect(refused).toMatchObject({ status: 400, body: { code: 'ca_refused' } });
   });
 
   it('a tenant token sees its own tenant only, and cannot tell whether another tenant or its gateways exist', async () => {
@@ -253,9 +349,12 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (_name, database)
     );
     expect(operations.map((o) => o.operation.operationId).sort()).toEqual(
       [
+        'addCas',
         'addGateway',
         'addTenant',
         'changeGateway',
+        'listCas',
+        'removeCa',
         'getGateway',
         'getTenant',
         'listAudit',
@@ -266,7 +365,12 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (_name, database)
       ].sort(),
     );
     // Every operation, called with a token: its answer is one its description lists.
-    const samples: Record<string, { path?: string; body?: unknown }> = {
+    const sampleCa = await createCertificate({ subject: 'Walk root', ca: true, days: 30 });
+    const sampleCaSha = createHash('sha256').update(sampleCa.der).digest('hex');
+    const samples: Record<string, { path?: string; body?: unknown; raw?: string; contentType?: string }> = {
+      listCas: { path: '/api/tenants/tenant-y/cas' },
+      addCas: { path: '/api/tenants/tenant-y/cas', raw: sampleCa.pem, contentType: PEM },
+      removeCa: { path: `/api/tenants/tenant-y/cas/${sampleCaSha}` },
       addGateway: { body: { eui: '0000000000000ABC', tenant: 'tenant-z', lns: { uri: 'ws://z:1' } } },
       addTenant: { body: { id: 'tenant-y' } },
       changeGateway: { path: '/api/gateways/0000000000000ABC', body: { name: 'z' } },
@@ -279,6 +383,9 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (_name, database)
       'listTenants',
       'addTenant',
       'getTenant',
+      'addCas',
+      'listCas',
+      'removeCa',
       'listGateways',
       'addGateway',
       'getGateway',
@@ -293,6 +400,7 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (_name, database)
       const answer = await api(adminPort, method.toUpperCase(), sample.path ?? path, {
         token: operator,
         ...(sample.body ? { body: sample.body } : {}),
+        ...(sample.raw ? { raw: sample.raw, contentType: sample.contentType! } : {}),
       });
       expect(Object.keys(operation.responses), `${id} answered ${answer.status}: ${answer.text}`).toContain(String(answer.status));
     }

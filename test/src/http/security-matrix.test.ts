@@ -504,7 +504,7 @@ beforeAll(async () => {
   // Tenant B keeps a sub-CA of the common root.
   for (const server of [proxied, native]) {
     writeFileSync(join(server.tenants, 'tenant-b', 'common-sub-ca.pem'), extra.commonSubCaOfB.pem);
-    await within(2000, async () => server.server.watcher.current.has(createHash('sha256').update(extra.commonSubCaOfB.der).digest('hex')));
+    await within(2000, async () => server.server.trust.current.has(createHash('sha256').update(extra.commonSubCaOfB.der).digest('hex')));
   }
 });
 

@@ -50,7 +50,7 @@ describe.each([
     writeFileSync(file, '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n');
     mkdirSync(join(server.tenants, 'tenant-c'));
     writeFileSync(join(server.tenants, 'tenant-c', 'ca.pem'), pki.stranger.pem);
-    await within(2000, async () => server.server.watcher.current.problems.some((p) => p.file === file));
+    await within(2000, async () => server.server.trust.current.problems.some((p) => p.file === file));
     expect(server.log()).toContainEqual(
       expect.objectContaining({ level: 50, file, msg: expect.stringMatching(/^trust store file skipped: /) }),
     );
