@@ -14,18 +14,20 @@ import type { AdminTokens } from './admin-tokens.ts';
 import { bearerAuthPlugin } from './plugins/bearer-auth.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { type CaRoutesOptions, caRoutes } from './routes/cas.ts';
+import { type FirmwareRoutesOptions, firmwareRoutes } from './routes/firmware.ts';
 import { gatewayRoutes } from './routes/gateways.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import type { TenantDirectory } from './tenant-directory.ts';
 
 export interface AdminAppOptions {
-  registry: Pick<GatewayRegistry, 'get' | 'page' | 'add' | 'update' | 'remove'>;
+  registry: Pick<GatewayRegistry, 'get' | 'page' | 'add' | 'addMany' | 'update' | 'remove'>;
   tokens: AdminTokens;
   tenants: TenantDirectory;
   audit: AuditTrail;
   checkCupsCertificate: CupsCertificateCheck;
   trust: CaRoutesOptions['trust'];
   databaseCas: CaRoutesOptions['databaseCas'];
+  firmware: Omit<FirmwareRoutesOptions, 'audit'>;
   metrics?: ServiceMetrics;
   /** When set, GET /metrics asks for `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
@@ -35,6 +37,13 @@ export interface AdminAppOptions {
 }
 
 const BODY_LIMIT = 256 * 1024;
+/** What every refusal answers: a machine-readable code and a message saying what to do. */
+const FAILURE = {
+  type: 'object',
+  description: 'a refusal',
+  required: ['code', 'message'],
+  properties: { code: { type: 'string' }, message: { type: 'string' } },
+} as const;
 
 /**
  * The operator API, on a listener of its own (never the gateways' port): JSON routes with their
@@ -66,6 +75,11 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
       security: [{ bearer: [] }],
     },
   });
+  // Every operation's refusals, described once: the OpenAPI document lists them with its answers.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || route.schema.hide) return;
+    route.schema.response = { ...(route.schema.response as object), '4xx': FAILURE, '5xx': FAILURE };
+  });
   await app.register(bearerAuthPlugin, { tokens: options.tokens });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -87,6 +101,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     await api.register(tenantRoutes, { tenants: options.tenants, audit: options.audit });
     await api.register(caRoutes, options);
     await api.register(gatewayRoutes, options);
+    await api.register(firmwareRoutes, { ...options.firmware, audit: options.audit });
     await api.register(auditRoutes, { audit: options.audit });
   });
   return app;

@@ -27,6 +27,15 @@ export class TenantDirectory {
     return tenant;
   }
 
+  async exists(id: string): Promise<boolean> {
+    return (await this.sql.all('SELECT id FROM tenants WHERE id = ?', [id])).length > 0;
+  }
+
+  /** TenantNotFound unless the tenant exists (without counting its gateways, as `get` does). */
+  async require(id: string): Promise<void> {
+    if (!(await this.exists(id))) throw new TenantNotFound(`there is no tenant ${id}`);
+  }
+
   async add(id: string): Promise<Tenant> {
     const problem = gatewayTenantProblem(id);
     if (problem) throw new InvalidTenant(problem);

@@ -13,9 +13,11 @@ export interface AuditEvent {
   eui?: string | null;
   /** What changed or was handed over, never a secret (credentials by kind and CRC). */
   detail: Record<string, unknown>;
+  /** When it happened, in ms since the epoch, when written later than that (the answers' events); else when recorded. */
+  at?: number;
 }
 
-export interface RecordedAuditEvent extends Required<AuditEvent> {
+export interface RecordedAuditEvent extends Required<Omit<AuditEvent, 'at'>> {
   id: number;
   at: string;
 }
@@ -43,10 +45,11 @@ interface AuditRow {
 export class AuditTrail {
   constructor(private readonly sql: SqlExecutor) {}
 
-  async record(events: AuditEvent[], at = new Date().toISOString()): Promise<void> {
+  async record(events: AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const now = new Date().toISOString();
     const rows = events.map((event) => [
-      at,
+      event.at === undefined ? now : new Date(event.at).toISOString(),
       event.actor,
       event.tenant ?? null,
       event.eui ?? null,

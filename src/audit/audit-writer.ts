@@ -20,7 +20,9 @@ export class AuditWriter extends BatchedWriter<number, AuditEvent> {
     );
   }
 
+  /** Keeps the event, stamped with the time now, for the next batch. */
   record(event: AuditEvent): void {
+    event.at ??= Date.now();
     this.add(this.next++, event);
   }
 }

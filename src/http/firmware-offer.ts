@@ -1,21 +1,19 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { UpdateInfoRequest } from '../../protocol/index.ts';
 import { DEFAULT_CHANNEL, type FirmwareCatalog } from '../firmware/catalog.ts';
 import { decideUpdate } from '../firmware/decide-update.ts';
-import { imagePath } from '../firmware/image-store.ts';
+import type { FirmwareImages } from '../firmware/image-store.ts';
 import type { Gateway } from '../registry/gateway-registry.ts';
 
-/** Where firmware comes from: the catalog (in the registry database) and the folder holding the images. */
+/** Where firmware comes from: the catalog (in the registry database) and the store holding the images. */
 export interface FirmwareSource {
   catalog: FirmwareCatalog;
-  dir: string;
+  images: FirmwareImages;
 }
 
 export interface FirmwareOffer {
-  path: string;
+  sha256: string;
   size: number;
   version: string;
   signature: { keyCrc: number; der: Buffer } | undefined;
@@ -42,29 +40,29 @@ export async function offerFirmware(
     log.info({ eui: gateway.eui, firmware: target }, `no firmware update: ${decision.reason}`);
     return undefined;
   }
-  const path = imagePath(firmware.dir, decision.image.sha256);
-  const size = await stat(path).then(
-    (s) => s.size,
-    () => -1,
-  );
+  const { sha256 } = decision.image;
+  const size = await firmware.images.size(sha256);
   if (size !== decision.image.size) {
-    log.error({ eui: gateway.eui, firmware: decision.image.version, path }, 'firmware image missing or altered on disk: no update sent');
+    log.error(
+      { eui: gateway.eui, firmware: decision.image.version, sha256, where: firmware.images.where },
+      'firmware image missing or altered in its store: no update sent',
+    );
     return undefined;
   }
   return {
-    path,
+    sha256,
     size,
     version: decision.image.version,
     signature: decision.signature && { keyCrc: decision.signature.keyCrc, der: decision.signature.signature },
   };
 }
 
-/** The answer's encoded head, then the image streamed from disk: no image is ever held in memory whole. */
-export function firmwareAnswerStream(head: Buffer, path: string): Readable {
-  return Readable.from(concat(head, path));
+/** The answer's encoded head, then the image streamed from its store: no image is ever held in memory whole. */
+export function firmwareAnswerStream(head: Buffer, images: FirmwareImages, sha256: string): Readable {
+  return Readable.from(concat(head, images.read(sha256)));
 }
 
-async function* concat(head: Buffer, path: string): AsyncGenerator<Buffer> {
+async function* concat(head: Buffer, image: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   yield head;
-  for await (const chunk of createReadStream(path)) yield chunk as Buffer;
+  yield* image;
 }

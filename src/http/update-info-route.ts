@@ -21,7 +21,8 @@ import {
   RegistryUnavailable,
 } from '../errors.ts';
 import type { ServiceObserver } from '../metrics/service-metrics.ts';
-import type { Gateway, GatewayRegistry } from '../registry/gateway-registry.ts';
+import type { Gateway, GatewayRegistry, PresentedCertificate } from '../registry/gateway-registry.ts';
+import type { CertificateFacts } from '../trust/certificate-facts.ts';
 import { scopeAllows } from '../trust/verify-chain.ts';
 import { decideAnswer, handedOver } from './decide-answer.ts';
 import { type FirmwareSource, firmwareAnswerStream, offerFirmware } from './firmware-offer.ts';
@@ -32,6 +33,17 @@ import { RecentRecords } from './recent-records.ts';
 
 /** The answer of a fleet's steady state, encoded once. */
 const NOTHING_CHANGES = encodeUpdateInfoResponse({});
+
+/** A verified leaf as a contact records it, made once per certificate (a fleet presents the same ones again and again). */
+const presentedCertificates = new WeakMap<CertificateFacts, PresentedCertificate>();
+function presented(leaf: CertificateFacts): PresentedCertificate {
+  let known = presentedCertificates.get(leaf);
+  if (!known) {
+    known = { sha256: leaf.fingerprint, serial: leaf.serialNumber, notAfter: leaf.notAfter.toISOString() };
+    presentedCertificates.set(leaf, known);
+  }
+  return known;
+}
 
 /** Levels at which the steady-state "nothing changes" answers are logged. */
 const VERBOSE_LEVELS = new Set(['debug', 'trace']);
@@ -142,7 +154,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
         staleMs === undefined && options.firmware ? await offerFirmware(options.firmware, body, gateway, request.log) : undefined;
       // request.ip is worked out from the forwarding headers at each read: once here.
       const peer = request.ip;
-      app.recordContact(eui, { station: body.station, model: body.model, package: body.package, peer });
+      app.recordContact(eui, { station: body.station, model: body.model, package: body.package, peer, certificate: presented(chain.leaf) });
       reply.code(200).type('application/octet-stream');
       observer?.answered('ok', reply.elapsedTime / 1000);
       // What the answer hands over, worked out once for the metrics, the audit trail and the log line.
@@ -187,7 +199,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
         'update-info answered with a firmware update',
       );
       reply.header('content-length', head.length + update.size);
-      return reply.send(firmwareAnswerStream(head, update.path));
+      return reply.send(firmwareAnswerStream(head, options.firmware!.images, update.sha256));
     },
   );
 
@@ -201,6 +213,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       if (gateway) recent?.remember(gateway);
       return { gateway };
     } catch (error) {
+      observer?.registryError('read');
       const kept = error instanceof RegistryUnavailable ? recent?.recall(eui) : undefined;
       if (!kept) throw error;
       staleAnswers++;

@@ -18,6 +18,9 @@ export class BatchedWriter<K, V> {
   private pending = new Map<K, V>();
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
+  /** When the oldest item not yet written came: pending, or in the batch being written. */
+  private pendingSince: number | undefined;
+  private inFlightSince: number | undefined;
   /** Items dropped because maxPending were held. */
   dropped = 0;
 
@@ -33,6 +36,7 @@ export class BatchedWriter<K, V> {
       return;
     }
     this.pending.set(key, value);
+    this.pendingSince ??= Date.now();
     if (this.pending.size >= this.options.maxBatch && !this.inFlight) void this.flush();
     else this.schedule();
   }
@@ -51,16 +55,28 @@ export class BatchedWriter<K, V> {
     const batch = this.pending;
     if (batch.size === 0) return Promise.resolve();
     this.pending = new Map();
+    this.inFlightSince = this.pendingSince;
+    this.pendingSince = undefined;
     this.inFlight = this.write(batch)
       .catch((error: unknown) => {
         if (this.options.keepFailed) {
           // Kept before what came meanwhile, as far as room allows.
           this.pending = new Map([...batch, ...this.pending].slice(0, this.options.maxPending));
+          this.pendingSince = Math.min(this.inFlightSince ?? Date.now(), this.pendingSince ?? Date.now());
           this.schedule();
         }
         this.onError(error, batch);
       })
-      .finally(() => (this.inFlight = undefined));
+      .finally(() => {
+        this.inFlight = undefined;
+        this.inFlightSince = undefined;
+      });
     return this.inFlight;
+  }
+
+  /** How long the oldest item not yet written has waited, in ms (0 when none waits): how far the store lags behind. */
+  lagMs(now = Date.now()): number {
+    const since = Math.min(this.inFlightSince ?? now, this.pendingSince ?? now);
+    return now - since;
   }
 }

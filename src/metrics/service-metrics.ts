@@ -11,7 +11,23 @@ export interface ServiceObserver {
   /** Where to read how many new chains are being verified and waiting. */
   verificationQueue(load: () => { running: number; queued: number }): void;
   staleAnswer(): void;
+  /** The registry failed: a gateway's read, or a batch of contacts or audit events it was to write. */
+  registryError(operation: 'read' | 'contacts' | 'audit'): void;
+  /** Where to read how long the oldest contact not yet written has waited, in seconds. */
+  contactLag(load: () => number): void;
 }
+
+/** What the metrics read from the service when scraped. */
+export interface MetricSources {
+  trustStore: () => TrustStore;
+  /** Gateways whose last presented certificate expires before the given time. */
+  certificatesExpiringBefore: (when: Date) => Promise<number>;
+}
+
+/** How far ahead an expiring client certificate is counted. */
+const EXPIRY_HORIZON_MS = 30 * 86_400_000;
+/** The count of expiring certificates is a query over every gateway: made at most this often. */
+const EXPIRY_COUNT_MS = 60_000;
 
 /**
  * The service's Prometheus metrics (prom-client), with Node's process metrics. No label carries
@@ -49,11 +65,49 @@ export class ServiceMetrics implements ServiceObserver {
     registers: [this.registry],
   });
 
-  private verificationLoad = () => ({ running: 0, queued: 0 });
+  private readonly registryErrors = new Counter({
+    name: 'cups_registry_errors_total',
+    help: 'registry failures, by operation (read: a gateway for an answer; contacts, audit: a batch to write)',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
 
-  constructor(sources: { trustStore: () => TrustStore }) {
+  private verificationLoad = () => ({ running: 0, queued: 0 });
+  private contactLagSeconds = () => 0;
+
+  constructor(sources: MetricSources) {
     collectDefaultMetrics({ register: this.registry });
     const load = () => this.verificationLoad();
+    const lag = () => this.contactLagSeconds();
+    new Gauge({
+      name: 'cups_contact_write_lag_seconds',
+      help: 'how long the oldest gateway contact not yet written to the registry has waited',
+      registers: [this.registry],
+      collect() {
+        this.set(lag());
+      },
+    });
+    let expiring: { at: number; count: Promise<number> } | undefined;
+    let lastExpiring = 0;
+    new Gauge({
+      name: 'cups_client_certificates_expiring',
+      help: 'gateways whose last presented client certificate expires within 30 days (or has expired)',
+      registers: [this.registry],
+      async collect() {
+        const now = Date.now();
+        if (!expiring || now - expiring.at >= EXPIRY_COUNT_MS) {
+          expiring = { at: now, count: sources.certificatesExpiringBefore(new Date(now + EXPIRY_HORIZON_MS)) };
+          // A failed count is tried again at the next scrape.
+          const attempt = expiring;
+          attempt.count.catch(() => {
+            if (expiring === attempt) expiring = undefined;
+          });
+        }
+        // While the registry is away the gauge keeps its last value; the registry errors say why.
+        lastExpiring = await expiring.count.catch(() => lastExpiring);
+        this.set(lastExpiring);
+      },
+    });
     new Gauge({
       name: 'cups_chains_verifying',
       help: 'new certificate chains being verified now',
@@ -138,5 +192,13 @@ export class ServiceMetrics implements ServiceObserver {
 
   staleAnswer(): void {
     this.stale.inc();
+  }
+
+  registryError(operation: 'read' | 'contacts' | 'audit'): void {
+    this.registryErrors.labels({ operation }).inc();
+  }
+
+  contactLag(load: () => number): void {
+    this.contactLagSeconds = load;
   }
 }

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { CupsProtocolError, loadPrivateKey, splitCredentials } from '../../protocol/index.ts';
+import { parseJsonStrictly } from '../../protocol/lib/strict-json.ts';
 import { Failure, InvalidImportRow } from '../errors.ts';
 import { toPem } from '../pki/keys.ts';
 import type { Gateway, NewGateway } from '../registry/gateway-registry.ts';
@@ -42,12 +43,20 @@ export function formatOf(file: string, explicit?: string): RecordFormat {
   return format;
 }
 
+/** The header row as the columns' names; a column named twice could be read two ways and is refused. */
+function uniqueColumns(header: string[]): string[] {
+  const twice = header.find((name, i) => header.indexOf(name) !== i);
+  if (twice !== undefined) throw new Error(`the column ${twice} is named twice`);
+  return header;
+}
+
 export function parseRecords(text: string, format: RecordFormat): NumberedRecord[] {
   if (format === 'jsonl') {
     return text.split('\n').flatMap((raw, index) => {
       if (!raw.trim()) return [];
       try {
-        const record = JSON.parse(raw) as unknown;
+        // A key named twice could be read two ways: refused, as in every JSON the server takes.
+        const record = parseJsonStrictly(raw);
         if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new Error('not a JSON object');
         return [{ line: index + 1, record: record as GatewayRecord }];
       } catch (error) {
@@ -57,7 +66,7 @@ export function parseRecords(text: string, format: RecordFormat): NumberedRecord
   }
   let parsed: { record: GatewayRecord; info: { lines: number } }[];
   try {
-    parsed = parseCsv(text, { columns: true, info: true, skip_empty_lines: true, trim: false });
+    parsed = parseCsv(text, { columns: uniqueColumns, info: true, skip_empty_lines: true, trim: false });
   } catch (error) {
     throw new InvalidImportRow(`CSV: ${(error as Error).message}`);
   }

@@ -31,7 +31,11 @@ export class ContactThrottle {
 }
 
 const sameReport = (a: Omit<LastContact, 'at'>, b: Omit<LastContact, 'at'>) =>
-  a.station === b.station && a.model === b.model && a.package === b.package && a.peer === b.peer;
+  a.station === b.station &&
+  a.model === b.model &&
+  a.package === b.package &&
+  a.peer === b.peer &&
+  a.certificate?.sha256 === b.certificate?.sha256;
 
 /**
  * Writes contacts behind the answers: collected for up to `delayMs` (or `maxBatch` gateways) and

@@ -29,6 +29,15 @@ export interface LastContact {
   model: string | null;
   package: string | null;
   peer: string | null;
+  /** The client certificate it presented. */
+  certificate: PresentedCertificate | null;
+}
+
+/** A client certificate as a contact records it: enough to find it, revoke it and see it expire. */
+export interface PresentedCertificate {
+  sha256: string;
+  serial: string;
+  notAfter: string;
 }
 
 export type NewGateway = Pick<Gateway, 'eui' | 'tenant' | 'name' | 'lnsUri' | 'lnsCredentials' | 'cupsUri' | 'cupsCredentials'> & {
@@ -47,7 +56,8 @@ export interface GatewayQuery {
 
 /** The registry every backend implements; all methods may be called concurrently. */
 export interface GatewayRegistry {
-  get(eui: string): Promise<Gateway | undefined>;
+  /** A gateway; `fresh` reads the database now (what an operator looks at), not a record kept for answers. */
+  get(eui: string, options?: { fresh?: boolean }): Promise<Gateway | undefined>;
   list(filter?: { tenant?: string }): Promise<Gateway[]>;
   /** One page, by keyset: as fast for the last page of a million as for the first. */
   page(query: GatewayQuery): Promise<Gateway[]>;

@@ -127,6 +127,9 @@ export interface GatewayRow {
   last_model: string | null;
   last_package: string | null;
   last_peer: string | null;
+  last_cert_sha256: string | null;
+  last_cert_serial: string | null;
+  last_cert_not_after: string | null;
 }
 
 /** Every column of GatewayRow, for statements that name them rather than `*`. */
@@ -148,6 +151,9 @@ export const GATEWAY_COLUMNS = [
   'last_model',
   'last_package',
   'last_peer',
+  'last_cert_sha256',
+  'last_cert_serial',
+  'last_cert_not_after',
 ] as const satisfies readonly (keyof GatewayRow)[];
 
 /** Columns of the fields a GatewayChanges may hold. */
@@ -189,7 +195,16 @@ export function toGateway(row: GatewayRow): Gateway {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastContact: row.last_contact_at
-      ? { at: row.last_contact_at, station: row.last_station, model: row.last_model, package: row.last_package, peer: row.last_peer }
+      ? {
+          at: row.last_contact_at,
+          station: row.last_station,
+          model: row.last_model,
+          package: row.last_package,
+          peer: row.last_peer,
+          certificate: row.last_cert_sha256
+            ? { sha256: row.last_cert_sha256, serial: row.last_cert_serial ?? '', notAfter: row.last_cert_not_after ?? '' }
+            : null,
+        }
       : null,
   };
 }

@@ -75,8 +75,8 @@ export class SealedRegistry implements GatewayRegistry {
     return result;
   }
 
-  async get(eui: string): Promise<Gateway | undefined> {
-    const gateway = await this.store.get(eui);
+  async get(eui: string, options?: { fresh?: boolean }): Promise<Gateway | undefined> {
+    const gateway = await this.store.get(eui, options);
     return gateway && this.opened(gateway);
   }
 

@@ -19,8 +19,9 @@ const LIST_TENANT = `SELECT ${COLUMNS} FROM gateways WHERE tenant = ? ORDER BY e
 const INSERT = `INSERT INTO gateways (eui, tenant, name, lns_uri, lns_credentials, cups_uri, cups_credentials, pinned_certificates, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const recordContactsSql = (count: number) =>
-  `WITH c (eui, at, station, model, package, peer) AS (VALUES ${placeholderRows(count, 6)})
-   UPDATE gateways SET last_contact_at = c.at, last_station = c.station, last_model = c.model, last_package = c.package, last_peer = c.peer
+  `WITH c (eui, at, station, model, package, peer, cert_sha256, cert_serial, cert_not_after) AS (VALUES ${placeholderRows(count, 9)})
+   UPDATE gateways SET last_contact_at = c.at, last_station = c.station, last_model = c.model, last_package = c.package, last_peer = c.peer,
+     last_cert_sha256 = c.cert_sha256, last_cert_serial = c.cert_serial, last_cert_not_after = c.cert_not_after
    FROM c WHERE gateways.eui = c.eui`;
 
 /** The EUI `text` spells, if it spells one. */
@@ -132,12 +133,12 @@ export class SqlGatewayStore implements GatewayStore {
     }
   }
 
-  async get(eui: string): Promise<Gateway | undefined> {
-    const kept = await this.kept(this.keptGateways, eui, async () => {
+  async get(eui: string, options: { fresh?: boolean } = {}): Promise<Gateway | undefined> {
+    const load = async () => {
       const [row] = await this.read<GatewayRow>(GET, [eui]);
       return { gateway: row && toGateway(row) };
-    });
-    return kept.gateway;
+    };
+    return (options.fresh ? await load() : await this.kept(this.keptGateways, eui, load)).gateway;
   }
 
   async list(filter: { tenant?: string } = {}): Promise<Gateway[]> {
@@ -217,7 +218,17 @@ export class SqlGatewayStore implements GatewayStore {
 
   async recordContacts(contacts: ReadonlyMap<string, LastContact>): Promise<void> {
     await this.ready();
-    const rows = [...contacts].map(([eui, c]) => [eui, c.at, c.station, c.model, c.package, c.peer]);
+    const rows = [...contacts].map(([eui, c]) => [
+      eui,
+      c.at,
+      c.station,
+      c.model,
+      c.package,
+      c.peer,
+      c.certificate?.sha256 ?? null,
+      c.certificate?.serial ?? null,
+      c.certificate?.notAfter ?? null,
+    ]);
     await this.dialect.sql.transaction((tx) => inFixedBatches(rows, recordContactsSql, (sql, params) => tx.run(sql, params)));
     // Neither announced nor forgotten: no answer depends on a contact, and a fleet's contacts would
     // make every instance forget its reads. A kept record shows an older contact until it changes.

@@ -13,6 +13,7 @@ import { trustedProxyMatcher } from '../client-cert/trusted-proxies.ts';
 import { SERVE_DEFAULTS, type ServeOptions } from '../config/serve-options.ts';
 import { InvalidOption, RegistryUnavailable } from '../errors.ts';
 import { FirmwareCatalog } from '../firmware/catalog.ts';
+import { firmwareImagesFor } from '../firmware/image-store.ts';
 import { buildApp } from '../http/build-app.ts';
 import { ServiceMetrics } from '../metrics/service-metrics.ts';
 import { cupsCertificateCheck } from '../provisioning/check-cups-certificate.ts';
@@ -52,7 +53,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
  */
 async function startAdmin(
   options: ServeOptions,
-  parts: Pick<AdminAppOptions, 'registry' | 'tenants' | 'audit' | 'metrics' | 'trust' | 'databaseCas'> & {
+  parts: Pick<AdminAppOptions, 'registry' | 'tenants' | 'audit' | 'metrics' | 'trust' | 'databaseCas' | 'firmware'> & {
     sql: SqlExecutor;
     logger: FastifyBaseLogger;
   },
@@ -90,6 +91,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     (error) => app?.log.warn({ err: error }, 'registry connection lost'),
   );
   const catalog = new FirmwareCatalog(registry.store.sql);
+  const firmwareImages = firmwareImagesFor(options.db, resolve(options.firmwareDir), registry.store.directSql);
   await registry.store.keepReadsFresh();
   const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
   if (!!options.tlsCert !== !!options.tlsKey) throw new InvalidOption('--tls-cert and --tls-key go together');
@@ -109,11 +111,23 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     keysChecked = true;
   };
   // Counted only when /metrics can be read: on the admin listener.
-  const metrics = options.adminPort ? new ServiceMetrics({ trustStore: () => trust.current }) : undefined;
+  const metrics = options.adminPort
+    ? new ServiceMetrics({
+        trustStore: () => trust.current,
+        certificatesExpiringBefore: async (when) => {
+          const [row] = await registry.store.directSql.all<{ n: number | string }>(
+            'SELECT count(*) AS n FROM gateways WHERE last_cert_not_after < ?',
+            [when.toISOString()],
+          );
+          return Number(row?.n ?? 0);
+        },
+      })
+    : undefined;
   const audit = new AuditTrail(registry.store.directSql);
-  const handovers = new AuditWriter(audit, (error, events, dropped) =>
-    app?.log.error({ err: error, events, dropped }, 'could not write the audit events of answers; kept for the next attempt'),
-  );
+  const handovers = new AuditWriter(audit, (error, events, dropped) => {
+    metrics?.registryError('audit');
+    app?.log.error({ err: error, events, dropped }, 'could not write the audit events of answers; kept for the next attempt');
+  });
   app = await buildApp({
     ...(metrics ? { observer: metrics } : {}),
     auditHandover: (event) => handovers.record(event),
@@ -122,7 +136,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
       await registry.close();
     },
     registry,
-    firmware: { catalog, dir: resolve(options.firmwareDir) },
+    firmware: { catalog, images: firmwareImages },
     trustStore: () => trust.current,
     verificationCache,
     isDraining: () => {
@@ -192,6 +206,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
         audit,
         trust,
         databaseCas,
+        firmware: { catalog, images: firmwareImages },
         ...(metrics ? { metrics } : {}),
         sql: registry.store.directSql,
         logger: app.log,

@@ -34,6 +34,8 @@ const HANDLED_EXTENSIONS = new Set<string>([
 export class CertificateFacts {
   /** SHA-256 of the DER, lowercase hex. */
   readonly fingerprint: string;
+  /** The serial number, hex (uppercase, no sign byte), as OpenSSL prints it. */
+  readonly serialNumber: string;
   /** The DER of the subject and issuer names: the trust store's index, matched byte for byte. */
   readonly subjectKey: string;
   readonly issuerKey: string;
@@ -77,6 +79,10 @@ export class CertificateFacts {
     if (fields[0]?.tag === 0xa0) fields.shift();
     const [serial, tbsAlgorithm, issuer, validity, subject, spki, ...rest] = fields;
     if (serial?.tag !== 0x02) throw new CertificateParseError('not an X.509 certificate: no serial number');
+    const serialBytes = derBytes(der, serial);
+    this.serialNumber = (serialBytes.length > 1 && serialBytes[0] === 0 ? serialBytes.subarray(1) : serialBytes)
+      .toString('hex')
+      .toUpperCase();
     derExpect(der, tbsAlgorithm, 0x30, 'the signature algorithm');
     const [notBefore, notAfter] = derExpect(der, validity, 0x30, 'the validity');
     derExpect(der, spki, 0x30, 'the subject public key info');

@@ -34,7 +34,7 @@ describe('cups ca add and remove', () => {
     ]);
     const orphan = await runCli(['ca', 'add', '--tenant', 'loose', ...tenants, at('intermediate.pem')]);
     expect(orphan.stderr).toMatch(
-      /the issuer of CN=Loose intermediate \(CN=Loose root\) is neither among the certificates given nor in the trust store: add it too; nothing was added/,
+      /the issuer of CN=Loose intermediate \(CN=Loose root\) is neither among the certificates given nor trusted for the tenant: add it too; nothing was added/,
     );
     const capitals = await runCli(['ca', 'add', '--tenant', 'Loose', ...tenants, at('intermediate.pem')]);
     expect(capitals.stderr).toMatch(/invalid_tenant/);

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { GatewayNotFound, RateLimited, TenantNotFound, Unauthorized } from '../../errors.ts';
+import { GatewayNotFound, OperatorOnly, RateLimited, TenantNotFound, Unauthorized } from '../../errors.ts';
 import { clientAddressKey } from '../../http/client-address.ts';
 import { RateLimiter } from '../../http/rate-limiter.ts';
 import { throttledWarning } from '../../lib/throttled-log.ts';
@@ -64,4 +64,9 @@ export function requireTenant(request: FastifyRequest, tenant: string): void {
 /** The same refusal as for a gateway that does not exist. */
 export function requireGatewayTenant(request: FastifyRequest, eui: string, tenant: string | undefined): void {
   if (tenant === undefined || !tenantAllowed(request, tenant)) throw new GatewayNotFound(`gateway ${eui} is not registered`);
+}
+
+/** Operations on what every tenant shares (tenants themselves, firmware): operator tokens only. */
+export function requireOperator(request: FastifyRequest, what: string): void {
+  if (request.adminToken?.tenant !== null) throw new OperatorOnly(`only an operator token ${what}`);
 }

@@ -61,7 +61,7 @@ export const caRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, { trust
   /** A tenant this token may reach, and that exists (`common` always does). */
   const reachable = async (request: Parameters<typeof requireTenant>[0], tenant: string) => {
     requireTenant(request, tenant);
-    if (tenant !== COMMON_TENANT) await tenants.get(tenant);
+    if (tenant !== COMMON_TENANT) await tenants.require(tenant);
   };
 
   app.get<{ Params: { tenant: string } }>(

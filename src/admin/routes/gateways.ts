@@ -10,13 +10,15 @@ import {
   type FieldNames,
   type GatewayEdit,
 } from '../../provisioning/gateway-input.ts';
+import { parseRecords } from '../../provisioning/gateway-records.ts';
+import { importGateways, recordsToGateways } from '../../provisioning/import-gateways.ts';
 import type { GatewayRegistry } from '../../registry/gateway-registry.ts';
 import { decodeCursor, encodeCursor, pagedQuery, pageOf } from '../paging.ts';
-import { requireGatewayTenant, requireTenant } from '../plugins/bearer-auth.ts';
+import { requireGatewayTenant, requireTenant, tenantAllowed } from '../plugins/bearer-auth.ts';
 import type { TenantDirectory } from '../tenant-directory.ts';
 
 export interface GatewayRoutesOptions {
-  registry: Pick<GatewayRegistry, 'get' | 'page' | 'add' | 'update' | 'remove'>;
+  registry: Pick<GatewayRegistry, 'get' | 'page' | 'add' | 'addMany' | 'update' | 'remove'>;
   tenants: TenantDirectory;
   audit: AuditTrail;
   checkCupsCertificate: CupsCertificateCheck;
@@ -26,6 +28,8 @@ export interface GatewayRoutesOptions {
 const JSON_NAMES: FieldNames = (field) => field;
 
 const text = { type: 'string', maxLength: 16 * 1024 } as const;
+/** A fleet's import file: some thousands of gateways with their PEM inline. */
+const IMPORT_LIMIT = 64 * 1024 * 1024;
 const endpoint = {
   type: 'object',
   additionalProperties: false,
@@ -78,7 +82,7 @@ const toInput = (body: Body): GatewayEdit => ({ ...body, lns: body.lns ?? {}, cu
 export const gatewayRoutes: FastifyPluginAsync<GatewayRoutesOptions> = async (app, { registry, tenants, audit, checkCupsCertificate }) => {
   /** A gateway this token may see, or the answer for one that does not exist. */
   const visible = async (request: FastifyRequest, eui: string) => {
-    const gateway = await registry.get(eui);
+    const gateway = await registry.get(eui, { fresh: true });
     requireGatewayTenant(request, eui, gateway?.tenant);
     return gateway!;
   };
@@ -121,13 +125,59 @@ export const gatewayRoutes: FastifyPluginAsync<GatewayRoutesOptions> = async (ap
     async (request, reply) => {
       const token = request.adminToken!;
       requireTenant(request, request.body.tenant ?? '');
-      await tenants.get(request.body.tenant!);
+      await tenants.require(request.body.tenant!);
       const gateway = await checkNewGateway(toInput(request.body), JSON_NAMES, checkCupsCertificate);
       const added = await registry.add(gateway);
       await audit.record([
         { actor: token.name, action: 'gateway.add', tenant: added.tenant, eui: added.eui, detail: { after: auditView(added) } },
       ]);
       return reply.code(201).send(describeGateway(added));
+    },
+  );
+
+  app.addContentTypeParser(
+    ['text/csv', 'application/x-ndjson', 'application/jsonl'],
+    { parseAs: 'string', bodyLimit: IMPORT_LIMIT },
+    (_r, body, done) => done(null, body),
+  );
+  app.post<{ Body: string }>(
+    '/api/gateways/import',
+    {
+      bodyLimit: IMPORT_LIMIT,
+      schema: {
+        operationId: 'importGateways',
+        tags: ['gateways'],
+        description:
+          'A fleet as CSV (text/csv) or JSON lines (application/x-ndjson), with the columns of cups gateway import; all or nothing.',
+        body: { type: 'string' },
+        response: { 201: { type: 'object', required: ['imported'], properties: { imported: { type: 'integer' } } } },
+      },
+    },
+    async (request, reply) => {
+      const format = request.headers['content-type']?.startsWith('text/csv') ? 'csv' : 'jsonl';
+      const records = parseRecords(request.body, format);
+      const known = new Map<string, string | undefined>();
+      const gateways = await recordsToGateways(records, checkCupsCertificate, {
+        // A tenant the token cannot reach reads as one that does not exist.
+        allowTenant: async (tenant) => {
+          if (!known.has(tenant))
+            known.set(
+              tenant,
+              tenantAllowed(request, tenant) && (await tenants.exists(tenant)) ? undefined : `there is no tenant ${tenant}`,
+            );
+          return known.get(tenant);
+        },
+      });
+      await importGateways(registry, records, gateways);
+      await audit.record([
+        {
+          actor: request.adminToken!.name,
+          action: 'gateway.import',
+          tenant: request.adminToken!.tenant,
+          detail: { gateways: gateways.length, tenants: [...known.keys()] },
+        },
+      ]);
+      return reply.code(201).send({ imported: gateways.length });
     },
   );
 
@@ -155,7 +205,7 @@ export const gatewayRoutes: FastifyPluginAsync<GatewayRoutesOptions> = async (ap
       const { eui: _ignored, ...edit } = request.body;
       if (edit.tenant !== undefined && edit.tenant !== current.tenant) {
         requireTenant(request, edit.tenant);
-        await tenants.get(edit.tenant);
+        await tenants.require(edit.tenant);
       }
       const changes = await checkGatewayEdit(current, toInput(edit), JSON_NAMES, checkCupsCertificate);
       const updated = await registry.update(eui, changes);

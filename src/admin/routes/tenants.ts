@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AuditTrail } from '../../audit/audit-trail.ts';
-import { OperatorOnly } from '../../errors.ts';
-import { requireTenant } from '../plugins/bearer-auth.ts';
+import { requireOperator, requireTenant } from '../plugins/bearer-auth.ts';
 import type { TenantDirectory } from '../tenant-directory.ts';
 
 const tenantSchema = {
@@ -33,7 +32,7 @@ export const tenantRoutes: FastifyPluginAsync<{ tenants: TenantDirectory; audit:
     },
     async (request, reply) => {
       const token = request.adminToken!;
-      if (token.tenant !== null) throw new OperatorOnly('only an operator token makes tenants');
+      requireOperator(request, 'makes tenants');
       const tenant = await tenants.add(request.body.id);
       await audit.record([{ actor: token.name, action: 'tenant.add', tenant: tenant.id, detail: {} }]);
       return reply.code(201).send(tenant);
@@ -53,7 +52,7 @@ export const tenantRoutes: FastifyPluginAsync<{ tenants: TenantDirectory; audit:
     async (request, reply) => {
       const token = request.adminToken!;
       requireTenant(request, request.params.tenant);
-      if (token.tenant !== null) throw new OperatorOnly('only an operator token removes tenants');
+      requireOperator(request, 'removes tenants');
       await tenants.remove(request.params.tenant);
       await audit.record([{ actor: token.name, action: 'tenant.remove', tenant: request.params.tenant, detail: {} }]);
       return reply.code(204).send();

@@ -1,16 +1,16 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { CupsProtocolError, rawSigningPublicKey, signingKeyCrc, signingPublicKey, signUpdate } from '../../../protocol/index.ts';
+import { rawSigningPublicKey, signingKeyCrc, signUpdate } from '../../../protocol/index.ts';
 import { InvalidFirmware, OutputExists } from '../../errors.ts';
 import { DEFAULT_CHANNEL, FirmwareCatalog } from '../../firmware/catalog.ts';
-import { DEFAULT_FIRMWARE_DIR, storeImage, verifyFileSignature } from '../../firmware/image-store.ts';
+import { checkSignatures, keyCrcText } from '../../firmware/check-signatures.ts';
+import { DEFAULT_FIRMWARE_DIR, firmwareImagesFor } from '../../firmware/image-store.ts';
 import { type CliIo, printing } from '../output.ts';
 import { readFlagFile } from '../read-input.ts';
 import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
-const hex32 = (crc: number) => `0x${crc.toString(16).toUpperCase().padStart(8, '0')}`;
 const collect = (value: string, previous: string[]) => [...previous, value];
 const firmwareDirOption = () =>
   new Option('--firmware-dir <dir>', 'where images are stored, by hash').default(DEFAULT_FIRMWARE_DIR).env('CUPS_FIRMWARE_DIR');
@@ -44,7 +44,7 @@ export function registerFirmware(program: Command, io: CliIo): void {
         writeFileSync(join(flags.out, 'signing.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
         writeFileSync(join(flags.out, 'sig-0.key'), rawSigningPublicKey(publicKey));
         return {
-          lines: [`key CRC ${hex32(signingKeyCrc(publicKey))}: install ${join(flags.out, 'sig-0.key')} on stations as ~/sig-N.key`],
+          lines: [`key CRC ${keyCrcText(signingKeyCrc(publicKey))}: install ${join(flags.out, 'sig-0.key')} on stations as ~/sig-N.key`],
         };
       }),
     );
@@ -62,7 +62,7 @@ export function registerFirmware(program: Command, io: CliIo): void {
         const out = flags.out ?? `${file}.sig`;
         writeFileSync(out, signature);
         const crc = signingKeyCrc(createPublicKey(key));
-        return { lines: [`wrote ${out} (${signature.length} bytes), key CRC ${hex32(crc)}`] };
+        return { lines: [`wrote ${out} (${signature.length} bytes), key CRC ${keyCrcText(crc)}`] };
       }),
     );
 
@@ -96,36 +96,25 @@ export function registerFirmware(program: Command, io: CliIo): void {
         if (flags.sig.length !== flags.pubkey.length) throw new InvalidFirmware('give one --pubkey for every --sig, in the same order');
         if (flags.sig.length === 0 && !flags.unsigned)
           throw new InvalidFirmware('give --sig and --pubkey, or --unsigned for an image without a signature');
-        const signatures: { keyCrc: number; signature: Buffer }[] = [];
-        for (const [i, sigFile] of flags.sig.entries()) {
-          let crc: number;
-          let publicKey: ReturnType<typeof signingPublicKey>;
-          try {
-            const raw = rawSigningPublicKey(readFile(flags.pubkey[i]!, '--pubkey'));
-            crc = signingKeyCrc(raw);
-            publicKey = signingPublicKey(raw);
-          } catch (error) {
-            if (error instanceof CupsProtocolError) throw new InvalidFirmware(`--pubkey ${flags.pubkey[i]}: ${error.message}`);
-            throw error;
-          }
-          const signature = readFile(sigFile, '--sig');
-          if (!(await verifyFileSignature(flags.file, signature, publicKey))) {
-            throw new InvalidFirmware(
-              `${sigFile} is not a valid signature of ${flags.file} by the key of CRC ${hex32(crc)}; nothing was stored`,
-            );
-          }
-          signatures.push({ keyCrc: crc, signature });
-        }
         readFile(flags.file, '--file');
-        const stored = await storeImage(resolve(flags.firmwareDir), flags.file);
-        await withCatalog(io, flags, 'write', async (catalog) => {
-          await catalog.addImage({ ...stored, model: flags.model, version: flags.version, signatures });
+        const offered = flags.sig.map((sigFile, i) => ({
+          publicKey: readFile(flags.pubkey[i]!, '--pubkey'),
+          signature: readFile(sigFile, '--sig'),
+          label: `${sigFile} (with --pubkey ${flags.pubkey[i]})`,
+        }));
+        const signatures = await checkSignatures(() => createReadStream(flags.file), offered, flags.unsigned);
+        const stored = await withRegistry(io, flags, 'write', async (registry) => {
+          const images = firmwareImagesFor(flags.db, resolve(flags.firmwareDir), registry.store.directSql);
+          const image = await images.put(createReadStream(flags.file));
+          const catalog = new FirmwareCatalog(registry.store.sql);
+          await catalog.addImage({ ...image, model: flags.model, version: flags.version, signatures });
           if (flags.channel) await catalog.rollOut(flags.model, flags.channel, flags.version, 100);
+          return { ...image, where: images.where };
         });
-        const signedBy = signatures.length ? `signatures by ${signatures.map((s) => hex32(s.keyCrc)).join(', ')}` : 'no signature';
+        const signedBy = signatures.length ? `signatures by ${signatures.map((s) => keyCrcText(s.keyCrc)).join(', ')}` : 'no signature';
         return {
           lines: [
-            `stored ${flags.model} ${flags.version} (${stored.size} bytes, sha256 ${stored.sha256}) with ${signedBy}` +
+            `stored ${flags.model} ${flags.version} (${stored.size} bytes, sha256 ${stored.sha256}, in ${stored.where}) with ${signedBy}` +
               `${flags.channel ? `; target of channel ${flags.channel}` : ''}`,
           ],
         };

@@ -2,10 +2,10 @@ import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
-import { GatewayExists, InvalidImportRow } from '../../errors.ts';
+import { InvalidImportRow } from '../../errors.ts';
 import { cupsCertificateCheck } from '../../provisioning/check-cups-certificate.ts';
-import { formatOf, formatRecords, gatewayToRecord, parseRecords, recordToGateway } from '../../provisioning/gateway-records.ts';
-import type { NewGateway } from '../../registry/gateway-registry.ts';
+import { formatOf, formatRecords, gatewayToRecord, parseRecords } from '../../provisioning/gateway-records.ts';
+import { importGateways, recordsToGateways } from '../../provisioning/import-gateways.ts';
 import { type CliIo, printing } from '../output.ts';
 import { progressBar } from '../progress.ts';
 import { auditByCli, dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
@@ -31,41 +31,20 @@ export function registerGatewayBulk(gateway: Command, io: CliIo): void {
         }
         const records = parseRecords(text, formatOf(file, flags.format));
         const checking = progressBar(io, 'checking', records.length);
-        const checkCupsCertificate = cupsCertificateCheck(resolve(flags.tenants));
-        const gateways: NewGateway[] = [];
-        const firstLine = new Map<string, number>();
-        try {
-          for (const [index, numbered] of records.entries()) {
-            const gateway = await recordToGateway(numbered, checkCupsCertificate);
-            const earlier = firstLine.get(gateway.eui);
-            if (earlier) throw new InvalidImportRow(`line ${numbered.line}: gateway ${gateway.eui} is already on line ${earlier}`);
-            firstLine.set(gateway.eui, numbered.line);
-            gateways.push(gateway);
-            if (index % 100 === 0) checking.update(index);
-          }
-          checking.update(records.length);
-        } finally {
-          checking.stop();
-        }
+        const gateways = await recordsToGateways(records, cupsCertificateCheck(resolve(flags.tenants)), {
+          onProgress: (checked) => checking.update(checked),
+        }).finally(() => checking.stop());
         await withRegistry(io, flags, 'write', async (registry) => {
           const writing = progressBar(io, 'writing', gateways.length);
           try {
-            await registry.addMany(gateways, (written) => writing.update(written));
-            await auditByCli(registry, {
-              action: 'gateway.import',
-              detail: { file, gateways: gateways.length, tenants: [...new Set(gateways.map((g) => g.tenant))] },
-            });
-          } catch (error) {
-            if (error instanceof GatewayExists) {
-              const index = (error as GatewayExists).index;
-              throw new InvalidImportRow(
-                `line ${index === undefined ? '?' : records[index]!.line}: ${error.message}; nothing was imported`,
-              );
-            }
-            throw error;
+            await importGateways(registry, records, gateways, (written) => writing.update(written));
           } finally {
             writing.stop();
           }
+          await auditByCli(registry, {
+            action: 'gateway.import',
+            detail: { file, gateways: gateways.length, tenants: [...new Set(gateways.map((g) => g.tenant))] },
+          });
         });
         return { lines: [`imported ${gateways.length} gateways from ${file}`] };
       }),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
-import { decodeUpdateInfoResponse } from '../../../protocol/index.ts';
+import { decodeUpdateInfoResponse, signingKeyCrc, signUpdate } from '../../../protocol/index.ts';
 import { createCertificate, OID } from '../../../src/pki/create-certificate.ts';
 import { type PostgresServer, startPostgres } from '../../helpers/postgres.ts';
 import { runCliInProcess } from '../../helpers/run-cli.ts';
@@ -35,15 +35,15 @@ function api(
   port: number,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; raw?: string; contentType?: string } = {},
+  options: { token?: string; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-    const headers: Record<string, string | number> = {};
+    const headers: Record<string, string | number> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (payload !== undefined) {
       headers['content-type'] = options.contentType ?? 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
+      headers['content-length'] ??= Buffer.byteLength(payload);
     }
     const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -69,7 +69,7 @@ const BACKENDS = {
   postgres: async () => postgres.createDatabase(`admin_${Math.random().toString(36).slice(2, 8)}`),
 };
 
-describe.each(Object.entries(BACKENDS))('the admin API on %s', (_name, database) => {
+describe.each(Object.entries(BACKENDS))('the admin API on %s', (backend, database) => {
   let one: TestServer;
   let two: TestServer;
   let adminPort: number;
@@ -324,7 +324,20 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (_name, database)
     const read = async () => (await api(adminPort, 'GET', '/metrics')).text;
     const count = (text: string, series: string) =>
       Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    // A gateway presenting a certificate that expires in ten days: its contact records it, and the gauge counts it.
+    const soon = await createCertificate({ subject: EUI.a, issuer: pki.intA, extKeyUsage: [OID.clientAuth], days: 10 });
+    await post(one.port, { tls: { ca: pki.serverCa.pem, cert: soon.pem, key: soon.keyPem }, body: routerBody(EUI.a) });
+    await within(3000, async () => {
+      const contact = (await api(adminPort, 'GET', `/api/gateways/${EUI.a}`, { token: operator })).body.lastContact;
+      return contact?.certificate?.sha256 === createHash('sha256').update(soon.der).digest('hex');
+    });
+    const seen = (await api(adminPort, 'GET', `/api/gateways/${EUI.a}`, { token: operator })).body.lastContact.certificate;
+    expect(seen.notAfter).toBe(new Date(new X509Certificate(soon.pem).validTo).toISOString());
+    expect(seen.serial).toBe(new X509Certificate(soon.pem).serialNumber.replace(/^00/, ''));
     const before = await read();
+    expect(count(before, 'cups_client_certificates_expiring')).toBeGreaterThanOrEqual(1);
+    expect(before).toMatch(/^cups_contact_write_lag_seconds \d/m);
+    expect(before).toContain('# TYPE cups_registry_errors_total counter');
     await post(one.port, { tls: { ca: pki.serverCa.pem, cert: pki.leaves.a.pem, key: pki.leaves.a.keyPem }, body: routerBody(EUI.a) });
     await post(one.port, {
       tls: { ca: pki.serverCa.pem, cert: pki.leaves.stranger.pem, key: pki.leaves.stranger.keyPem },
@@ -341,59 +354,203 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (_name, database)
     expect(after).not.toContain(EUI.a);
   });
 
+  it("imports a fleet as CSV or JSON lines, the CLI's rules, all or nothing", async () => {
+    const importing = (text: string, contentType: string, token = operator) =>
+      api(adminPort, 'POST', '/api/gateways/import', { token, raw: text, contentType });
+    const csv = [
+      'eui,tenant,name,lns_uri',
+      '00-00-00-00-00-00-F0-01,tenant-a,one,ws://lns:1',
+      '000000000000F002,tenant-a,two,ws://lns:2',
+    ].join('\n');
+    // A bad row refuses the whole file, naming its line; nothing is written.
+    expect(await importing(`${csv}\n000000000000F003,tenant-a,three,ftp://x`, 'text/csv')).toMatchObject({
+      status: 400,
+      body: { code: 'invalid_import_row', message: expect.stringMatching(/^line 4: /) },
+    });
+    expect((await api(adminPort, 'GET', '/api/gateways/000000000000F001', { token: operator })).status).toBe(404);
+    expect(await importing('eui,tenant,lns_uri,lns_uri\n000000000000F001,tenant-a,ws://a:1,ws://b:1', 'text/csv')).toMatchObject({
+      status: 400,
+      body: { message: expect.stringContaining('named twice') },
+    });
+    expect(
+      await importing('{"eui":"000000000000F001","tenant":"tenant-a","lns_uri":"ws://a:1","lns_uri":"ws://b:1"}', 'application/x-ndjson'),
+    ).toMatchObject({ status: 400, body: { code: 'invalid_import_row', message: expect.stringContaining('line 1') } });
+    // A tenant token's rows for another tenant read as rows for a tenant that does not exist.
+    const other = await importing('{"eui":"000000000000F009","tenant":"tenant-b","lns_uri":"ws://a:1"}', 'application/x-ndjson', tenantA);
+    const none = await importing('{"eui":"000000000000F009","tenant":"tenant-q","lns_uri":"ws://a:1"}', 'application/x-ndjson', tenantA);
+    expect(other).toMatchObject({ status: 400, body: { message: 'line 1: there is no tenant tenant-b' } });
+    expect(none.body.message).toBe('line 1: there is no tenant tenant-q');
+    expect(await importing(csv, 'text/csv')).toMatchObject({ status: 201, body: { imported: 2 } });
+    expect((await api(adminPort, 'GET', '/api/gateways/000000000000f002', { token: tenantA })).body).toMatchObject({ name: 'two' });
+    // Once more: the gateways are there, so nothing of it is.
+    expect(await importing(`000000000000F004,tenant-a,four,ws://lns:4\n`.replace(/^/, `${csv}\n`), 'text/csv')).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/^line 2: .*nothing was imported/) },
+    });
+    expect((await api(adminPort, 'GET', '/api/gateways/000000000000F004', { token: operator })).status).toBe(404);
+    for (const eui of ['000000000000F001', '000000000000F002'])
+      expect((await api(adminPort, 'DELETE', `/api/gateways/${eui}`, { token: operator })).status).toBe(204);
+  });
+
+  it('firmware through the API: uploaded in chunks, signatures checked, rolled out, paused, rolled back; tenant tokens kept out', async () => {
+    const upload = (bytes: Buffer, headers: Record<string, string> = {}) =>
+      api(adminPort, 'POST', '/api/firmware/blobs', { token: operator, raw: bytes, contentType: 'application/octet-stream', headers });
+    expect(await api(adminPort, 'GET', '/api/firmware', { token: tenantA })).toMatchObject({
+      status: 403,
+      body: { code: 'operator_only' },
+    });
+    expect((await upload(Buffer.alloc(10), { 'content-length': String(65 * 1024 * 1024) }).catch(() => ({ status: 413 }))).status).toBe(
+      413,
+    );
+    // Over one chunk of the database store, not a multiple of it.
+    const image = randomBytes(300 * 1024 + 7);
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const crc = signingKeyCrc(publicKey);
+    const uploaded = await upload(image);
+    expect(uploaded).toMatchObject({ status: 201, body: { sha256: createHash('sha256').update(image).digest('hex'), size: image.length } });
+    const image2 = randomBytes(1000);
+    const sha2 = (await upload(image2)).body.sha256;
+    const addImage = (body: object) => api(adminPort, 'POST', '/api/firmware/images', { token: operator, body });
+    const wrongSignature = signUpdate(image2, privateKey).toString('base64');
+    expect(
+      await addImage({
+        model: 'gw-api',
+        version: '1.0',
+        sha256: uploaded.body.sha256,
+        signatures: [{ publicKey: publicPem, signature: wrongSignature }],
+      }),
+    ).toMatchObject({ status: 400, body: { code: 'invalid_firmware', message: expect.stringContaining('not a valid signature') } });
+    expect(await addImage({ model: 'gw-api', version: '1.0', sha256: 'f'.repeat(64), unsigned: true })).toMatchObject({
+      status: 404,
+      body: { code: 'firmware_not_found' },
+    });
+    expect(await addImage({ model: 'gw-api', version: '1.0', sha256: uploaded.body.sha256 })).toMatchObject({
+      status: 400,
+      body: { code: 'invalid_firmware' },
+    });
+    const signature = signUpdate(image, privateKey).toString('base64');
+    expect(
+      await addImage({ model: 'gw-api', version: '1.0', sha256: uploaded.body.sha256, signatures: [{ publicKey: publicPem, signature }] }),
+    ).toMatchObject({ status: 201, body: { signedBy: [`0x${crc.toString(16).toUpperCase().padStart(8, '0')}`] } });
+    expect((await addImage({ model: 'gw-api', version: '1.1', sha256: sha2, unsigned: true })).status).toBe(201);
+    const channel = (action: string, body?: object) =>
+      api(adminPort, 'POST', `/api/firmware/channels/gw-api/stable/${action}`, { token: operator, ...(body ? { body } : {}) });
+    expect(await channel('rollout', { version: '1.0', percent: 100 })).toMatchObject({
+      status: 200,
+      body: { targetVersion: '1.0', rolloutPercent: 100, paused: false },
+    });
+
+    const report = { tcUri: 'wss://lns.example:8887', model: 'gw-api', package: '0.9', keys: [crc] };
+    const nativeUpdate = async () =>
+      decodeUpdateInfoResponse(
+        (
+          await post(one.port, {
+            tls: { ca: pki.serverCa.pem, cert: pki.leaves.a.pem, key: pki.leaves.a.keyPem },
+            body: routerBody(EUI.a, report),
+          })
+        ).body,
+      );
+    const proxiedUpdate = async () =>
+      decodeUpdateInfoResponse(
+        (
+          await post(two.port, {
+            headers: { 'x-ssl-client-cert': encodeURIComponent(pki.leaves.a.pem + pki.intA.pem) },
+            body: routerBody(EUI.a, report),
+          })
+        ).body,
+      );
+    const sent = await nativeUpdate();
+    expect(Buffer.from(sent.update!).equals(image)).toBe(true);
+    expect(sent.signature!.keyCrc).toBe(crc);
+    if (backend === 'postgres') {
+      // No folder shared: the other instance streams the image from the database.
+      const other = await proxiedUpdate();
+      expect(Buffer.from(other.update!).equals(image)).toBe(true);
+    } else {
+      // With SQLite, images are files in the folder of the instance that took them: the other has none to send.
+      expect((await proxiedUpdate()).update).toBeUndefined();
+    }
+
+    expect((await channel('pause')).body.paused).toBe(true);
+    expect((await nativeUpdate()).update).toBeUndefined();
+    expect((await channel('resume')).body.paused).toBe(false);
+    expect((await channel('rollout', { version: '1.1', percent: 100 })).body).toMatchObject({
+      targetVersion: '1.1',
+      previousVersion: '1.0',
+    });
+    expect((await channel('rollback')).body).toMatchObject({ targetVersion: '1.0', previousVersion: null });
+    expect(await channel('rollback')).toMatchObject({ status: 404, body: { code: 'firmware_not_found' } });
+    expect(await channel('rollout', { version: '9.9' })).toMatchObject({ status: 404, body: { code: 'firmware_not_found' } });
+
+    const status = (await api(adminPort, 'GET', '/api/firmware', { token: operator })).body;
+    expect(status.images.filter((i: { model: string }) => i.model === 'gw-api').map((i: { version: string }) => i.version)).toEqual([
+      '1.0',
+      '1.1',
+    ]);
+    expect(status.channels).toContainEqual(expect.objectContaining({ model: 'gw-api', channel: 'stable', targetVersion: '1.0' }));
+    const actions = (await api(adminPort, 'GET', '/api/audit?limit=50', { token: operator })).body.events.map(
+      (e: { action: string }) => e.action,
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining(['firmware.upload', 'firmware.image.add', 'firmware.rollout', 'firmware.pause', 'firmware.rollback']),
+    );
+  });
+
   it('the OpenAPI document describes every operation, and each one answers as it says', async () => {
     const document = (await api(adminPort, 'GET', '/api/openapi.json')).body;
     expect(document.openapi).toMatch(/^3\./);
     const operations = Object.entries(document.paths as Record<string, Record<string, { operationId: string; responses: object }>>).flatMap(
       ([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
     );
-    expect(operations.map((o) => o.operation.operationId).sort()).toEqual(
-      [
-        'addCas',
-        'addGateway',
-        'addTenant',
-        'changeGateway',
-        'listCas',
-        'removeCa',
-        'getGateway',
-        'getTenant',
-        'listAudit',
-        'listGateways',
-        'listTenants',
-        'removeGateway',
-        'removeTenant',
-      ].sort(),
-    );
-    // Every operation, called with a token: its answer is one its description lists.
+    // Every operation, called with an operator token in this order, answers as its description says.
     const sampleCa = await createCertificate({ subject: 'Walk root', ca: true, days: 30 });
     const sampleCaSha = createHash('sha256').update(sampleCa.der).digest('hex');
-    const samples: Record<string, { path?: string; body?: unknown; raw?: string; contentType?: string }> = {
-      listCas: { path: '/api/tenants/tenant-y/cas' },
-      addCas: { path: '/api/tenants/tenant-y/cas', raw: sampleCa.pem, contentType: PEM },
-      removeCa: { path: `/api/tenants/tenant-y/cas/${sampleCaSha}` },
-      addGateway: { body: { eui: '0000000000000ABC', tenant: 'tenant-z', lns: { uri: 'ws://z:1' } } },
+    const sampleImage = randomBytes(100);
+    const sampleImageSha = createHash('sha256').update(sampleImage).digest('hex');
+    // A channel with a version to roll back to.
+    const first = (
+      await api(adminPort, 'POST', '/api/firmware/blobs', {
+        token: operator,
+        raw: randomBytes(10),
+        contentType: 'application/octet-stream',
+      })
+    ).body.sha256;
+    await api(adminPort, 'POST', '/api/firmware/images', {
+      token: operator,
+      body: { model: 'walk', version: '0', sha256: first, unsigned: true },
+    });
+    await api(adminPort, 'POST', '/api/firmware/channels/walk/stable/rollout', { token: operator, body: { version: '0' } });
+    const channel = '/api/firmware/channels/walk/stable';
+    const samples: Record<string, { path?: string; body?: unknown; raw?: string | Buffer; contentType?: string }> = {
+      listTenants: {},
       addTenant: { body: { id: 'tenant-y' } },
-      changeGateway: { path: '/api/gateways/0000000000000ABC', body: { name: 'z' } },
-      getGateway: { path: '/api/gateways/0000000000000ABC' },
-      removeGateway: { path: '/api/gateways/0000000000000ABC' },
       getTenant: { path: '/api/tenants/tenant-y' },
+      addCas: { path: '/api/tenants/tenant-y/cas', raw: sampleCa.pem, contentType: PEM },
+      listCas: { path: '/api/tenants/tenant-y/cas' },
+      removeCa: { path: `/api/tenants/tenant-y/cas/${sampleCaSha}` },
+      listGateways: {},
+      addGateway: { body: { eui: '0000000000000ABC', tenant: 'tenant-y', lns: { uri: 'ws://z:1' } } },
+      importGateways: { raw: 'eui,tenant,lns_uri\n0000000000000ABD,tenant-z,ws://z:1\n', contentType: 'text/csv' },
+      getGateway: { path: '/api/gateways/0000000000000ABC' },
+      changeGateway: { path: '/api/gateways/0000000000000ABC', body: { name: 'z' } },
+      removeGateway: { path: '/api/gateways/0000000000000ABC' },
+      uploadFirmware: { raw: sampleImage, contentType: 'application/octet-stream' },
+      addFirmwareImage: { body: { model: 'walk', version: '1', sha256: sampleImageSha, unsigned: true } },
+      rollOutFirmware: { path: `${channel}/rollout`, body: { version: '1', percent: 10 } },
+      pauseFirmware: { path: `${channel}/pause` },
+      resumeFirmware: { path: `${channel}/resume` },
+      rollBackFirmware: { path: `${channel}/rollback` },
+      firmwareStatus: {},
       removeTenant: { path: '/api/tenants/tenant-y' },
+      listAudit: {},
     };
-    const order = [
-      'listTenants',
-      'addTenant',
-      'getTenant',
-      'addCas',
-      'listCas',
-      'removeCa',
-      'listGateways',
-      'addGateway',
-      'getGateway',
-      'changeGateway',
-      'removeGateway',
-      'removeTenant',
-      'listAudit',
-    ];
+    const order = Object.keys(samples);
+    expect(operations.map((o) => o.operation.operationId).sort()).toEqual([...order].sort());
+    for (const { operation } of operations) {
+      // Refusals are described with the answers: a code and a message.
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['4XX', '5XX']));
+    }
     for (const id of order) {
       const { path, method, operation } = operations.find((o) => o.operation.operationId === id)!;
       const sample = samples[id] ?? {};

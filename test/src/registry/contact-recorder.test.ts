@@ -13,6 +13,7 @@ const contact = (station: string): LastContact => ({
   model: 'linux',
   package: '1',
   peer: '127.0.0.1',
+  certificate: null,
 });
 
 describe('ContactThrottle', () => {

@@ -75,8 +75,15 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
     const updated = await registry.update('0000000000000001', { name: 'roof', lnsUri: 'wss://lns2.example:8887', pinnedCertificates: [] });
     expect(updated).toMatchObject({ name: 'roof', lnsUri: 'wss://lns2.example:8887', tenant: 'acme', pinnedCertificates: [] });
     expect(updated.lnsCredentials).toEqual(blob('0000000000000001'));
-    const contact = { at: new Date().toISOString(), station: '2.0.6', model: 'linux', package: null, peer: '127.0.0.1' };
-    const other = { ...contact, station: null, peer: null };
+    const contact: LastContact = {
+      at: new Date().toISOString(),
+      station: '2.0.6',
+      model: 'linux',
+      package: null,
+      peer: '127.0.0.1',
+      certificate: { sha256: 'ab'.repeat(32), serial: '0A1B', notAfter: '2027-01-01T00:00:00.000Z' },
+    };
+    const other: LastContact = { ...contact, station: null, peer: null, certificate: null };
     // One batch: a contact each, and an EUI that is not (or no longer) registered is skipped.
     await registry.recordContacts(
       new Map<string, LastContact>([
@@ -189,7 +196,12 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
     });
     await expect(catalog.setPaused('linux', 'nightly', true)).rejects.toThrow(FirmwareNotFound);
     await registry.recordContacts(
-      new Map([['0000000000000001', { at: new Date().toISOString(), station: null, model: 'linux', package: '2.0.7', peer: null }]]),
+      new Map([
+        [
+          '0000000000000001',
+          { at: new Date().toISOString(), station: null, model: 'linux', package: '2.0.7', peer: null, certificate: null },
+        ],
+      ]),
     );
     expect(await catalog.reportedVersions()).toContainEqual({ model: 'linux', version: '2.0.7', gateways: 1 });
   });
@@ -209,6 +221,7 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
       model: 'linux',
       package: null,
       peer: '127.0.0.1',
+      certificate: null,
     });
     await readAll();
     await store.recordContacts(new Map([[eui, contact('before')]]));
@@ -221,7 +234,9 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
   it('records a fleet of contacts in one call: every batch size, and only registered gateways', async () => {
     const euis = Array.from({ length: 1234 }, (_, i) => (0x1000 + i).toString(16).toUpperCase().padStart(16, '0'));
     const at = '2031-01-01T00:00:00.000Z';
-    await store.recordContacts(new Map(euis.map((eui, i) => [eui, { at, station: `s${i}`, model: null, package: null, peer: null }])));
+    await store.recordContacts(
+      new Map(euis.map((eui, i) => [eui, { at, station: `s${i}`, model: null, package: null, peer: null, certificate: null }])),
+    );
     const seen = (await store.list()).filter((g) => g.lastContact?.at === at);
     // 300 of the 1,234 EUIs are registered (0x1000 to 0x112B); each kept its own station.
     expect(seen.length).toBe(300);
