@@ -14,7 +14,7 @@ export interface ServeOptions {
   db: string;
   /** Master keys sealing stored secrets (CUPS_SECRET_KEY, when set, is used instead). */
   secretKeyFile: string;
-  /** Folder of firmware images, content-addressed (shared between instances, like the tenants folder). */
+  /** Folder of firmware images, content-addressed, with SQLite (with PostgreSQL, images are kept in the database). */
   firmwareDir: string;
   tlsCert?: string;
   tlsKey?: string;

@@ -1,6 +1,9 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { TrustStore } from '../trust/trust-store.ts';
 
+const REGISTRY_OPERATIONS = ['read', 'contacts', 'audit'] as const;
+type RegistryOperation = (typeof REGISTRY_OPERATIONS)[number];
+
 /** What the service tells its metrics about; every label is bounded (codes, kinds, tenants). */
 export interface ServiceObserver {
   /** An update-info request answered: `ok` or the refusal's code, and how long it took. */
@@ -12,7 +15,7 @@ export interface ServiceObserver {
   verificationQueue(load: () => { running: number; queued: number }): void;
   staleAnswer(): void;
   /** The registry failed: a gateway's read, or a batch of contacts or audit events it was to write. */
-  registryError(operation: 'read' | 'contacts' | 'audit'): void;
+  registryError(operation: RegistryOperation): void;
   /** Where to read how long the oldest contact not yet written has waited, in seconds. */
   contactLag(load: () => number): void;
 }
@@ -194,8 +197,17 @@ export class ServiceMetrics implements ServiceObserver {
     this.stale.inc();
   }
 
-  registryError(operation: 'read' | 'contacts' | 'audit'): void {
-    this.registryErrors.labels({ operation }).inc();
+  /** Bound once, and so exported at 0 from the start: a rate over a series that appears only at the first error misses it. */
+  private readonly registryErrorsBy = Object.fromEntries(
+    REGISTRY_OPERATIONS.map((operation) => {
+      const counter = this.registryErrors.labels({ operation });
+      counter.inc(0);
+      return [operation, counter];
+    }),
+  ) as Record<RegistryOperation, Counter.Internal>;
+
+  registryError(operation: RegistryOperation): void {
+    this.registryErrorsBy[operation].inc();
   }
 
   contactLag(load: () => number): void {

@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { decodeUpdateInfoResponse, signingKeyCrc, signUpdate } from '../../../protocol/index.ts';
+import { renderApiReference } from '../../../src/admin/api-reference.ts';
 import { createCertificate, OID } from '../../../src/pki/create-certificate.ts';
 import { type PostgresServer, startPostgres } from '../../helpers/postgres.ts';
 import { runCliInProcess } from '../../helpers/run-cli.ts';
@@ -500,6 +501,10 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (backend, databas
   it('the OpenAPI document describes every operation, and each one answers as it says', async () => {
     const document = (await api(adminPort, 'GET', '/api/openapi.json')).body;
     expect(document.openapi).toMatch(/^3\./);
+    // The reference in docs/ is this document's: written by npm run docs:api, never by hand.
+    expect(readFileSync(new URL('../../../docs/api-reference.md', import.meta.url), 'utf8'), 'run npm run docs:api').toBe(
+      renderApiReference(document),
+    );
     const operations = Object.entries(document.paths as Record<string, Record<string, { operationId: string; responses: object }>>).flatMap(
       ([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
     );
