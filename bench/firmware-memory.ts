@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rawSigningPublicKey, signingKeyCrc, signUpdate } from '../protocol/index.ts';
 import { createCertificate, OID } from '../src/pki/create-certificate.ts';
+import { startPostgres } from '../test/helpers/postgres.ts';
 import { freePort } from '../test/helpers/spawn-server.ts';
 import { processMb } from './process-stats.ts';
 
@@ -24,10 +25,24 @@ export interface MemoryBenchRow {
   met: boolean;
 }
 
-/** 50 gateways at once fetching a 16 MiB signed image: the server's peak RSS against the limit. */
-export async function benchFirmwareMemory(): Promise<MemoryBenchRow> {
+/**
+ * 50 gateways at once fetching a 16 MiB signed image, the server's peak RSS against the limit:
+ * with SQLite (the image a file) and with PostgreSQL (the image in the database, in chunks).
+ */
+export async function benchFirmwareMemory(): Promise<MemoryBenchRow[]> {
+  const rows = [await downloads('SQLite, image in --firmware-dir', (dir) => `sqlite:${join(dir, 'cups.db')}`)];
+  const postgres = await startPostgres();
+  try {
+    rows.push(await downloads('PostgreSQL, image in the database', () => postgres.createDatabase('bench_firmware')));
+  } finally {
+    await postgres.destroy();
+  }
+  return rows;
+}
+
+async function downloads(store: string, database: (dir: string) => string | Promise<string>): Promise<MemoryBenchRow> {
   const dir = mkdtempSync(join(tmpdir(), 'cups-bench-fw-'));
-  const flags = ['--db', `sqlite:${join(dir, 'cups.db')}`, '--secret-key-file', join(dir, 'secret.key')];
+  const flags = ['--db', await database(dir), '--secret-key-file', join(dir, 'secret.key')];
   const cups = (...args: string[]) => {
     const result = spawnSync(process.execPath, [CUPS, ...args, ...flags], { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(result.stderr);
@@ -131,7 +146,7 @@ export async function benchFirmwareMemory(): Promise<MemoryBenchRow> {
       const bytesServed = served.reduce((a, b) => a + b, 0);
       if (served.some((bytes) => bytes < IMAGE_BYTES)) throw new Error('an answer was shorter than the image');
       return {
-        name: `${CONCURRENT} concurrent requests for a 16 MiB image`,
+        name: `${CONCURRENT} concurrent requests for a 16 MiB image (${store})`,
         idleMb,
         peakMb,
         limitMb: LIMIT_MB,

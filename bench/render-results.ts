@@ -90,12 +90,11 @@ export function renderResults({ http, storm, chain, costs, scale, memory, pki, a
       '',
     );
   }
-  if (memory) {
+  if (memory?.length) {
     lines.push(...head('firmware', 'server RSS idle', 'server peak RSS', 'limit', ''));
-    lines.push(
-      row(memory.name, `${fixed(memory.idleMb)} MB`, `${fixed(memory.peakMb)} MB`, `< ${memory.limitMb} MB`, verdict(memory.met)),
-      '',
-    );
+    for (const run of memory)
+      lines.push(row(run.name, `${fixed(run.idleMb)} MB`, `${fixed(run.peakMb)} MB`, `< ${run.limitMb} MB`, verdict(run.met)));
+    lines.push('');
   }
   if (pki.length) {
     lines.push(...head('fleet issuance', 'cups', 'openssl per gateway (scaled)', 'ratio', 'target', ''));

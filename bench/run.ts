@@ -20,7 +20,7 @@ const storm = wanted('storm') ? await benchStorm((line) => console.log(line)) : 
 const chain = wanted('chain') ? await benchChainVerify() : [];
 const costs = wanted('chain') ? benchCheckCosts() : [];
 const scale = wanted('scale') ? await benchScale((line) => console.log(line)) : undefined;
-const memory = wanted('firmware') ? await benchFirmwareMemory() : undefined;
+const memory = wanted('firmware') ? await benchFirmwareMemory() : [];
 const pki = wanted('pki') ? benchPkiIssue() : [];
 const attack = wanted('attack') ? await benchAttack() : undefined;
 
@@ -36,7 +36,7 @@ console.log(lines.join('\n'));
 const missed =
   [...http, ...storm, ...chain, ...costs].some((f) => f.met === false) ||
   pki.some((r) => !r.met) ||
-  (memory && !memory.met) ||
+  memory.some((run) => !run.met) ||
   (scale && !scale.met) ||
   (attack && !attack.met);
 if (missed) console.log('\nSome targets were MISSED: see the rows above.');
