@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'certificate_expired'
   | 'certificate_not_yet_valid'
   | 'certificate_not_client'
+  | 'certificate_revoked'
+  | 'crl_expired'
   | 'invalid_request'
   | 'request_too_large'
   | 'request_headers_too_large'
@@ -46,6 +48,8 @@ export type ErrorCode =
   | 'ca_refused'
   | 'ca_not_found'
   | 'ca_in_folder'
+  | 'crl_refused'
+  | 'crl_not_found'
   | 'invalid_eui_list'
   | 'invalid_csr'
   | 'output_exists'
@@ -107,6 +111,10 @@ export class CertificateUntrusted extends failure('certificate_untrusted') {}
 export class CertificateExpired extends failure('certificate_expired') {}
 export class CertificateNotYetValid extends failure('certificate_not_yet_valid') {}
 export class CertificateNotClient extends failure('certificate_not_client') {}
+/** A certificate of the path is revoked: by its issuer's CRL, or for its gateway by the operator. */
+export class CertificateRevoked extends failure('certificate_revoked') {}
+/** The CRL of an issuer in the path is past its nextUpdate (and any grace): that issuer's certificates are refused. */
+export class CrlExpired extends failure('crl_expired') {}
 export class InvalidRequest extends failure('invalid_request') {}
 export class RequestTooLarge extends failure('request_too_large') {}
 export class RequestTimedOut extends failure('request_timeout') {}
@@ -144,6 +152,9 @@ export class DerError extends failure('der_malformed') {}
 export class KeyNotAccepted extends failure('key_not_accepted') {}
 /** A CA certificate the trust store could not use, named with the file it came from. */
 export class CaRefused extends failure('ca_refused') {}
+/** A CRL that cannot be used: not a CRL, a delta or partitioned one, a critical extension not processed, no issuer in the store. */
+export class CrlRefused extends failure('crl_refused') {}
+export class CrlNotFound extends failure('crl_not_found') {}
 /** A CA the tenant does not trust, or not through the database. */
 export class CaNotFound extends failure('ca_not_found') {}
 /** A CA that comes from the tenants folder: only its file's removal takes it away. */

@@ -13,7 +13,7 @@ import type { GatewayRegistry } from '../registry/gateway-registry.ts';
 import type { AdminTokens } from './admin-tokens.ts';
 import { bearerAuthPlugin } from './plugins/bearer-auth.ts';
 import { auditRoutes } from './routes/audit.ts';
-import { type CaRoutesOptions, caRoutes } from './routes/cas.ts';
+import { type CaRoutesOptions, caRoutes, crlRoutes } from './routes/cas.ts';
 import { type FirmwareRoutesOptions, firmwareRoutes } from './routes/firmware.ts';
 import { gatewayRoutes } from './routes/gateways.ts';
 import { tenantRoutes } from './routes/tenants.ts';
@@ -26,7 +26,7 @@ export interface AdminAppOptions {
   audit: AuditTrail;
   checkCupsCertificate: CupsCertificateCheck;
   trust: CaRoutesOptions['trust'];
-  databaseCas: CaRoutesOptions['databaseCas'];
+  databaseTrust: CaRoutesOptions['databaseTrust'];
   firmware: Omit<FirmwareRoutesOptions, 'audit'>;
   metrics?: ServiceMetrics;
   /** When set, GET /metrics asks for `Authorization: Bearer <metricsToken>`. */
@@ -100,6 +100,7 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     api.addHook('onRequest', api.requireToken);
     await api.register(tenantRoutes, { tenants: options.tenants, audit: options.audit });
     await api.register(caRoutes, options);
+    await api.register(crlRoutes, options);
     await api.register(gatewayRoutes, options);
     await api.register(firmwareRoutes, { ...options.firmware, audit: options.audit });
     await api.register(auditRoutes, { audit: options.audit });

@@ -4,6 +4,14 @@ import type { SqlExecutor } from '../registry/sql-dialect.ts';
 /** The insert of `size` events in one statement. */
 const insertSql = (size: number) => `INSERT INTO audit_events (at, actor, tenant, eui, action, detail) VALUES ${placeholderRows(size, 6)}`;
 
+/** An event as the columns of its row (at, actor, tenant, eui, action, detail as JSON). */
+export type AuditRowValues = readonly [string, string, string | null, string | null, string, string];
+
+/** The row of an event: made when the event is kept, so that only flat values wait for the write. */
+export function auditRow(event: AuditEvent, at = event.at ?? Date.now()): AuditRowValues {
+  return [new Date(at).toISOString(), event.actor, event.tenant ?? null, event.eui ?? null, event.action, JSON.stringify(event.detail)];
+}
+
 /** One entry of the audit trail: a change (who made it, what, before and after) or a hand-over. */
 export interface AuditEvent {
   /** A token's name, `cli`, or `station` for what a gateway was handed. */
@@ -13,7 +21,7 @@ export interface AuditEvent {
   eui?: string | null;
   /** What changed or was handed over, never a secret (credentials by kind and CRC). */
   detail: Record<string, unknown>;
-  /** When it happened, in ms since the epoch, when written later than that (the answers' events); else when recorded. */
+  /** When it happened, in ms since the epoch; when absent, when it is recorded. */
   at?: number;
 }
 
@@ -46,16 +54,12 @@ export class AuditTrail {
   constructor(private readonly sql: SqlExecutor) {}
 
   async record(events: AuditEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const now = new Date().toISOString();
-    const rows = events.map((event) => [
-      event.at === undefined ? now : new Date(event.at).toISOString(),
-      event.actor,
-      event.tenant ?? null,
-      event.eui ?? null,
-      event.action,
-      JSON.stringify(event.detail),
-    ]);
+    await this.recordRows(events.map((event) => auditRow(event)));
+  }
+
+  /** Writes rows made by auditRow, in one transaction. */
+  async recordRows(rows: readonly AuditRowValues[]): Promise<void> {
+    if (rows.length === 0) return;
     await this.sql.transaction((tx) => inFixedBatches(rows, insertSql, (sql, params) => tx.run(sql, params)));
   }
 

@@ -1,5 +1,5 @@
 import { BatchedWriter } from '../lib/batched-writer.ts';
-import type { AuditEvent, AuditTrail } from './audit-trail.ts';
+import { type AuditEvent, type AuditRowValues, type AuditTrail, auditRow } from './audit-trail.ts';
 
 /** Events held while the database cannot take them; past this, new ones are counted, not kept. */
 const MAX_PENDING = 10_000;
@@ -9,20 +9,19 @@ const MAX_PENDING = 10_000;
  * for a second and written in one transaction. A failed batch is reported and kept for the next
  * attempt, up to MAX_PENDING events.
  */
-export class AuditWriter extends BatchedWriter<number, AuditEvent> {
+export class AuditWriter extends BatchedWriter<number, AuditRowValues> {
   private next = 0;
 
   constructor(audit: AuditTrail, onError: (error: unknown, events: number, dropped: number) => void, delayMs = 1000) {
     super(
-      (batch) => audit.record([...batch.values()]),
+      (batch) => audit.recordRows([...batch.values()]),
       (error, batch) => onError(error, batch.size, this.dropped),
       { delayMs, maxBatch: 1000, maxPending: MAX_PENDING, keepFailed: true },
     );
   }
 
-  /** Keeps the event, stamped with the time now, for the next batch. */
+  /** Keeps the event, as its row stamped with the time now, for the next batch. */
   record(event: AuditEvent): void {
-    event.at ??= Date.now();
-    this.add(this.next++, event);
+    this.add(this.next++, auditRow(event));
   }
 }

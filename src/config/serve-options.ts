@@ -46,6 +46,8 @@ export interface ServeOptions {
   metricsToken?: string;
   /** Days the audit trail is kept. */
   auditDays?: number;
+  /** How long past its nextUpdate a CRL still counts, in ms (0: not at all, as OpenSSL and nginx). */
+  crlGraceMs?: number;
 }
 
 export const SERVE_DEFAULTS = {
@@ -68,6 +70,16 @@ export const SERVE_DEFAULTS = {
   adminHost: '127.0.0.1',
   auditDays: 90,
 } as const;
+
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses a duration, a whole number with a unit (`90s`, `30m`, `12h`, `30d`) or `0`, into milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  if (text.trim() === '0') return 0;
+  const match = /^(\d+)([smhd])$/.exec(text.trim());
+  if (!match) throw new InvalidOption(`${flag} must be a whole number with a unit, s, m, h or d (such as 12h or 30d), or 0; got "${text}"`);
+  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+}
 
 /** Parses PER_MINUTE[:BURST] ("0" or "off": unlimited); the burst defaults to half a minute's calls. */
 export function parseRateLimit(text: string, flag: string): RateLimit | null {

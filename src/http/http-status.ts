@@ -9,6 +9,8 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   certificate_expired: 403,
   certificate_not_yet_valid: 403,
   certificate_not_client: 403,
+  certificate_revoked: 403,
+  crl_expired: 403,
   invalid_request: 400,
   request_too_large: 413,
   request_headers_too_large: 431,
@@ -39,6 +41,9 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   ca_refused: 400,
   ca_not_found: 404,
   ca_in_folder: 409,
+  crl_refused: 400,
+  invalid_option: 400,
+  crl_not_found: 404,
   invalid_firmware: 400,
   firmware_not_found: 404,
 };

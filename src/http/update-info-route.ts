@@ -12,6 +12,7 @@ import {
 import type { AuditEvent } from '../audit/audit-trail.ts';
 import {
   CertificateNotPinned,
+  CertificateRevoked,
   CnNotEui,
   CnRouterMismatch,
   Failure,
@@ -21,6 +22,7 @@ import {
   RegistryUnavailable,
 } from '../errors.ts';
 import type { ServiceObserver } from '../metrics/service-metrics.ts';
+import { isRevokedFor } from '../provisioning/revoke-certificate.ts';
 import type { Gateway, GatewayRegistry, PresentedCertificate } from '../registry/gateway-registry.ts';
 import type { CertificateFacts } from '../trust/certificate-facts.ts';
 import { scopeAllows } from '../trust/verify-chain.ts';
@@ -31,8 +33,12 @@ import { contactRecordingPlugin } from './plugins/contact-recording.ts';
 import { type RateLimit, RateLimiter } from './rate-limiter.ts';
 import { RecentRecords } from './recent-records.ts';
 
-/** The answer of a fleet's steady state, encoded once. */
-const NOTHING_CHANGES = encodeUpdateInfoResponse({});
+/**
+ * The answer of a fleet's steady state, encoded once: 14 zero bytes, sent as text (every byte
+ * ASCII, so its UTF-8 is the same bytes). Node writes a text body with the head in one write;
+ * a Buffer body goes out as a second chunk of a writev.
+ */
+const NOTHING_CHANGES = encodeUpdateInfoResponse({}).toString('latin1');
 
 /** A verified leaf as a contact records it, made once per certificate (a fleet presents the same ones again and again). */
 const presentedCertificates = new WeakMap<CertificateFacts, PresentedCertificate>();
@@ -145,10 +151,15 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       if (gateway.pinnedCertificates.length > 0 && !gateway.pinnedCertificates.includes(chain.leaf.fingerprint)) {
         throw new CertificateNotPinned(`gateway ${eui} accepts only its pinned certificates; this one is ${chain.leaf.fingerprint}`);
       }
+      if (isRevokedFor(gateway, chain.leaf)) {
+        throw new CertificateRevoked(
+          `the certificate ${chain.leaf.fingerprint} (serial ${chain.leaf.serialNumber}) was revoked for gateway ${eui} by its operator`,
+        );
+      }
       // Counted only now that the certificate is proven to speak for this gateway: nobody else can
       // spend a gateway's calls.
       perEui?.enforce(eui, 'gateway');
-      const answer = decideAnswer(body, gateway);
+      const decided = decideAnswer(body, gateway);
       // From a remembered record, nothing that needs the registry: no firmware offer.
       const update =
         staleMs === undefined && options.firmware ? await offerFirmware(options.firmware, body, gateway, request.log) : undefined;
@@ -157,11 +168,8 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       app.recordContact(eui, { station: body.station, model: body.model, package: body.package, peer, certificate: presented(chain.leaf) });
       reply.code(200).type('application/octet-stream');
       observer?.answered('ok', reply.elapsedTime / 1000);
-      // What the answer hands over, worked out once for the metrics, the audit trail and the log line.
-      const handed =
-        update || answer.tcUri || answer.tcCred || answer.cupsUri || answer.cupsCred
-          ? handedOver(answer, ...(update ? ['update'] : []))
-          : undefined;
+      // What the answer hands over, for the metrics, the audit trail and the log line.
+      const handed = update ? handedOver(decided.response, 'update') : decided.handed;
       if (handed) {
         observer?.handedOver(handed.sent);
         options.auditHandover?.({
@@ -173,10 +181,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
         });
       }
       if (!update) {
-        const bytes = Object.keys(answer).length === 0 ? NOTHING_CHANGES : encodeUpdateInfoResponse(answer);
+        const bytes = handed ? decided.bytes : NOTHING_CHANGES;
         // An answer that hands something over is an audit event, logged; "nothing changes" is the
         // steady state of a fleet, logged only when asked for.
-        const level = bytes.length > 14 ? 'info' : 'debug';
+        const level = handed ? 'info' : 'debug';
         if (level === 'info' || VERBOSE_LEVELS.has(request.log.level)) {
           request.log[level](
             { eui, tenant: gateway.tenant, peer, ...(handed ?? { sent: [] }), bytes: bytes.length },
@@ -185,7 +193,10 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
         }
         return reply.send(bytes);
       }
-      const head = encodeUpdateInfoResponseHead({ ...answer, ...(update.signature ? { signature: update.signature } : {}) }, update.size);
+      const head = encodeUpdateInfoResponseHead(
+        { ...decided.response, ...(update.signature ? { signature: update.signature } : {}) },
+        update.size,
+      );
       request.log.info(
         {
           eui,

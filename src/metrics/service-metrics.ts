@@ -153,6 +153,22 @@ export class ServiceMetrics implements ServiceObserver {
       },
     });
     new Gauge({
+      name: 'cups_crl_next_update_seconds',
+      help: "the earliest nextUpdate of the CRLs that count for each tenant's CAs, in seconds since the epoch (past it, their certificates are refused)",
+      labelNames: ['tenant'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const earliest = new Map<string, number>();
+        for (const { issuer, crl } of sources.trustStore().crls) {
+          if (!crl.nextUpdate) continue;
+          for (const tenant of issuer.tenants)
+            earliest.set(tenant, Math.min(earliest.get(tenant) ?? Number.POSITIVE_INFINITY, crl.nextUpdate.getTime() / 1000));
+        }
+        for (const [tenant, seconds] of earliest) this.set({ tenant }, seconds);
+      },
+    });
+    new Gauge({
       name: 'cups_trust_store_ca_earliest_expiry_seconds',
       help: 'the earliest notAfter of the CAs of each tenant, in seconds since the epoch',
       labelNames: ['tenant'] as const,

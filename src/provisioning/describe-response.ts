@@ -87,6 +87,7 @@ export function auditView(gateway: Gateway) {
     cupsUri: gateway.cupsUri,
     cupsCredentials: credentials(gateway.cupsCredentials),
     pinnedCertificates: gateway.pinnedCertificates,
+    revokedCertificates: gateway.revokedCertificates,
     firmwareChannel: gateway.firmwareChannel,
     firmwarePin: gateway.firmwarePin,
   };

@@ -7,7 +7,7 @@ const BATCH_SIZES = [1000, 100, 10, 1];
  * `statement(size)` is the SQL for `size` rows; each row's values go in order.
  */
 export async function inFixedBatches(
-  rows: unknown[][],
+  rows: readonly (readonly unknown[])[],
   statement: (size: number) => string,
   run: (sql: string, params: unknown[]) => Promise<unknown>,
 ): Promise<void> {

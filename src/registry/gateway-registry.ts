@@ -13,6 +13,8 @@ export interface Gateway {
   cupsCredentials: Buffer | null;
   /** SHA-256 fingerprints (lowercase hex) of the only client certificates accepted; empty: any. */
   pinnedCertificates: string[];
+  /** Client certificates refused for this gateway: `sha256:<lowercase hex>` or `serial:<uppercase hex>`. */
+  revokedCertificates: string[];
   /** The firmware channel the gateway follows (null: the default channel of its model). */
   firmwareChannel: string | null;
   /** A firmware version the gateway is held at, whatever its channel says. */
@@ -43,13 +45,15 @@ export interface PresentedCertificate {
 export type NewGateway = Pick<Gateway, 'eui' | 'tenant' | 'name' | 'lnsUri' | 'lnsCredentials' | 'cupsUri' | 'cupsCredentials'> & {
   pinnedCertificates?: string[];
 };
-export type GatewayChanges = Partial<Omit<NewGateway, 'eui'> & Pick<Gateway, 'firmwareChannel' | 'firmwarePin'>>;
+export type GatewayChanges = Partial<Omit<NewGateway, 'eui'> & Pick<Gateway, 'firmwareChannel' | 'firmwarePin' | 'revokedCertificates'>>;
 
 /** A page of gateways in EUI order: those after `after` (an EUI), of one tenant, matching `q`. */
 export interface GatewayQuery {
   tenant?: string;
   /** An EUI in any spelling (that gateway), or text its name contains. */
   q?: string;
+  /** Only gateways whose last presented certificate expires before this time (ISO 8601). */
+  expiringBefore?: string;
   after?: string;
   limit: number;
 }
@@ -58,7 +62,8 @@ export interface GatewayQuery {
 export interface GatewayRegistry {
   /** A gateway; `fresh` reads the database now (what an operator looks at), not a record kept for answers. */
   get(eui: string, options?: { fresh?: boolean }): Promise<Gateway | undefined>;
-  list(filter?: { tenant?: string }): Promise<Gateway[]>;
+  /** Every gateway (of a tenant), by tenant and EUI; with `expiringBefore`, those whose last presented certificate expires before it, soonest first. */
+  list(filter?: { tenant?: string; expiringBefore?: string }): Promise<Gateway[]>;
   /** One page, by keyset: as fast for the last page of a million as for the first. */
   page(query: GatewayQuery): Promise<Gateway[]>;
   /** Throws GatewayExists when the EUI is taken. */

@@ -107,6 +107,17 @@ export const MIGRATIONS: ((dialect: Dialect) => string)[] = [
    ALTER TABLE gateways ADD COLUMN last_cert_serial TEXT;
    ALTER TABLE gateways ADD COLUMN last_cert_not_after TEXT;
    CREATE INDEX gateways_cert_expiry ON gateways (last_cert_not_after);`,
+  // CRLs added through the API (their changes move the trust revision too), and certificates an
+  // operator revoked for one gateway.
+  (d) => `CREATE TABLE tenant_crls (
+     tenant TEXT NOT NULL,
+     sha256 TEXT NOT NULL,
+     der ${d.blob} NOT NULL,
+     added_at TEXT NOT NULL,
+     added_by TEXT NOT NULL,
+     PRIMARY KEY (tenant, sha256)
+   );
+   ALTER TABLE gateways ADD COLUMN revoked_certificates TEXT NOT NULL DEFAULT '';`,
 ];
 
 export interface GatewayRow {
@@ -118,6 +129,7 @@ export interface GatewayRow {
   cups_uri: string | null;
   cups_credentials: Buffer | null;
   pinned_certificates: string;
+  revoked_certificates: string;
   firmware_channel: string | null;
   firmware_pin: string | null;
   created_at: string;
@@ -142,6 +154,7 @@ export const GATEWAY_COLUMNS = [
   'cups_uri',
   'cups_credentials',
   'pinned_certificates',
+  'revoked_certificates',
   'firmware_channel',
   'firmware_pin',
   'created_at',
@@ -165,6 +178,7 @@ export const CHANGE_COLUMNS: Record<keyof GatewayChanges, keyof GatewayRow> = {
   cupsUri: 'cups_uri',
   cupsCredentials: 'cups_credentials',
   pinnedCertificates: 'pinned_certificates',
+  revokedCertificates: 'revoked_certificates',
   firmwareChannel: 'firmware_channel',
   firmwarePin: 'firmware_pin',
 };
@@ -173,12 +187,20 @@ export const CREDENTIAL_COLUMNS = { lnsCredentials: 'lns_credentials', cupsCrede
 
 /** A change's values as stored (pins as one comma-separated text). */
 export function columnValue(key: keyof GatewayChanges, value: GatewayChanges[keyof GatewayChanges]): unknown {
+  if (key === 'revokedCertificates') {
+    const revoked = value as string[];
+    if (revoked.some((entry) => !REVOKED_ENTRY.test(entry)))
+      throw new InvalidGateway('a revoked certificate is sha256:<64 lowercase hex digits> or serial:<uppercase hex digits>');
+    return revoked.join(',');
+  }
   if (key !== 'pinnedCertificates') return value;
   const pins = value as string[];
   if (pins.some((pin) => !/^[0-9a-f]{64}$/.test(pin)))
     throw new InvalidGateway('a pinned certificate must be a SHA-256 fingerprint, 64 lowercase hex digits');
   return pins.join(',');
 }
+
+const REVOKED_ENTRY = /^(sha256:[0-9a-f]{64}|serial:[0-9A-F]{1,40})$/;
 
 export function toGateway(row: GatewayRow): Gateway {
   return {
@@ -190,6 +212,7 @@ export function toGateway(row: GatewayRow): Gateway {
     cupsUri: row.cups_uri,
     cupsCredentials: row.cups_credentials,
     pinnedCertificates: row.pinned_certificates ? row.pinned_certificates.split(',') : [],
+    revokedCertificates: row.revoked_certificates ? row.revoked_certificates.split(',') : [],
     firmwareChannel: row.firmware_channel,
     firmwarePin: row.firmware_pin,
     createdAt: row.created_at,

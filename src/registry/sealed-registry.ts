@@ -80,7 +80,7 @@ export class SealedRegistry implements GatewayRegistry {
     return gateway && this.opened(gateway);
   }
 
-  async list(filter?: { tenant?: string }): Promise<Gateway[]> {
+  async list(filter?: { tenant?: string; expiringBefore?: string }): Promise<Gateway[]> {
     return (await this.store.list(filter)).map((g) => this.opened(g));
   }
 

@@ -141,12 +141,19 @@ export class SqlGatewayStore implements GatewayStore {
     return (options.fresh ? await load() : await this.kept(this.keptGateways, eui, load)).gateway;
   }
 
-  async list(filter: { tenant?: string } = {}): Promise<Gateway[]> {
+  async list(filter: { tenant?: string; expiringBefore?: string } = {}): Promise<Gateway[]> {
+    if (filter.expiringBefore !== undefined) {
+      const rows = await this.read<GatewayRow>(
+        `SELECT ${COLUMNS} FROM gateways WHERE last_cert_not_after < ?${filter.tenant ? ' AND tenant = ?' : ''} ORDER BY last_cert_not_after, eui`,
+        filter.tenant ? [filter.expiringBefore, filter.tenant] : [filter.expiringBefore],
+      );
+      return rows.map(toGateway);
+    }
     const rows = filter.tenant ? await this.read<GatewayRow>(LIST_TENANT, [filter.tenant]) : await this.read<GatewayRow>(LIST);
     return rows.map(toGateway);
   }
 
-  async page({ tenant, q, after, limit }: GatewayQuery): Promise<Gateway[]> {
+  async page({ tenant, q, after, limit, expiringBefore }: GatewayQuery): Promise<Gateway[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     const and = (clause: string, value: unknown) => {
@@ -155,6 +162,7 @@ export class SqlGatewayStore implements GatewayStore {
     };
     if (tenant !== undefined) and('tenant = ?', tenant);
     if (after !== undefined) and('eui > ?', after);
+    if (expiringBefore !== undefined) and('last_cert_not_after < ?', expiringBefore);
     const eui = q === undefined ? undefined : euiOrUndefined(q);
     // LIKE's wildcards in the text are matched as themselves.
     if (eui) and('eui = ?', eui);

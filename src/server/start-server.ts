@@ -19,7 +19,7 @@ import { ServiceMetrics } from '../metrics/service-metrics.ts';
 import { cupsCertificateCheck } from '../provisioning/check-cups-certificate.ts';
 import { openSealedRegistry } from '../registry/open-sealed-registry.ts';
 import type { SqlExecutor } from '../registry/sql-dialect.ts';
-import { DatabaseCas } from '../trust/database-cas.ts';
+import { DatabaseTrust } from '../trust/database-trust.ts';
 import { TrustSources } from '../trust/trust-sources.ts';
 import { VerificationCache } from '../trust/verification-cache.ts';
 import { logRefusedHandshakes } from './log-refused-handshakes.ts';
@@ -53,7 +53,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
  */
 async function startAdmin(
   options: ServeOptions,
-  parts: Pick<AdminAppOptions, 'registry' | 'tenants' | 'audit' | 'metrics' | 'trust' | 'databaseCas' | 'firmware'> & {
+  parts: Pick<AdminAppOptions, 'registry' | 'tenants' | 'audit' | 'metrics' | 'trust' | 'databaseTrust' | 'firmware'> & {
     sql: SqlExecutor;
     logger: FastifyBaseLogger;
   },
@@ -151,6 +151,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     logger: { level: options.logLevel, stream: logDestination ?? logOutput() },
     ...(tls ? { https: context, closeUnauthenticated: options.tlsRejectUnauthorized } : {}),
     ipv6Prefix: options.ipv6Prefix,
+    crlGraceMs: options.crlGraceMs ?? 0,
     staleAnswersMs: (options.staleAnswersMinutes ?? SERVE_DEFAULTS.staleAnswersMinutes) * 60_000,
     requestTimeoutMs: options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs,
     rateLimits: {
@@ -178,8 +179,8 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     }
     app.log.error({ err: error }, 'registry unavailable at start-up; serving 503 until it returns');
   }
-  const databaseCas = new DatabaseCas(registry.store.directSql);
-  trust = new TrustSources(resolve(options.tenants), databaseCas, app.log);
+  const databaseTrust = new DatabaseTrust(registry.store.directSql);
+  trust = new TrustSources(resolve(options.tenants), databaseTrust, app.log);
   // A changed trust store may revoke what was verified before.
   trust.onChange(() => verificationCache.clear());
   if (tls) logRefusedHandshakes(app.server as unknown as TlsServer, app.log);
@@ -205,7 +206,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
         tenants,
         audit,
         trust,
-        databaseCas,
+        databaseTrust,
         firmware: { catalog, images: firmwareImages },
         ...(metrics ? { metrics } : {}),
         sql: registry.store.directSql,

@@ -1,12 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { pemBlocks } from '../../protocol/lib/der.ts';
 import { parseCertificate } from './certificate-facts.ts';
-import type { DatabaseCa, DatabaseCas } from './database-cas.ts';
+import { CrlFacts } from './crl-facts.ts';
+import type { DatabaseCa, DatabaseCrl, DatabaseTrust } from './database-trust.ts';
 import { type StoredCertificate, storedCertificate, TrustStore } from './trust-store.ts';
 import { TrustStoreWatcher } from './watch-trust-store.ts';
 
 /** How often every instance asks whether the database's CAs changed: a change is served everywhere within a second. */
 const REVISION_POLL_MS = 500;
+const DAY_MS = 86_400_000;
+/** How long before a CRL's nextUpdate the operator is warned. */
+const CRL_WARNING_MS = 7 * DAY_MS;
 
 /**
  * The trust store a server verifies with: the tenants folder (watched) and the CAs added through
@@ -17,6 +21,7 @@ export class TrustSources {
   readonly folder: TrustStoreWatcher;
   private store: TrustStore;
   private rows: DatabaseCa[] = [];
+  private crlRows: DatabaseCrl[] = [];
   private revision: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
@@ -25,7 +30,7 @@ export class TrustSources {
 
   constructor(
     dir: string,
-    private readonly database: DatabaseCas,
+    private readonly database: DatabaseTrust,
     private readonly log: FastifyBaseLogger,
   ) {
     this.folder = new TrustStoreWatcher(dir, log);
@@ -49,6 +54,7 @@ export class TrustSources {
       this.polling ??= this.pollDatabase().finally(() => {
         this.polling = undefined;
       });
+      this.warnOfLapsingCrls();
     }, REVISION_POLL_MS).unref();
   }
 
@@ -69,7 +75,7 @@ export class TrustSources {
     try {
       const revision = await this.database.revision();
       if (revision === this.revision) return;
-      this.rows = await this.database.all();
+      [this.rows, this.crlRows] = await Promise.all([this.database.all(), this.database.crls()]);
       this.revision = revision;
       this.lastError = undefined;
       this.merge();
@@ -81,11 +87,30 @@ export class TrustSources {
     }
   }
 
+  /** CRLs due for renewal within a week (or overdue), warned about once a day each: their issuers' gateways are refused once they lapse. */
+  private readonly crlWarnedAt = new Map<string, number>();
+
+  private warnOfLapsingCrls(now = Date.now()): void {
+    for (const { issuer, crl } of this.store.crls) {
+      if (!crl.nextUpdate || crl.nextUpdate.getTime() - now > CRL_WARNING_MS) continue;
+      if (now - (this.crlWarnedAt.get(crl.sha256) ?? 0) < DAY_MS) continue;
+      this.crlWarnedAt.set(crl.sha256, now);
+      this.log.warn(
+        { issuer: issuer.subjectText, crl: crl.sha256, nextUpdate: crl.nextUpdate.toISOString() },
+        crl.nextUpdate.getTime() < now
+          ? "a CRL is past its nextUpdate: its issuer's certificates are refused (beyond any --crl-grace); load a current CRL"
+          : "a CRL is due for renewal within a week: load a current one before then, or its issuer's certificates will be refused",
+      );
+    }
+  }
+
   private merge(): void {
     const folderStore = this.folder.current;
-    const store = this.rows.length === 0 ? folderStore : mergeStores(folderStore, this.rows, this.log);
+    const store =
+      this.rows.length === 0 && this.crlRows.length === 0 ? folderStore : mergeStores(folderStore, this.rows, this.crlRows, this.log);
     if (store === this.store) return;
     this.store = store;
+    this.warnOfLapsingCrls();
     for (const listener of this.listeners) listener(store);
   }
 }
@@ -95,7 +120,7 @@ export class TrustSources {
  * never changed once served. A row that cannot be used (it was checked when added, so only a
  * change made by hand) is logged and skipped.
  */
-function mergeStores(folderStore: TrustStore, rows: DatabaseCa[], log: FastifyBaseLogger): TrustStore {
+function mergeStores(folderStore: TrustStore, rows: DatabaseCa[], crlRows: DatabaseCrl[], log: FastifyBaseLogger): TrustStore {
   const databaseTenants = new Map<string, { der: Uint8Array; tenants: string[] }>();
   for (const row of rows) {
     const der = pemBlocks(row.pem).find((block) => block.label === 'CERTIFICATE')?.der;
@@ -124,5 +149,13 @@ function mergeStores(folderStore: TrustStore, rows: DatabaseCa[], log: FastifyBa
       log.error({ sha256 }, `a CA of the database cannot be used: ${(error as Error).message}`);
     }
   }
-  return new TrustStore(certificates, problems);
+  const crlSources = [...folderStore.crlSources];
+  for (const row of crlRows) {
+    try {
+      crlSources.push({ source: `database CRL ${row.sha256}`, tenant: row.tenant, crl: new CrlFacts(row.der) });
+    } catch (error) {
+      problems.push({ file: `database CRL ${row.sha256}`, reason: (error as Error).message });
+    }
+  }
+  return new TrustStore(certificates, problems, crlSources);
 }

@@ -1,7 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pemBlocks } from '../../protocol/lib/der.ts';
+import { CrlRefused } from '../errors.ts';
 import { type CertificateFacts, parseCertificate } from './certificate-facts.ts';
+import { CrlFacts } from './crl-facts.ts';
 
 /** The folder name whose certificates every tenant trusts. */
 export const COMMON_TENANT = 'common';
@@ -39,6 +41,13 @@ export interface TrustStoreProblem {
   reason: string;
 }
 
+/** A CRL offered to the store, named by where it came from (a file, or `database`), for the tenant whose folder or rows hold it. */
+export interface CrlSource {
+  source: string;
+  tenant: string;
+  crl: CrlFacts;
+}
+
 /**
  * An immutable snapshot of the tenants folder, indexed by subject name and by name plus key
  * identifier: a thousand tenants whose CAs share one name still cost one lookup.
@@ -49,10 +58,16 @@ export class TrustStore {
   /** Certificates without a subject key identifier, by subject: any certificate of that issuer name may be theirs. */
   private readonly withoutKeyId = new Map<string, StoredCertificate[]>();
   private readonly fingerprints: Set<string>;
+  /** The CRL that counts for each issuer, by the issuer's fingerprint: signed by it, the newest of those given. */
+  private readonly crlsByIssuer = new Map<string, CrlFacts>();
+  /** CRLs given that count for no issuer, and why. */
+  readonly crlProblems: TrustStoreProblem[] = [];
 
   constructor(
     readonly certificates: StoredCertificate[],
     readonly problems: TrustStoreProblem[] = [],
+    /** Every CRL offered, whether it counts or not (kept to build the next store from). */
+    readonly crlSources: readonly CrlSource[] = [],
   ) {
     const add = (index: Map<string, StoredCertificate[]>, key: string, cert: StoredCertificate) => {
       const list = index.get(key);
@@ -65,6 +80,33 @@ export class TrustStore {
       if (cert.subjectKeyId) add(this.bySubjectAndKeyId, `${cert.subjectKey}\n${cert.subjectKeyId}`, cert);
       else add(this.withoutKeyId, cert.subjectKey, cert);
     }
+    for (const { source, tenant, crl } of crlSources) {
+      // Only a CA this tenant trusts (or every tenant does) can make its CRL count: a tenant learns nothing of another's CAs.
+      const issuers = (this.bySubject.get(crl.issuerKey) ?? []).filter(
+        (issuer) => (issuer.tenants.has(tenant) || issuer.tenants.has(COMMON_TENANT)) && crl.signedBy(issuer),
+      );
+      if (issuers.length === 0) {
+        this.crlProblems.push({ file: source, reason: `no CA trusted for ${tenant} signed this CRL; it revokes nothing` });
+        continue;
+      }
+      for (const issuer of issuers) {
+        const known = this.crlsByIssuer.get(issuer.fingerprint);
+        if (!known || isNewer(crl, known)) this.crlsByIssuer.set(issuer.fingerprint, crl);
+      }
+    }
+  }
+
+  /** The CRL that counts for certificates `issuer` signed, if any. */
+  crlOf(issuer: CertificateFacts): CrlFacts | undefined {
+    return this.crlsByIssuer.get(issuer.fingerprint);
+  }
+
+  /** Every CRL that counts, with the store certificate that signed it. */
+  get crls(): { issuer: StoredCertificate; crl: CrlFacts }[] {
+    return this.certificates.flatMap((issuer) => {
+      const crl = this.crlsByIssuer.get(issuer.fingerprint);
+      return crl ? [{ issuer, crl }] : [];
+    });
   }
 
   /**
@@ -82,6 +124,21 @@ export class TrustStore {
   has(fingerprint: string): boolean {
     return this.fingerprints.has(fingerprint);
   }
+}
+
+/** Whether `a` supersedes `b`: a higher CRL number, or else a later thisUpdate. */
+function isNewer(a: CrlFacts, b: CrlFacts): boolean {
+  if (a.crlNumber !== undefined && b.crlNumber !== undefined && a.crlNumber !== b.crlNumber) return a.crlNumber > b.crlNumber;
+  return a.thisUpdate > b.thisUpdate;
+}
+
+/** The CRLs of a file: its `X509 CRL` PEM blocks, or the file itself as DER. */
+export function crlsIn(bytes: Buffer): CrlFacts[] {
+  const text = bytes.toString('latin1');
+  if (!text.includes('-----BEGIN')) return [new CrlFacts(bytes)];
+  const blocks = pemBlocks(text).filter((block) => block.label === 'X509 CRL');
+  if (blocks.length === 0) throw new CrlRefused('no X509 CRL block');
+  return blocks.map((block) => new CrlFacts(Buffer.from(block.der)));
 }
 
 /**
@@ -105,13 +162,14 @@ export function storedCertificate(
 }
 
 /**
- * Reads `DIR/<tenant>/*.pem`. A file that cannot be read or parsed is reported in `problems` and
+ * Reads `DIR/<tenant>/*.pem` (CA certificates) and `*.crl` (their CRLs, PEM or DER). A file that cannot be read or parsed is reported in `problems` and
  * skipped whole; everything else still loads. A missing DIR is an error (the caller keeps the last
  * good store).
  */
 export async function loadTrustStore(dir: string): Promise<TrustStore> {
   const byFingerprint = new Map<string, StoredCertificate>();
   const problems: TrustStoreProblem[] = [];
+  const crlSources: CrlSource[] = [];
   for (const { name: tenant, path: tenantDir, problem } of await tenantFolders(dir)) {
     if (problem) {
       problems.push({ file: tenantDir, reason: problem });
@@ -123,7 +181,16 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
     }
     let files: string[];
     try {
-      files = (await readdir(tenantDir)).filter((file) => file.endsWith('.pem')).sort();
+      const names = (await readdir(tenantDir)).sort();
+      files = names.filter((file) => file.endsWith('.pem'));
+      for (const name of names.filter((file) => file.endsWith('.crl'))) {
+        const file = join(tenantDir, name);
+        try {
+          for (const crl of crlsIn(await readFile(file))) crlSources.push({ source: file, tenant, crl });
+        } catch (error) {
+          problems.push({ file, reason: (error as Error).message });
+        }
+      }
     } catch (error) {
       problems.push({ file: tenantDir, reason: (error as Error).message });
       continue;
@@ -153,7 +220,7 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
       }
     }
   }
-  return new TrustStore([...byFingerprint.values()], problems);
+  return new TrustStore([...byFingerprint.values()], problems, crlSources);
 }
 
 export interface TenantFolder {

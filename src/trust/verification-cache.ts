@@ -5,7 +5,7 @@ import type { VerifiedChain } from './verify-chain.ts';
 /**
  * Verified chains by what the client presented (the forwarded header's text, or the DER of the
  * TLS chain), so a gateway that calls again costs a lookup instead of a parse and a chain walk.
- * Bounded (least recently used out first), each entry expires at the earliest notAfter of its chain, and the
+ * Bounded (least recently used out first), each entry expires when its verdict does (the chain's earliest notAfter, or a CRL's nextUpdate), and the
  * whole cache is dropped whenever the trust store changes. Only successes are kept.
  */
 export class VerificationCache {
@@ -26,7 +26,7 @@ export class VerificationCache {
   }
 
   set(key: string, chain: VerifiedChain): void {
-    this.entries.set(key, { chain, expires: Math.min(...chain.path.map((cert) => cert.notAfter.getTime())) });
+    this.entries.set(key, { chain, expires: chain.validUntil });
   }
 
   clear(): void {

@@ -2,9 +2,11 @@ import {
   CertificateExpired,
   CertificateNotClient,
   CertificateNotYetValid,
+  CertificateRevoked,
   CertificateUntrusted,
   ClientCertificateMalformed,
-  type Failure,
+  CrlExpired,
+  Failure,
 } from '../errors.ts';
 import { KEY_USAGE, OID } from '../lib/oids.ts';
 import { type CertificateFacts, certificateFacts } from './certificate-facts.ts';
@@ -32,6 +34,8 @@ export interface VerifiedChain {
   /** Leaf first, root last. */
   path: CertificateFacts[];
   scope: TenantScope;
+  /** Until when the verdict holds: the earliest notAfter of the path, or a CRL's nextUpdate (plus grace) when sooner. */
+  validUntil: number;
 }
 
 interface Candidate {
@@ -63,6 +67,8 @@ export async function verifyClientChain(
   presentedDer: readonly Uint8Array[],
   store: TrustStore,
   now = new Date(),
+  /** How long past its nextUpdate a CRL still counts (--crl-grace). */
+  crlGraceMs = 0,
 ): Promise<VerifiedChain> {
   const leaf = leafCertificate instanceof Uint8Array ? parseClientCertificate(leafCertificate) : leafCertificate;
   if (leaf.isCa) throw new CertificateNotClient('the client certificate is a CA certificate; a gateway needs an end-entity certificate');
@@ -92,20 +98,49 @@ export async function verifyClientChain(
       `no chain from the client certificate (issuer ${leaf.issuerText}) reaches a CA in the trust store${why}`,
     );
   }
-  let dateRefusal: Failure | undefined;
+  let refusal: Failure | undefined;
   const scopes: TenantScope[] = [];
-  let firstValid: Candidate[] | undefined;
+  let firstValid: { path: CertificateFacts[]; validUntil: number } | undefined;
   for (const path of paths) {
-    const refusal = dateProblem([leaf, ...path.map((c) => c.facts)], now);
-    if (refusal) {
-      dateRefusal ??= refusal;
+    const chain = [leaf, ...path.map((c) => c.facts)];
+    const problem = dateProblem(chain, now);
+    const revocation = problem ? undefined : revocationCheck(chain, store, now, crlGraceMs);
+    if (problem || revocation instanceof Failure) {
+      refusal ??= problem ?? (revocation as Failure);
       continue;
     }
-    firstValid ??= path;
+    firstValid ??= { path: chain, validUntil: Math.min(revocation!, ...chain.map((cert) => cert.notAfter.getTime())) };
     scopes.push(pathScope(path));
   }
-  if (!firstValid) throw dateRefusal!;
-  return { leaf, path: [leaf, ...firstValid.map((c) => c.facts)], scope: unionScopes(scopes) };
+  if (!firstValid) throw refusal!;
+  return { leaf, path: firstValid.path, scope: unionScopes(scopes), validUntil: firstValid.validUntil };
+}
+
+/**
+ * Each certificate of the chain against its issuer's CRL, where the store holds one: a revoked
+ * serial, or a CRL past its nextUpdate (and the grace), refuses the chain. Returns the refusal, or
+ * until when the CRLs used stay current.
+ */
+function revocationCheck(chain: CertificateFacts[], store: TrustStore, now: Date, graceMs: number): Failure | number {
+  let currentUntil = Number.POSITIVE_INFINITY;
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const [cert, issuer] = [chain[i]!, chain[i + 1]!];
+    const crl = store.crlOf(issuer);
+    if (!crl) continue;
+    if (crl.nextUpdate) {
+      const until = crl.nextUpdate.getTime() + graceMs;
+      if (now.getTime() > until)
+        return new CrlExpired(
+          `the CRL of ${issuer.subjectText} was due for renewal on ${crl.nextUpdate.toISOString()}: its certificates are refused until a current one is loaded`,
+        );
+      currentUntil = Math.min(currentUntil, until);
+    }
+    if (crl.revoked.has(cert.serialNumber))
+      return new CertificateRevoked(
+        `the certificate ${cert.subjectText} (serial ${cert.serialNumber}) is revoked by the CRL of ${issuer.subjectText}`,
+      );
+  }
+  return currentUntil;
 }
 
 /** Parses the client's certificate, refusing it as malformed when it is not one. */

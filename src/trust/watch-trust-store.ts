@@ -96,7 +96,8 @@ export class TrustStoreWatcher {
       this.signature = signature;
       this.store = store;
       this.lastError = undefined;
-      for (const problem of store.problems) this.log.error({ file: problem.file }, `trust store file skipped: ${problem.reason}`);
+      for (const problem of [...store.problems, ...store.crlProblems])
+        this.log.error({ file: problem.file }, `trust store file skipped: ${problem.reason}`);
       this.log.info(
         { dir: this.dir, certificates: store.certificates.length, anchors: store.certificates.filter((c) => c.anchor).length },
         'trust store loaded',
@@ -147,7 +148,7 @@ async function folderSignature(dir: string): Promise<{ signature: string; folder
     parts.push(`${tenant.name}/@${tenant.inode}:${tenant.problem ?? ''}`);
     if (tenant.problem) continue;
     folders.push({ path: tenant.path, inode: tenant.inode });
-    const names = (await readdir(tenant.path).catch(() => [] as string[])).filter((n) => n.endsWith('.pem')).sort();
+    const names = (await readdir(tenant.path).catch(() => [] as string[])).filter((n) => n.endsWith('.pem') || n.endsWith('.crl')).sort();
     for (const name of names) {
       const info = await stat(join(tenant.path, name)).catch(() => undefined);
       parts.push(`${tenant.name}/${name}:${info?.size}:${info?.mtimeMs}:${info?.ino}`);

@@ -17,6 +17,9 @@ const dashboard = JSON.parse(readFileSync(new URL('../../deploy/grafana-dashboar
   templating: { list: { name: string }[] };
 };
 
+/** Grafana's variable for the data source the user picks. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template
+const DATASOURCE_VARIABLE = '${datasource}';
 let pki: TestPki;
 let server: TestServer;
 let metrics: string;
@@ -84,7 +87,7 @@ describe('the Grafana dashboard in deploy/', () => {
     expect(dashboard.templating.list.map((v) => v.name)).toEqual(['datasource', 'instance']);
     for (const panel of dashboard.panels) {
       expect(
-        panel.targets.every((t) => t.datasource.uid === '${datasource}'),
+        panel.targets.every((t) => t.datasource.uid === DATASOURCE_VARIABLE),
         panel.title,
       ).toBe(true);
       expect(panel.gridPos.x + panel.gridPos.w, panel.title).toBeLessThanOrEqual(24);

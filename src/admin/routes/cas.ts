@@ -1,16 +1,16 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AuditTrail } from '../../audit/audit-trail.ts';
-import { CaInFolder, CaNotFound } from '../../errors.ts';
+import { CaInFolder, CaNotFound, CrlRefused } from '../../errors.ts';
 import { pemCandidates } from '../../trust/check-ca-certificates.ts';
-import type { DatabaseCas } from '../../trust/database-cas.ts';
+import type { DatabaseTrust } from '../../trust/database-trust.ts';
 import type { TrustSources } from '../../trust/trust-sources.ts';
-import { COMMON_TENANT, type StoredCertificate } from '../../trust/trust-store.ts';
+import { COMMON_TENANT, crlsIn, type StoredCertificate } from '../../trust/trust-store.ts';
 import { requireTenant } from '../plugins/bearer-auth.ts';
 import type { TenantDirectory } from '../tenant-directory.ts';
 
 export interface CaRoutesOptions {
   trust: Pick<TrustSources, 'current' | 'refresh'>;
-  databaseCas: DatabaseCas;
+  databaseTrust: DatabaseTrust;
   tenants: TenantDirectory;
   audit: AuditTrail;
 }
@@ -43,6 +43,12 @@ const describeCa = (cert: StoredCertificate, tenant: string) => ({
   sources: [...(cert.inFolder.has(tenant) ? ['folder'] : []), ...(cert.inDatabase.has(tenant) ? ['database'] : [])],
 });
 
+/** Checks a tenant this token may reach, and that exists (`common` always does, for operators). */
+const reachableTenant = (tenants: TenantDirectory) => async (request: FastifyRequest, tenant: string) => {
+  requireTenant(request, tenant);
+  if (tenant !== COMMON_TENANT) await tenants.require(tenant);
+};
+
 /** What `tenant` trusts: its own CAs, then those every tenant trusts (none of another tenant's). */
 const trustedFor = (certificates: readonly StoredCertificate[], tenant: string) => [
   ...certificates.filter((c) => c.tenants.has(tenant)).map((c) => describeCa(c, tenant)),
@@ -53,16 +59,12 @@ const trustedFor = (certificates: readonly StoredCertificate[], tenant: string) 
  * A tenant's CAs: listed from the trust store this instance serves with, added to the database
  * (checked as a trust-store file is), removed from it. `common` is reached by operator tokens only.
  */
-export const caRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, { trust, databaseCas, tenants, audit }) => {
+export const caRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, { trust, databaseTrust, tenants, audit }) => {
   app.addContentTypeParser(['application/x-pem-file', 'text/plain'], { parseAs: 'string', bodyLimit: PEM_LIMIT }, (_request, body, done) =>
     done(null, body),
   );
 
-  /** A tenant this token may reach, and that exists (`common` always does). */
-  const reachable = async (request: Parameters<typeof requireTenant>[0], tenant: string) => {
-    requireTenant(request, tenant);
-    if (tenant !== COMMON_TENANT) await tenants.require(tenant);
-  };
+  const reachable = reachableTenant(tenants);
 
   app.get<{ Params: { tenant: string } }>(
     '/api/tenants/:tenant/cas',
@@ -89,7 +91,7 @@ export const caRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, { trust
       const { tenant } = request.params;
       await reachable(request, tenant);
       const trusted = trust.current.certificates.filter((c) => c.tenants.has(tenant) || c.tenants.has(COMMON_TENANT));
-      const results = await databaseCas.add(tenant, pemCandidates(request.body, 'the body'), trusted, request.adminToken!.name);
+      const results = await databaseTrust.add(tenant, pemCandidates(request.body, 'the body'), trusted, request.adminToken!.name);
       const added = results.filter((r) => r.added);
       if (added.length > 0) {
         await audit.record(
@@ -131,7 +133,7 @@ export const caRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, { trust
       const { tenant } = request.params;
       await reachable(request, tenant);
       const sha256 = request.params.sha256.toLowerCase().replace(/:/g, '');
-      const removed = await databaseCas.remove(tenant, sha256).catch((error: unknown) => {
+      const removed = await databaseTrust.remove(tenant, sha256).catch((error: unknown) => {
         const inFolder = trust.current.certificates.some((c) => c.fingerprint === sha256 && c.inFolder.has(tenant));
         if (error instanceof CaNotFound && inFolder)
           throw new CaInFolder(
@@ -147,6 +149,126 @@ export const caRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, { trust
           detail: { sha256, addedBy: removed.addedBy, addedAt: removed.addedAt },
         },
       ]);
+      await trust.refresh();
+      return reply.code(204).send();
+    },
+  );
+};
+
+const crlView = {
+  type: 'object',
+  required: ['sha256', 'issuer', 'thisUpdate', 'nextUpdate', 'revoked', 'sources'],
+  properties: {
+    sha256: { type: 'string' },
+    issuer: { type: 'string' },
+    issuerSha256: { type: 'string' },
+    thisUpdate: { type: 'string' },
+    nextUpdate: { type: ['string', 'null'] },
+    revoked: { type: 'integer', description: 'serial numbers it revokes' },
+    sources: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+/**
+ * A tenant's CRLs: those that count for the CAs it trusts (from the tenants folder or the
+ * database), added (a PEM or DER body, counted only when a CA the tenant trusts signed it) and
+ * removed. They reach every instance within a second, as CAs do.
+ */
+export const crlRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, { trust, databaseTrust, tenants, audit }) => {
+  app.addContentTypeParser(
+    ['application/pkix-crl', 'application/x-pem-file', 'application/octet-stream'],
+    { parseAs: 'buffer', bodyLimit: PEM_LIMIT },
+    (_r, body, done) => done(null, body),
+  );
+  const reachable = reachableTenant(tenants);
+  const trustedBy = (tenant: string) => (issuer: StoredCertificate) => issuer.tenants.has(tenant) || issuer.tenants.has(COMMON_TENANT);
+
+  app.get<{ Params: { tenant: string } }>(
+    '/api/tenants/:tenant/crls',
+    { schema: { operationId: 'listCrls', tags: ['trust'], params: tenantParams, response: { 200: { type: 'array', items: crlView } } } },
+    async (request) => {
+      const { tenant } = request.params;
+      await reachable(request, tenant);
+      const store = trust.current;
+      return store.crls
+        .filter(({ issuer }) => trustedBy(tenant)(issuer))
+        .map(({ issuer, crl }) => ({
+          sha256: crl.sha256,
+          issuer: issuer.subjectText,
+          issuerSha256: issuer.fingerprint,
+          thisUpdate: crl.thisUpdate.toISOString(),
+          nextUpdate: crl.nextUpdate?.toISOString() ?? null,
+          revoked: crl.revoked.size,
+          sources: store.crlSources
+            .filter((s) => s.crl.sha256 === crl.sha256)
+            .map((s) => (s.source.startsWith('database') ? 'database' : 'folder')),
+        }));
+    },
+  );
+
+  app.post<{ Params: { tenant: string }; Body: Buffer }>(
+    '/api/tenants/:tenant/crls',
+    {
+      schema: {
+        operationId: 'addCrl',
+        tags: ['trust'],
+        description:
+          'A CRL, PEM (application/x-pem-file) or DER (application/pkix-crl); it counts only when a CA the tenant trusts signed it.',
+        params: tenantParams,
+        response: {
+          201: { type: 'object', required: ['sha256', 'added'], properties: { sha256: { type: 'string' }, added: { type: 'boolean' } } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tenant } = request.params;
+      await reachable(request, tenant);
+      const crls = crlsIn(request.body);
+      if (crls.length !== 1) throw new CrlRefused(`give one CRL at a time; the body holds ${crls.length}`);
+      const crl = crls[0]!;
+      const signer = trust.current.certificates.find((issuer) => trustedBy(tenant)(issuer) && crl.signedBy(issuer));
+      if (!signer) throw new CrlRefused(`no CA trusted for ${tenant} signed this CRL: add its CA first`);
+      const added = await databaseTrust.addCrl(tenant, crl, request.adminToken!.name);
+      if (added) {
+        await audit.record([
+          {
+            actor: request.adminToken!.name,
+            action: 'crl.add',
+            tenant,
+            detail: {
+              sha256: crl.sha256,
+              issuer: signer.subjectText,
+              revoked: crl.revoked.size,
+              nextUpdate: crl.nextUpdate?.toISOString() ?? null,
+            },
+          },
+        ]);
+      }
+      await trust.refresh();
+      return reply.code(201).send({ sha256: crl.sha256, added });
+    },
+  );
+
+  app.delete<{ Params: { tenant: string; sha256: string } }>(
+    '/api/tenants/:tenant/crls/:sha256',
+    {
+      schema: {
+        operationId: 'removeCrl',
+        tags: ['trust'],
+        params: {
+          type: 'object',
+          required: ['tenant', 'sha256'],
+          properties: { tenant: { type: 'string', maxLength: 64 }, sha256: { type: 'string', maxLength: 128 } },
+        },
+        response: { 204: { type: 'null' } },
+      },
+    },
+    async (request, reply) => {
+      const { tenant } = request.params;
+      await reachable(request, tenant);
+      const sha256 = request.params.sha256.toLowerCase();
+      await databaseTrust.removeCrl(tenant, sha256);
+      await audit.record([{ actor: request.adminToken!.name, action: 'crl.remove', tenant, detail: { sha256 } }]);
       await trust.refresh();
       return reply.code(204).send();
     },

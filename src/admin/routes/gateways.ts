@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { formatEuiHex, parseEui } from '../../../protocol/index.ts';
 import type { AuditTrail } from '../../audit/audit-trail.ts';
+import { parseDuration } from '../../config/serve-options.ts';
 import { GatewayNotFound } from '../../errors.ts';
 import { auditView, describeGateway } from '../../provisioning/describe-response.ts';
 import {
@@ -12,6 +13,7 @@ import {
 } from '../../provisioning/gateway-input.ts';
 import { parseRecords } from '../../provisioning/gateway-records.ts';
 import { importGateways, recordsToGateways } from '../../provisioning/import-gateways.ts';
+import { revocationChange, revocationEntry } from '../../provisioning/revoke-certificate.ts';
 import type { GatewayRegistry } from '../../registry/gateway-registry.ts';
 import { decodeCursor, encodeCursor, pagedQuery, pageOf } from '../paging.ts';
 import { requireGatewayTenant, requireTenant, tenantAllowed } from '../plugins/bearer-auth.ts';
@@ -87,18 +89,26 @@ export const gatewayRoutes: FastifyPluginAsync<GatewayRoutesOptions> = async (ap
     return gateway!;
   };
 
-  app.get<{ Querystring: { tenant?: string; q?: string; limit: number; cursor?: string } }>(
+  app.get<{ Querystring: { tenant?: string; q?: string; expiring?: string; limit: number; cursor?: string } }>(
     '/api/gateways',
     {
       schema: {
         operationId: 'listGateways',
         tags: ['gateways'],
-        querystring: pagedQuery({ tenant: { type: 'string', maxLength: 64 }, q: { type: 'string', maxLength: 256 } }),
+        querystring: pagedQuery({
+          tenant: { type: 'string', maxLength: 64 },
+          q: { type: 'string', maxLength: 256 },
+          expiring: {
+            type: 'string',
+            maxLength: 16,
+            description: 'only gateways whose last presented certificate expires within this (30d, 12h)',
+          },
+        }),
         response: { 200: pageOf('gateways', gatewayView) },
       },
     },
     async (request) => {
-      const { q, limit, cursor } = request.query;
+      const { q, limit, cursor, expiring } = request.query;
       const own = request.adminToken!.tenant;
       if (own !== null && request.query.tenant !== undefined && request.query.tenant !== own) return { gateways: [], next: null };
       const tenant = own ?? request.query.tenant;
@@ -106,6 +116,7 @@ export const gatewayRoutes: FastifyPluginAsync<GatewayRoutesOptions> = async (ap
         limit,
         ...(tenant === undefined ? {} : { tenant }),
         ...(q === undefined ? {} : { q }),
+        ...(expiring === undefined ? {} : { expiringBefore: new Date(Date.now() + parseDuration(expiring, 'expiring')).toISOString() }),
         ...(cursor === undefined ? {} : { after: decodeCursor(cursor) }),
       });
       return { gateways: page.map(describeGateway), next: page.length === limit ? encodeCursor(page.at(-1)!.eui) : null };
@@ -217,6 +228,37 @@ export const gatewayRoutes: FastifyPluginAsync<GatewayRoutesOptions> = async (ap
           eui,
           detail: { before: auditView(current), after: auditView(updated) },
         },
+      ]);
+      return describeGateway(updated);
+    },
+  );
+
+  app.post<{ Params: { eui: string }; Body: { certificate?: string; serial?: string; sha256?: string } }>(
+    '/api/gateways/:eui/revoked-certificates',
+    {
+      schema: {
+        operationId: 'revokeCertificate',
+        tags: ['gateways'],
+        description:
+          "Refuses one of the gateway's client certificates on every instance: the certificate (PEM), its serial (hex) or its SHA-256.",
+        params: euiParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { certificate: text, serial: { type: 'string', maxLength: 64 }, sha256: { type: 'string', maxLength: 128 } },
+        },
+        response: { 200: gatewayView },
+      },
+    },
+    async (request) => {
+      const eui = euiOf(request.params.eui);
+      const current = await visible(request, eui);
+      const entry = revocationEntry(request.body, { certificate: 'certificate', serial: 'serial', sha256: 'sha256' });
+      const change = revocationChange(current, entry);
+      if (!change) return describeGateway(current);
+      const updated = await registry.update(eui, change);
+      await audit.record([
+        { actor: request.adminToken!.name, action: 'certificate.revoke', tenant: current.tenant, eui, detail: { revoked: entry } },
       ]);
       return describeGateway(updated);
     },

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { certificateDer } from '../../../protocol/index.ts';
-import { SERVE_DEFAULTS } from '../../config/serve-options.ts';
+import { parseDuration, SERVE_DEFAULTS } from '../../config/serve-options.ts';
 import { GatewayNotFound, InvalidGateway } from '../../errors.ts';
 import { cupsCertificateCheck } from '../../provisioning/check-cups-certificate.ts';
 import { auditView, describeGateway } from '../../provisioning/describe-response.ts';
@@ -15,6 +15,7 @@ import {
   type GatewayEdit,
   type GatewayInput,
 } from '../../provisioning/gateway-input.ts';
+import { revocationChange, revocationEntry } from '../../provisioning/revoke-certificate.ts';
 import type { SealedRegistry } from '../../registry/sealed-registry.ts';
 import { type CliIo, type CommandOutput, printing } from '../output.ts';
 import { readFlagFile } from '../read-input.ts';
@@ -172,15 +173,63 @@ export function registerGateway(program: Command, io: CliIo): void {
     .command('list')
     .description('list registered gateways')
     .option('--tenant <id>', 'only this tenant')
+    .option('--expiring <duration>', 'only gateways whose last presented certificate expires within this (30d, 12h), soonest first')
     .option('--json', 'print JSON instead of a table')
     .addOption(dbOption())
     .addOption(secretKeyFileOption())
     .action(
-      printing(io, async (flags: GatewayFlags) => {
-        const gateways = await withRegistry(io, flags, 'read', (registry) => registry.list(flags.tenant ? { tenant: flags.tenant } : {}));
+      printing(io, async (flags: GatewayFlags & { expiring?: string }) => {
+        const expiringBefore =
+          flags.expiring === undefined ? undefined : new Date(Date.now() + parseDuration(flags.expiring, '--expiring')).toISOString();
+        const gateways = await withRegistry(io, flags, 'read', (registry) =>
+          registry.list({ ...(flags.tenant ? { tenant: flags.tenant } : {}), ...(expiringBefore ? { expiringBefore } : {}) }),
+        );
         if (flags.json) return { json: gateways.map(describeGateway) };
+        if (expiringBefore) {
+          const rows = gateways.map((g) => [
+            g.eui,
+            g.tenant,
+            g.lastContact!.certificate!.notAfter,
+            g.lastContact!.certificate!.serial,
+            g.name ?? '',
+          ]);
+          return { tables: [{ header: ['EUI', 'TENANT', 'CERTIFICATE EXPIRES', 'SERIAL', 'NAME'], rows }] };
+        }
         const rows = gateways.map((g) => [g.eui, g.tenant, g.lnsUri, g.lastContact?.at ?? 'never', g.name ?? '']);
         return { tables: [{ header: ['EUI', 'TENANT', 'LNS URI', 'LAST CONTACT', 'NAME'], rows }] };
+      }),
+    );
+
+  gateway
+    .command('revoke-cert')
+    .description('refuse one client certificate of a gateway, on every instance, without a CRL (its other certificates still work)')
+    .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
+    .option('--cert <file>', 'the certificate (PEM or DER): that certificate only')
+    .option('--serial <hex>', 'its serial number: any certificate of that serial the gateway presents')
+    .option('--sha256 <hex>', 'its SHA-256 fingerprint')
+    .addOption(dbOption())
+    .addOption(secretKeyFileOption())
+    .action(
+      printing(io, async (flags: RegistryFlags & { eui: string; cert?: string; serial?: string; sha256?: string }) => {
+        const eui = checkEui(flags.eui, FLAG_NAMES);
+        const entry = revocationEntry(
+          {
+            ...(flags.cert === undefined ? {} : { certificate: readFlagFile(flags.cert, '--cert', InvalidGateway) }),
+            ...(flags.serial === undefined ? {} : { serial: flags.serial }),
+            ...(flags.sha256 === undefined ? {} : { sha256: flags.sha256 }),
+          },
+          { certificate: '--cert', serial: '--serial', sha256: '--sha256' },
+        );
+        const changed = await withRegistry(io, flags, 'write', async (registry) => {
+          const current = await registry.get(eui, { fresh: true });
+          if (!current) throw new GatewayNotFound(`gateway ${eui} is not registered`);
+          const change = revocationChange(current, entry);
+          if (!change) return false;
+          await registry.update(eui, change);
+          await auditByCli(registry, { action: 'certificate.revoke', tenant: current.tenant, eui, detail: { revoked: entry } });
+          return true;
+        });
+        return { lines: [changed ? `revoked ${entry} for ${eui}` : `${entry} was revoked for ${eui} already`] };
       }),
     );
 

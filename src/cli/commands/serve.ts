@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { parseRateLimit, SERVE_DEFAULTS, type ServeOptions } from '../../config/serve-options.ts';
+import { parseDuration, parseRateLimit, SERVE_DEFAULTS, type ServeOptions } from '../../config/serve-options.ts';
 import { InvalidOption } from '../../errors.ts';
 import { startServer } from '../../server/start-server.ts';
 import { type CliIo, printOutput } from '../output.ts';
@@ -126,12 +126,24 @@ export function registerServe(program: Command, io: CliIo): void {
     )
     .addOption(
       env(
+        new Option(
+          '--crl-grace <duration>',
+          "how long past its nextUpdate a CRL still counts (12h, 2d; 0: its issuer's certificates are refused at once)",
+        )
+          .default(0)
+          .argParser((value) => parseDuration(value, '--crl-grace')),
+        'CRL_GRACE',
+      ),
+    )
+    .addOption(
+      env(
         new Option('--demo', 'on first run create a demo server certificate, tenant CA and gateway, and use them').default(false),
         'DEMO',
       ),
     )
-    .action(async (raw: Omit<ServeOptions, 'trustProxy'> & { trustProxy: string }) => {
-      const options: ServeOptions = { ...raw, trustProxy: raw.trustProxy.split(',').filter(Boolean) };
+    .action(async (raw: Omit<ServeOptions, 'trustProxy' | 'crlGraceMs'> & { trustProxy: string; crlGrace: number }) => {
+      const { crlGrace, ...rest } = raw;
+      const options: ServeOptions = { ...rest, crlGraceMs: crlGrace, trustProxy: raw.trustProxy.split(',').filter(Boolean) };
       let demoCurl: string | undefined;
       if (options.demo && !options.tlsCert && !options.clientCertHeader) {
         const dataDir = options.db.startsWith('sqlite:') ? dirname(resolve(options.db.slice(7))) : resolve('data');

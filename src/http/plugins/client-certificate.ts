@@ -25,6 +25,8 @@ export interface ClientCertificateOptions {
   verificationQueue?: FairQueueLimits;
   /** Told of each cache hit and miss (the metrics). */
   observer?: Pick<ServiceObserver, 'verificationCache' | 'verificationQueue'>;
+  /** How long past its nextUpdate a CRL still counts. */
+  crlGraceMs?: number;
   /**
    * Native TLS with --tls-reject-unauthorized: a client whose certificate is missing or refused
    * gets no HTTP answer; its connection is closed, as a refused handshake would be.
@@ -133,7 +135,7 @@ export const clientCertificatePlugin = fp<ClientCertificateOptions>(
       // A new chain costs signature checks: the client's address waits its turn for them.
       return verifications.run(clientAddressKey(request.ip, options.ipv6Prefix), async () => {
         const store = options.trustStore();
-        const chain = await verifyClientChain(leaf, presented.chain, store);
+        const chain = await verifyClientChain(leaf, presented.chain, store, new Date(), options.crlGraceMs);
         acceptChain(request, chain);
         const key = headerKey ?? tlsKey;
         // Not a chain verified against a trust store that has changed since (and dropped the cache).

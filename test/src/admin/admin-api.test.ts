@@ -9,6 +9,7 @@ import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts'
 import { decodeUpdateInfoResponse, signingKeyCrc, signUpdate } from '../../../protocol/index.ts';
 import { renderApiReference } from '../../../src/admin/api-reference.ts';
 import { createCertificate, OID } from '../../../src/pki/create-certificate.ts';
+import { createCrl } from '../../../src/pki/create-crl.ts';
 import { type PostgresServer, startPostgres } from '../../helpers/postgres.ts';
 import { runCliInProcess } from '../../helpers/run-cli.ts';
 import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
@@ -498,6 +499,62 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (backend, databas
     );
   });
 
+  it('a CRL and a single revocation through the API reach another instance within 1 s, and are audited', async () => {
+    const spare = await createCertificate({ subject: EUI.a, issuer: pki.intA, extKeyUsage: [OID.clientAuth] });
+    const other = await createCertificate({ subject: EUI.a, issuer: pki.intA, extKeyUsage: [OID.clientAuth] });
+    const onTwo = async (leaf: { pem: string }) =>
+      (await post(two.port, { headers: { 'x-ssl-client-cert': encodeURIComponent(leaf.pem + pki.intA.pem) }, body: routerBody(EUI.a) }))
+        .status;
+    expect(await onTwo(spare)).toBe(200);
+    const crl = await createCrl({ issuer: pki.intA, revoked: [new X509Certificate(spare.pem).serialNumber] });
+    const crlSha = createHash('sha256').update(crl.der).digest('hex');
+    // A tenant token: a CRL of a CA its tenant does not trust is refused as if no CA had signed it.
+    const foreign = await createCrl({ issuer: pki.rootB, revoked: ['01'] });
+    expect(
+      await api(adminPort, 'POST', '/api/tenants/tenant-a/crls', { token: tenantA, raw: foreign.pem, contentType: PEM }),
+    ).toMatchObject({
+      status: 400,
+      body: { code: 'crl_refused', message: 'no CA trusted for tenant-a signed this CRL: add its CA first' },
+    });
+    expect(
+      (await api(adminPort, 'POST', '/api/tenants/tenant-b/crls', { token: tenantA, raw: foreign.pem, contentType: PEM })).status,
+    ).toBe(404);
+    expect(await api(adminPort, 'POST', '/api/tenants/tenant-a/crls', { token: tenantA, raw: crl.pem, contentType: PEM })).toMatchObject({
+      status: 201,
+      body: { sha256: crlSha, added: true },
+    });
+    await within(1000, async () => (await onTwo(spare)) === 403);
+    const refused = await post(two.port, {
+      headers: { 'x-ssl-client-cert': encodeURIComponent(spare.pem + pki.intA.pem) },
+      body: routerBody(EUI.a),
+    });
+    expect(JSON.parse(refused.body.toString())).toMatchObject({ code: 'certificate_revoked' });
+    expect(await onTwo(other)).toBe(200);
+    expect((await api(adminPort, 'GET', '/api/tenants/tenant-a/crls', { token: tenantA })).body).toContainEqual(
+      expect.objectContaining({ sha256: crlSha, issuer: 'CN=Tenant A intermediate', revoked: 1, sources: ['database'] }),
+    );
+    expect((await api(adminPort, 'DELETE', `/api/tenants/tenant-a/crls/${crlSha}`, { token: tenantA })).status).toBe(204);
+    await within(1000, async () => (await onTwo(spare)) === 200);
+
+    // One certificate of one gateway, by its SHA-256.
+    const sha256 = createHash('sha256').update(other.der).digest('hex');
+    const revoked = await api(adminPort, 'POST', `/api/gateways/${EUI.a}/revoked-certificates`, { token: tenantA, body: { sha256 } });
+    expect(revoked).toMatchObject({ status: 200, body: { revokedCertificates: [`sha256:${sha256}`] } });
+    await within(1000, async () => (await onTwo(other)) === 403);
+    expect(await onTwo(spare)).toBe(200);
+    expect(await api(adminPort, 'POST', `/api/gateways/${EUI.b}/revoked-certificates`, { token: tenantA, body: { sha256 } })).toMatchObject(
+      { status: 404, body: { code: 'gateway_not_found' } },
+    );
+    expect(
+      (await api(adminPort, 'POST', `/api/gateways/${EUI.a}/revoked-certificates`, { token: tenantA, body: { sha256, serial: '01' } }))
+        .body,
+    ).toMatchObject({ code: 'invalid_gateway', message: 'give exactly one of certificate, serial, sha256' });
+    const actions = (await api(adminPort, 'GET', '/api/audit?limit=20', { token: tenantA })).body.events.map(
+      (e: { action: string }) => e.action,
+    );
+    expect(actions).toEqual(expect.arrayContaining(['crl.add', 'crl.remove', 'certificate.revoke']));
+  });
+
   it('the OpenAPI document describes every operation, and each one answers as it says', async () => {
     const document = (await api(adminPort, 'GET', '/api/openapi.json')).body;
     expect(document.openapi).toMatch(/^3\./);
@@ -511,6 +568,8 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (backend, databas
     // Every operation, called with an operator token in this order, answers as its description says.
     const sampleCa = await createCertificate({ subject: 'Walk root', ca: true, days: 30 });
     const sampleCaSha = createHash('sha256').update(sampleCa.der).digest('hex');
+    const sampleCrl = await createCrl({ issuer: pki.intA, revoked: ['0B'] });
+    const sampleCrlSha = createHash('sha256').update(sampleCrl.der).digest('hex');
     const sampleImage = randomBytes(100);
     const sampleImageSha = createHash('sha256').update(sampleImage).digest('hex');
     // A channel with a version to roll back to.
@@ -534,10 +593,14 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (backend, databas
       addCas: { path: '/api/tenants/tenant-y/cas', raw: sampleCa.pem, contentType: PEM },
       listCas: { path: '/api/tenants/tenant-y/cas' },
       removeCa: { path: `/api/tenants/tenant-y/cas/${sampleCaSha}` },
+      addCrl: { path: '/api/tenants/tenant-a/crls', raw: sampleCrl.pem, contentType: PEM },
+      listCrls: { path: '/api/tenants/tenant-a/crls' },
+      removeCrl: { path: `/api/tenants/tenant-a/crls/${sampleCrlSha}` },
       listGateways: {},
       addGateway: { body: { eui: '0000000000000ABC', tenant: 'tenant-y', lns: { uri: 'ws://z:1' } } },
       importGateways: { raw: 'eui,tenant,lns_uri\n0000000000000ABD,tenant-z,ws://z:1\n', contentType: 'text/csv' },
       getGateway: { path: '/api/gateways/0000000000000ABC' },
+      revokeCertificate: { path: '/api/gateways/0000000000000ABC/revoked-certificates', body: { serial: '0C' } },
       changeGateway: { path: '/api/gateways/0000000000000ABC', body: { name: 'z' } },
       removeGateway: { path: '/api/gateways/0000000000000ABC' },
       uploadFirmware: { raw: sampleImage, contentType: 'application/octet-stream' },

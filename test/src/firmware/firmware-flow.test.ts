@@ -59,7 +59,7 @@ describe('the basicstation test4-cups vectors, end to end', () => {
     );
     expect(added.status, added.stderr).toBe(0);
     expect(added.stdout).toMatch(
-      /stored linux 2\.0\.7 \(136 bytes, sha256 [0-9a-f]{64}\) with signatures by 0x1D1E9F14; target of channel stable/,
+      /stored linux 2\.0\.7 \(136 bytes, sha256 [0-9a-f]{64}, in \/\S*firmware\) with signatures by 0x1D1E9F14; target of channel stable/,
     );
     expect(readdirSync(join(server.dir, 'firmware'))).toEqual([
       `${createHash('sha256')

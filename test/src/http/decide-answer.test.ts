@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { credentialsCrc, type UpdateInfoRequest, type UpdateInfoResponse } from '../../../protocol/index.ts';
+import { credentialsCrc, encodeUpdateInfoResponse, type UpdateInfoRequest, type UpdateInfoResponse } from '../../../protocol/index.ts';
 import { decideAnswer } from '../../../src/http/decide-answer.ts';
 import type { Gateway } from '../../../src/registry/gateway-registry.ts';
 
@@ -14,6 +14,7 @@ const gateway: Gateway = {
   cupsUri: 'https://cups2:443',
   cupsCredentials: cupsCred,
   pinnedCertificates: [],
+  revokedCertificates: [],
   firmwareChannel: null,
   firmwarePin: null,
   createdAt: '',
@@ -58,6 +59,18 @@ describe('decideAnswer', () => {
       { tcUri: 'ws://lns:8887' },
     ],
   ])('%s', (_name, req, gw, expected) => {
-    expect(decideAnswer(request(req), { ...gateway, ...gw })).toEqual(expected);
+    const decided = decideAnswer(request(req), { ...gateway, ...gw });
+    expect(decided.response).toEqual(expected);
+    expect(decided.bytes).toEqual(encodeUpdateInfoResponse(expected));
+    expect(decided.handed?.sent ?? []).toEqual(Object.keys(expected));
+  });
+
+  it('gives a station that asks again the same answer, encoded once; a changed record gets its own', () => {
+    const record = { ...gateway };
+    const first = decideAnswer(request({ tcUri: null }), record);
+    expect(decideAnswer(request({ tcUri: null }), record)).toBe(first);
+    expect(decideAnswer(request({ tcUri: null }), { ...record, lnsUri: 'wss://moved:8887' }).response.tcUri).toBe('wss://moved:8887');
+    expect(first.handed).toEqual({ sent: ['tcUri'] });
+    expect(decideAnswer(request({ tcCredCrc: 1 }), record).handed).toEqual({ sent: ['tcCred'], tcCredCrc: credentialsCrc(lnsCred) });
   });
 });

@@ -3,15 +3,15 @@ import type { CertificateFacts } from '../../../src/trust/certificate-facts.ts';
 import { VerificationCache } from '../../../src/trust/verification-cache.ts';
 import type { VerifiedChain } from '../../../src/trust/verify-chain.ts';
 
-const chain = (...notAfter: number[]): VerifiedChain => {
-  const path = notAfter.map((t) => ({ notAfter: new Date(t) }) as CertificateFacts);
-  return { leaf: path[0]!, path, scope: 'all' };
+const chain = (validUntil: number): VerifiedChain => {
+  const leaf = {} as CertificateFacts;
+  return { leaf, path: [leaf], scope: 'all', validUntil };
 };
 
 describe('VerificationCache', () => {
-  it('keeps an entry until the earliest notAfter of its chain', () => {
+  it("keeps an entry until its verdict ends (the chain's earliest notAfter, or a CRL due sooner)", () => {
     const cache = new VerificationCache();
-    const verified = chain(5000, 3000, 9000);
+    const verified = chain(3000);
     cache.set('k', verified);
     expect(cache.get('k', 2999)).toBe(verified);
     expect(cache.get('k', 3001)).toBeUndefined();

@@ -1,0 +1,56 @@
+import { pemBlocks } from '../../protocol/lib/der.ts';
+import { InvalidGateway } from '../errors.ts';
+import type { Gateway, GatewayChanges } from '../registry/gateway-registry.ts';
+import { type CertificateFacts, parseCertificate } from '../trust/certificate-facts.ts';
+
+/** One way of naming the certificate to revoke: the certificate itself (PEM or DER), its serial, or its SHA-256. */
+export interface RevokedCertificateInput {
+  certificate?: Uint8Array | string;
+  serial?: string;
+  sha256?: string;
+}
+
+/**
+ * The entry that refuses a certificate for one gateway: `sha256:<hex>` for a certificate or its
+ * fingerprint (that certificate only), `serial:<HEX>` for a serial (any certificate of that serial
+ * the gateway presents). Exactly one way must be given; `names` says how the caller spells each.
+ */
+export function revocationEntry(input: RevokedCertificateInput, names: Record<keyof RevokedCertificateInput, string>): string {
+  const given = (Object.keys(names) as (keyof RevokedCertificateInput)[]).filter((key) => input[key] !== undefined);
+  if (given.length !== 1) throw new InvalidGateway(`give exactly one of ${Object.values(names).join(', ')}`);
+  if (input.certificate !== undefined) {
+    let facts: CertificateFacts;
+    try {
+      const text = typeof input.certificate === 'string' ? input.certificate : Buffer.from(input.certificate).toString('latin1');
+      const der = text.includes('-----BEGIN') ? pemBlocks(text).find((b) => b.label === 'CERTIFICATE')?.der : input.certificate;
+      if (!der || typeof der === 'string') throw new Error('no CERTIFICATE block');
+      facts = parseCertificate(der);
+    } catch (error) {
+      throw new InvalidGateway(`${names.certificate}: not a certificate (${(error as Error).message})`);
+    }
+    return `sha256:${facts.fingerprint}`;
+  }
+  if (input.sha256 !== undefined) {
+    const sha256 = input.sha256.toLowerCase().replace(/:/g, '');
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new InvalidGateway(`${names.sha256} must be a SHA-256 fingerprint, 64 hex digits`);
+    return `sha256:${sha256}`;
+  }
+  const digits = input
+    .serial!.toUpperCase()
+    .replace(/:/g, '')
+    .replace(/^0+(?=.)/, '');
+  if (!/^[0-9A-F]{1,40}$/.test(digits)) throw new InvalidGateway(`${names.serial} must be a serial number in hex, at most 20 bytes`);
+  // Whole bytes, as certificates' serials are spelt (CertificateFacts.serialNumber): A is 0A.
+  return `serial:${digits.length % 2 ? `0${digits}` : digits}`;
+}
+
+/** The change that adds `entry` to the gateway's revoked certificates, or undefined when it is there already. */
+export function revocationChange(gateway: Gateway, entry: string): GatewayChanges | undefined {
+  return gateway.revokedCertificates.includes(entry) ? undefined : { revokedCertificates: [...gateway.revokedCertificates, entry] };
+}
+
+/** Whether the operator revoked this certificate for the gateway. */
+export function isRevokedFor(gateway: Gateway, leaf: CertificateFacts): boolean {
+  const revoked = gateway.revokedCertificates;
+  return revoked.length > 0 && (revoked.includes(`sha256:${leaf.fingerprint}`) || revoked.includes(`serial:${leaf.serialNumber}`));
+}
