@@ -31,6 +31,17 @@ export class TenantDirectory {
     return (await this.sql.all('SELECT id FROM tenants WHERE id = ?', [id])).length > 0;
   }
 
+  /** Whether the tenant accepts gateways registered with a self-signed certificate (no for one that does not exist). */
+  async allowsSelfSigned(id: string): Promise<boolean> {
+    const [row] = await this.sql.all<{ allow_self_signed: number | string }>('SELECT allow_self_signed FROM tenants WHERE id = ?', [id]);
+    return Number(row?.allow_self_signed ?? 0) === 1;
+  }
+
+  async setAllowSelfSigned(id: string, allow: boolean): Promise<void> {
+    await this.require(id);
+    await this.sql.run('UPDATE tenants SET allow_self_signed = ? WHERE id = ?', [allow ? 1 : 0, id]);
+  }
+
   /** TenantNotFound unless the tenant exists (without counting its gateways, as `get` does). */
   async require(id: string): Promise<void> {
     if (!(await this.exists(id))) throw new TenantNotFound(`there is no tenant ${id}`);

@@ -56,6 +56,15 @@ function encodeDecided(gateway: Gateway, parts: number): DecidedAnswer {
   return { response, handed: parts ? handedOver(response) : undefined, bytes: encodeUpdateInfoResponse(response) };
 }
 
+/**
+ * The answer to a bootstrap certificate: the operational CUPS credentials only (no LNS, no
+ * firmware), unless the station holds them already.
+ */
+export function decideEnrolment(request: UpdateInfoRequest, cupsCredentials: Buffer): DecidedAnswer {
+  const response: UpdateInfoResponse = blobCrc(cupsCredentials) === request.cupsCredCrc ? {} : { cupsCred: cupsCredentials };
+  return { response, handed: response.cupsCred ? handedOver(response) : undefined, bytes: encodeUpdateInfoResponse(response) };
+}
+
 /** What an answer hands over: which parts (and `more`, such as a firmware update), and the CRC of each credentials set, never the credentials. */
 export function handedOver(answer: UpdateInfoResponse, ...more: string[]): HandedOver {
   const audit: HandedOver = { sent: [...Object.keys(answer), ...more] };

@@ -13,6 +13,7 @@ import type { AuditEvent } from '../audit/audit-trail.ts';
 import {
   CertificateNotPinned,
   CertificateRevoked,
+  CertificateUntrusted,
   CnNotEui,
   CnRouterMismatch,
   Failure,
@@ -24,9 +25,10 @@ import {
 import type { ServiceObserver } from '../metrics/service-metrics.ts';
 import { isRevokedFor } from '../provisioning/revoke-certificate.ts';
 import type { Gateway, GatewayRegistry, PresentedCertificate } from '../registry/gateway-registry.ts';
+import type { CupsRenewals, RenewalAnswer } from '../renewal/renew-over-cups.ts';
 import type { CertificateFacts } from '../trust/certificate-facts.ts';
 import { scopeAllows } from '../trust/verify-chain.ts';
-import { decideAnswer, handedOver } from './decide-answer.ts';
+import { decideAnswer, decideEnrolment, handedOver } from './decide-answer.ts';
 import { type FirmwareSource, firmwareAnswerStream, offerFirmware } from './firmware-offer.ts';
 import { type ClientCertificateOptions, clientCertificatePlugin } from './plugins/client-certificate.ts';
 import { contactRecordingPlugin } from './plugins/contact-recording.ts';
@@ -69,6 +71,8 @@ export interface UpdateInfoOptions extends ClientCertificateOptions {
   observer?: ServiceObserver;
   /** Each answer that hands something over, as an audit event. */
   auditHandover?: (event: AuditEvent) => void;
+  /** Renews gateway certificates over CUPS, for tenants with an issuing CA. */
+  renewals?: Pick<CupsRenewals, 'forAnswer'>;
 }
 
 /**
@@ -147,6 +151,12 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
             : { registered: false },
         });
       }
+      // A self-signed certificate speaks only for the gateway registered with it.
+      if (chain.selfSigned && gateway.selfSignedCertificate !== chain.leaf.fingerprint) {
+        throw new GatewayNotFound(`gateway ${eui} is not registered with this self-signed certificate`, {
+          logDetail: { registeredTo: gateway.tenant, selfSigned: chain.leaf.fingerprint },
+        });
+      }
       // Pinned certificates ("dynamic mTLS"): only after every chain check has passed.
       if (gateway.pinnedCertificates.length > 0 && !gateway.pinnedCertificates.includes(chain.leaf.fingerprint)) {
         throw new CertificateNotPinned(`gateway ${eui} accepts only its pinned certificates; this one is ${chain.leaf.fingerprint}`);
@@ -159,10 +169,25 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       // Counted only now that the certificate is proven to speak for this gateway: nobody else can
       // spend a gateway's calls.
       perEui?.enforce(eui, 'gateway');
-      const decided = decideAnswer(body, gateway);
-      // From a remembered record, nothing that needs the registry: no firmware offer.
+      // A certificate from the tenant's bootstrap CA only enrols: its answer is the operational certificate.
+      const enrolling = chain.bootstrapFor?.has(gateway.tenant) ?? false;
+      // From a remembered record, nothing is renewed: that would need the registry.
+      const renewal = staleMs === undefined ? await renew(gateway, chain.leaf, enrolling, request) : undefined;
+      if (enrolling && !renewal?.cupsCredentials) {
+        throw new CertificateUntrusted(
+          `a certificate from a bootstrap CA only enrols, and no operational certificate can be issued for tenant ${gateway.tenant} now ` +
+            '(it needs an issuing CA: cups tenant set-issuer)',
+        );
+      }
+      const served = renewal?.gateway ?? gateway;
+      const decided = enrolling
+        ? decideEnrolment(body, renewal!.cupsCredentials!)
+        : decideAnswer(body, renewal?.cupsCredentials ? { ...served, cupsCredentials: renewal.cupsCredentials } : served);
+      // From a remembered record, nothing that needs the registry: no firmware offer; none while enrolling.
       const update =
-        staleMs === undefined && options.firmware ? await offerFirmware(options.firmware, body, gateway, request.log) : undefined;
+        staleMs === undefined && !enrolling && options.firmware
+          ? await offerFirmware(options.firmware, body, gateway, request.log)
+          : undefined;
       // request.ip is worked out from the forwarding headers at each read: once here.
       const peer = request.ip;
       app.recordContact(eui, { station: body.station, model: body.model, package: body.package, peer, certificate: presented(chain.leaf) });
@@ -213,6 +238,25 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
       return reply.send(firmwareAnswerStream(head, options.firmware!.images, update.sha256));
     },
   );
+
+  /** A renewal's part of the answer; a renewal that cannot be made now is logged and the answer goes without it (the old certificate still works). */
+  async function renew(
+    gateway: Gateway,
+    leaf: CertificateFacts,
+    enrolling: boolean,
+    request: FastifyRequest,
+  ): Promise<RenewalAnswer | undefined> {
+    if (!options.renewals) return undefined;
+    try {
+      return await options.renewals.forAnswer(gateway, leaf, enrolling);
+    } catch (error) {
+      request.log.error(
+        { eui: gateway.eui, err: error },
+        'could not renew the gateway certificate now; answered without it, asked again next time',
+      );
+      return undefined;
+    }
+  }
 
   /**
    * The gateway's record from the registry; when the registry cannot be reached, the record read

@@ -18,6 +18,8 @@ export interface ServiceObserver {
   registryError(operation: RegistryOperation): void;
   /** Where to read how long the oldest contact not yet written has waited, in seconds. */
   contactLag(load: () => number): void;
+  /** A certificate renewal (or enrolment) over CUPS issued, handed over again, or completed. */
+  renewal(kind: 'renewal' | 'enrolment', stage: 'issued' | 'resent' | 'completed'): void;
 }
 
 /** What the metrics read from the service when scraped. */
@@ -25,6 +27,8 @@ export interface MetricSources {
   trustStore: () => TrustStore;
   /** Gateways whose last presented certificate expires before the given time. */
   certificatesExpiringBefore: (when: Date) => Promise<number>;
+  /** Gateways handed a renewed certificate they have not presented yet. */
+  pendingRenewals: () => Promise<number>;
 }
 
 /** How far ahead an expiring client certificate is counted. */
@@ -75,6 +79,24 @@ export class ServiceMetrics implements ServiceObserver {
     registers: [this.registry],
   });
 
+  private readonly renewals = new Counter({
+    name: 'cups_renewals_total',
+    help:
+      'certificates renewed (or enrolled from a bootstrap certificate) over CUPS, by kind and stage: issued, resent (the same ' +
+      'credentials again), completed (the new certificate presented)',
+    labelNames: ['kind', 'stage'] as const,
+    registers: [this.registry],
+  });
+  private readonly renewalsBy = new Map(
+    (['renewal', 'enrolment'] as const).flatMap((kind) =>
+      (['issued', 'resent', 'completed'] as const).map((stage) => {
+        const counter = this.renewals.labels({ kind, stage });
+        counter.inc(0);
+        return [`${kind} ${stage}`, counter] as const;
+      }),
+    ),
+  );
+
   private verificationLoad = () => ({ running: 0, queued: 0 });
   private contactLagSeconds = () => 0;
 
@@ -82,6 +104,14 @@ export class ServiceMetrics implements ServiceObserver {
     collectDefaultMetrics({ register: this.registry });
     const load = () => this.verificationLoad();
     const lag = () => this.contactLagSeconds();
+    new Gauge({
+      name: 'cups_renewals_pending',
+      help: 'gateways handed a renewed certificate they have not presented yet (their old one works until it expires)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await sources.pendingRenewals().catch(() => 0));
+      },
+    });
     new Gauge({
       name: 'cups_contact_write_lag_seconds',
       help: 'how long the oldest gateway contact not yet written to the registry has waited',
@@ -228,5 +258,9 @@ export class ServiceMetrics implements ServiceObserver {
 
   contactLag(load: () => number): void {
     this.contactLagSeconds = load;
+  }
+
+  renewal(kind: 'renewal' | 'enrolment', stage: 'issued' | 'resent' | 'completed'): void {
+    this.renewalsBy.get(`${kind} ${stage}`)!.inc();
   }
 }

@@ -69,6 +69,8 @@ export function describeGateway(gateway: Gateway) {
     ...gateway,
     lnsCredentials: gateway.lnsCredentials ? describeCredentials(gateway.lnsCredentials) : null,
     cupsCredentials: gateway.cupsCredentials ? describeCredentials(gateway.cupsCredentials) : null,
+    // The renewal's credentials hold the new private key: described, like every set.
+    renewalCredentials: gateway.renewalCredentials ? describeCredentials(gateway.renewalCredentials) : null,
   };
 }
 
@@ -88,6 +90,7 @@ export function auditView(gateway: Gateway) {
     cupsCredentials: credentials(gateway.cupsCredentials),
     pinnedCertificates: gateway.pinnedCertificates,
     revokedCertificates: gateway.revokedCertificates,
+    renewal: gateway.renewal,
     firmwareChannel: gateway.firmwareChannel,
     firmwarePin: gateway.firmwarePin,
   };

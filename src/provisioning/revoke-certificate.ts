@@ -46,11 +46,21 @@ export function revocationEntry(input: RevokedCertificateInput, names: Record<ke
 
 /** The change that adds `entry` to the gateway's revoked certificates, or undefined when it is there already. */
 export function revocationChange(gateway: Gateway, entry: string): GatewayChanges | undefined {
-  return gateway.revokedCertificates.includes(entry) ? undefined : { revokedCertificates: [...gateway.revokedCertificates, entry] };
+  // Revoked now, whatever was there for it (a later time, after a renewal).
+  if (gateway.revokedCertificates.includes(entry)) return undefined;
+  return { revokedCertificates: [...gateway.revokedCertificates.filter((e) => e.split('@')[0] !== entry), entry] };
 }
 
-/** Whether the operator revoked this certificate for the gateway. */
-export function isRevokedFor(gateway: Gateway, leaf: CertificateFacts): boolean {
+/**
+ * Whether this certificate is revoked for the gateway: by its operator, or as the certificate a
+ * completed renewal replaced, once its grace is over (an entry `…@<ms since the epoch>`).
+ */
+export function isRevokedFor(gateway: Gateway, leaf: CertificateFacts, now = Date.now()): boolean {
   const revoked = gateway.revokedCertificates;
-  return revoked.length > 0 && (revoked.includes(`sha256:${leaf.fingerprint}`) || revoked.includes(`serial:${leaf.serialNumber}`));
+  if (revoked.length === 0) return false;
+  const names = [`sha256:${leaf.fingerprint}`, `serial:${leaf.serialNumber}`];
+  return revoked.some((entry) => {
+    const [name, from] = entry.split('@');
+    return names.includes(name!) && (from === undefined || now >= Number(from));
+  });
 }

@@ -13,8 +13,14 @@ export interface Gateway {
   cupsCredentials: Buffer | null;
   /** SHA-256 fingerprints (lowercase hex) of the only client certificates accepted; empty: any. */
   pinnedCertificates: string[];
-  /** Client certificates refused for this gateway: `sha256:<lowercase hex>` or `serial:<uppercase hex>`. */
+  /** Client certificates refused for this gateway: `sha256:<lowercase hex>` or `serial:<uppercase hex>`, from `@<ms>` on when timed. */
   revokedCertificates: string[];
+  /** A new client certificate issued to replace the one it presents, until it presents the new one. */
+  renewal: PendingRenewal | null;
+  /** The CUPS credentials (trust, the new certificate, its key) handed over for the renewal, as sent. */
+  renewalCredentials: Buffer | null;
+  /** The SHA-256 of the self-signed certificate it is accepted with, no CA needed (when its tenant allows it). */
+  selfSignedCertificate: string | null;
   /** The firmware channel the gateway follows (null: the default channel of its model). */
   firmwareChannel: string | null;
   /** A firmware version the gateway is held at, whatever its channel says. */
@@ -22,6 +28,16 @@ export interface Gateway {
   createdAt: string;
   updatedAt: string;
   lastContact: LastContact | null;
+}
+
+/** A renewal (or an enrolment from a bootstrap certificate) under way: the certificate issued and the one it replaces. */
+export interface PendingRenewal {
+  kind: 'renewal' | 'enrolment';
+  sha256: string;
+  serial: string;
+  notAfter: string;
+  replaces: string;
+  issuedAt: string;
 }
 
 /** What the gateway's most recent accepted update-info request reported. */
@@ -44,8 +60,12 @@ export interface PresentedCertificate {
 
 export type NewGateway = Pick<Gateway, 'eui' | 'tenant' | 'name' | 'lnsUri' | 'lnsCredentials' | 'cupsUri' | 'cupsCredentials'> & {
   pinnedCertificates?: string[];
+  selfSignedCertificate?: string | null;
 };
-export type GatewayChanges = Partial<Omit<NewGateway, 'eui'> & Pick<Gateway, 'firmwareChannel' | 'firmwarePin' | 'revokedCertificates'>>;
+export type GatewayChanges = Partial<
+  Omit<NewGateway, 'eui'> &
+    Pick<Gateway, 'firmwareChannel' | 'firmwarePin' | 'revokedCertificates' | 'renewal' | 'renewalCredentials' | 'selfSignedCertificate'>
+>;
 
 /** A page of gateways in EUI order: those after `after` (an EUI), of one tenant, matching `q`. */
 export interface GatewayQuery {
@@ -74,6 +94,11 @@ export interface GatewayRegistry {
   update(eui: string, changes: GatewayChanges): Promise<Gateway>;
   /** Returns whether a gateway was removed. */
   remove(eui: string): Promise<boolean>;
+  /**
+   * Starts a renewal unless one is under way: returns the gateway with it, and false when another
+   * request (of this or another instance) started one first (then the gateway as it is now).
+   */
+  claimRenewal(eui: string, renewal: PendingRenewal, credentials: Buffer): Promise<{ claimed: boolean; gateway: Gateway | undefined }>;
   /** Records the latest contact of each gateway named, in one transaction; an EUI no longer registered is skipped. */
   recordContacts(contacts: ReadonlyMap<string, LastContact>): Promise<void>;
   /** Resolves when the registry answers; throws RegistryUnavailable otherwise. */
@@ -82,7 +107,7 @@ export interface GatewayRegistry {
 }
 
 /** Which credentials column a stored secret is in. */
-export type CredentialsField = 'lnsCredentials' | 'cupsCredentials';
+export type CredentialsField = 'lnsCredentials' | 'cupsCredentials' | 'renewalCredentials';
 
 /** A storage backend: credentials are opaque bytes to it (the SealedRegistry encrypts them). */
 export interface GatewayStore extends GatewayRegistry {

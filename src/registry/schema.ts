@@ -1,5 +1,5 @@
 import { InvalidGateway } from '../errors.ts';
-import type { Gateway, GatewayChanges } from './gateway-registry.ts';
+import type { Gateway, GatewayChanges, PendingRenewal } from './gateway-registry.ts';
 
 /** What a migration's SQL differs in between the databases, and the moment it is applied. */
 export interface Dialect {
@@ -117,7 +117,22 @@ export const MIGRATIONS: ((dialect: Dialect) => string)[] = [
      added_by TEXT NOT NULL,
      PRIMARY KEY (tenant, sha256)
    );
-   ALTER TABLE gateways ADD COLUMN revoked_certificates TEXT NOT NULL DEFAULT '';`,
+   ALTER TABLE gateways ADD COLUMN revoked_certificates TEXT NOT NULL DEFAULT '';
+   CREATE TABLE tenant_issuers (
+     tenant TEXT PRIMARY KEY,
+     ca_pem TEXT NOT NULL,
+     ca_key ${d.blob} NOT NULL,
+     cups_trust ${d.blob} NOT NULL,
+     renew_before_ms BIGINT NOT NULL,
+     validity_days INTEGER NOT NULL,
+     revoke_old_after_ms BIGINT,
+     updated_at TEXT NOT NULL
+   );
+   ALTER TABLE gateways ADD COLUMN renewal TEXT;
+   ALTER TABLE gateways ADD COLUMN renewal_credentials ${d.blob};
+   ALTER TABLE gateways ADD COLUMN self_signed_sha256 TEXT;
+   CREATE INDEX gateways_self_signed ON gateways (self_signed_sha256);
+   ALTER TABLE tenants ADD COLUMN allow_self_signed INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export interface GatewayRow {
@@ -130,6 +145,9 @@ export interface GatewayRow {
   cups_credentials: Buffer | null;
   pinned_certificates: string;
   revoked_certificates: string;
+  renewal: string | null;
+  renewal_credentials: Buffer | null;
+  self_signed_sha256: string | null;
   firmware_channel: string | null;
   firmware_pin: string | null;
   created_at: string;
@@ -155,6 +173,9 @@ export const GATEWAY_COLUMNS = [
   'cups_credentials',
   'pinned_certificates',
   'revoked_certificates',
+  'renewal',
+  'renewal_credentials',
+  'self_signed_sha256',
   'firmware_channel',
   'firmware_pin',
   'created_at',
@@ -179,14 +200,22 @@ export const CHANGE_COLUMNS: Record<keyof GatewayChanges, keyof GatewayRow> = {
   cupsCredentials: 'cups_credentials',
   pinnedCertificates: 'pinned_certificates',
   revokedCertificates: 'revoked_certificates',
+  renewal: 'renewal',
+  renewalCredentials: 'renewal_credentials',
+  selfSignedCertificate: 'self_signed_sha256',
   firmwareChannel: 'firmware_channel',
   firmwarePin: 'firmware_pin',
 };
 
-export const CREDENTIAL_COLUMNS = { lnsCredentials: 'lns_credentials', cupsCredentials: 'cups_credentials' } as const;
+export const CREDENTIAL_COLUMNS = {
+  lnsCredentials: 'lns_credentials',
+  cupsCredentials: 'cups_credentials',
+  renewalCredentials: 'renewal_credentials',
+} as const;
 
 /** A change's values as stored (pins as one comma-separated text). */
 export function columnValue(key: keyof GatewayChanges, value: GatewayChanges[keyof GatewayChanges]): unknown {
+  if (key === 'renewal') return value === null || value === undefined ? null : JSON.stringify(value);
   if (key === 'revokedCertificates') {
     const revoked = value as string[];
     if (revoked.some((entry) => !REVOKED_ENTRY.test(entry)))
@@ -200,7 +229,7 @@ export function columnValue(key: keyof GatewayChanges, value: GatewayChanges[key
   return pins.join(',');
 }
 
-const REVOKED_ENTRY = /^(sha256:[0-9a-f]{64}|serial:[0-9A-F]{1,40})$/;
+const REVOKED_ENTRY = /^(sha256:[0-9a-f]{64}|serial:[0-9A-F]{1,40})(@\d{1,15})?$/;
 
 export function toGateway(row: GatewayRow): Gateway {
   return {
@@ -213,6 +242,9 @@ export function toGateway(row: GatewayRow): Gateway {
     cupsCredentials: row.cups_credentials,
     pinnedCertificates: row.pinned_certificates ? row.pinned_certificates.split(',') : [],
     revokedCertificates: row.revoked_certificates ? row.revoked_certificates.split(',') : [],
+    renewal: row.renewal ? (JSON.parse(row.renewal) as PendingRenewal) : null,
+    renewalCredentials: row.renewal_credentials,
+    selfSignedCertificate: row.self_signed_sha256,
     firmwareChannel: row.firmware_channel,
     firmwarePin: row.firmware_pin,
     createdAt: row.created_at,

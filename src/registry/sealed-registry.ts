@@ -8,10 +8,11 @@ import type {
   GatewayStore,
   LastContact,
   NewGateway,
+  PendingRenewal,
 } from './gateway-registry.ts';
 
 const KEY_CHECK = 'secret_key_check';
-const FIELD_OWNER: Record<CredentialsField, string> = { lnsCredentials: 'lns', cupsCredentials: 'cups' };
+const FIELD_OWNER: Record<CredentialsField, string> = { lnsCredentials: 'lns', cupsCredentials: 'cups', renewalCredentials: 'renewal' };
 const owner = (eui: string, field: CredentialsField) => `${eui}/${FIELD_OWNER[field]}`;
 
 /**
@@ -61,6 +62,8 @@ export class SealedRegistry implements GatewayRegistry {
       ...gateway,
       lnsCredentials: gateway.lnsCredentials && this.keyring.open(gateway.lnsCredentials, owner(gateway.eui, 'lnsCredentials')),
       cupsCredentials: gateway.cupsCredentials && this.keyring.open(gateway.cupsCredentials, owner(gateway.eui, 'cupsCredentials')),
+      renewalCredentials:
+        gateway.renewalCredentials && this.keyring.open(gateway.renewalCredentials, owner(gateway.eui, 'renewalCredentials')),
     };
     this.openedRecords.set(gateway, opened);
     return opened;
@@ -68,7 +71,7 @@ export class SealedRegistry implements GatewayRegistry {
 
   private sealed<T extends GatewayChanges>(eui: string, gateway: T): T {
     const result = { ...gateway };
-    for (const field of ['lnsCredentials', 'cupsCredentials'] as const) {
+    for (const field of ['lnsCredentials', 'cupsCredentials', 'renewalCredentials'] as const) {
       const value = gateway[field];
       if (value) result[field] = this.keyring.seal(value, owner(eui, field));
     }
@@ -105,6 +108,24 @@ export class SealedRegistry implements GatewayRegistry {
 
   remove(eui: string): Promise<boolean> {
     return this.store.remove(eui);
+  }
+
+  async claimRenewal(
+    eui: string,
+    renewal: PendingRenewal,
+    credentials: Buffer,
+  ): Promise<{ claimed: boolean; gateway: Gateway | undefined }> {
+    const result = await this.store.claimRenewal(eui, renewal, this.keyring.seal(credentials, owner(eui, 'renewalCredentials')));
+    return { claimed: result.claimed, gateway: result.gateway && this.opened(result.gateway) };
+  }
+
+  /** Seals a secret of the registry's own (an issuing CA's key), bound to `who`. */
+  sealSecret(value: Buffer, who: string): Buffer {
+    return this.keyring.seal(value, who);
+  }
+
+  openSecret(sealed: Buffer, who: string): Buffer {
+    return this.keyring.open(sealed, who);
   }
 
   recordContacts(contacts: ReadonlyMap<string, LastContact>): Promise<void> {

@@ -3,7 +3,16 @@ import { formatEuiHex, parseEui } from '../../protocol/index.ts';
 import { GatewayExists, GatewayNotFound } from '../errors.ts';
 import { boundedCache } from '../lib/bounded-cache.ts';
 import { inFixedBatches, placeholderRows } from './fixed-batches.ts';
-import type { CredentialsField, Gateway, GatewayChanges, GatewayQuery, GatewayStore, LastContact, NewGateway } from './gateway-registry.ts';
+import type {
+  CredentialsField,
+  Gateway,
+  GatewayChanges,
+  GatewayQuery,
+  GatewayStore,
+  LastContact,
+  NewGateway,
+  PendingRenewal,
+} from './gateway-registry.ts';
 import { CHANGE_COLUMNS, CREDENTIAL_COLUMNS, columnValue, GATEWAY_COLUMNS, type GatewayRow, MIGRATIONS, toGateway } from './schema.ts';
 import type { ChangeWatch, DialectExecutor, SqlDialect, SqlExecutor } from './sql-dialect.ts';
 
@@ -16,8 +25,8 @@ const COLUMNS = GATEWAY_COLUMNS.join(', ');
 const GET = `SELECT ${COLUMNS} FROM gateways WHERE eui = ?`;
 const LIST = `SELECT ${COLUMNS} FROM gateways ORDER BY tenant, eui`;
 const LIST_TENANT = `SELECT ${COLUMNS} FROM gateways WHERE tenant = ? ORDER BY eui`;
-const INSERT = `INSERT INTO gateways (eui, tenant, name, lns_uri, lns_credentials, cups_uri, cups_credentials, pinned_certificates, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT = `INSERT INTO gateways (eui, tenant, name, lns_uri, lns_credentials, cups_uri, cups_credentials, pinned_certificates,
+  self_signed_sha256, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const recordContactsSql = (count: number) =>
   `WITH c (eui, at, station, model, package, peer, cert_sha256, cert_serial, cert_not_after) AS (VALUES ${placeholderRows(count, 9)})
    UPDATE gateways SET last_contact_at = c.at, last_station = c.station, last_model = c.model, last_package = c.package, last_peer = c.peer,
@@ -42,6 +51,7 @@ const insertValues = (gateway: NewGateway, now: string): unknown[] => [
   gateway.cupsUri,
   gateway.cupsCredentials,
   columnValue('pinnedCertificates', gateway.pinnedCertificates ?? []),
+  gateway.selfSignedCertificate ?? null,
   now,
   now,
 ];
@@ -220,6 +230,22 @@ export class SqlGatewayStore implements GatewayStore {
     return (await this.get(eui))!;
   }
 
+  async claimRenewal(
+    eui: string,
+    renewal: PendingRenewal,
+    credentials: Buffer,
+  ): Promise<{ claimed: boolean; gateway: Gateway | undefined }> {
+    const claimed = await this.write((tx) =>
+      tx.run('UPDATE gateways SET renewal = ?, renewal_credentials = ?, updated_at = ? WHERE eui = ? AND renewal IS NULL', [
+        JSON.stringify(renewal),
+        credentials,
+        new Date().toISOString(),
+        eui,
+      ]),
+    );
+    return { claimed: claimed > 0, gateway: await this.get(eui, { fresh: true }) };
+  }
+
   async remove(eui: string): Promise<boolean> {
     return (await this.write((tx) => tx.run('DELETE FROM gateways WHERE eui = ?', [eui]))) > 0;
   }
@@ -259,11 +285,13 @@ export class SqlGatewayStore implements GatewayStore {
   async rewriteCredentials(rewrite: (eui: string, field: CredentialsField, stored: Buffer) => Buffer | undefined): Promise<number> {
     return this.write(async (tx) => {
       let changed = 0;
-      const rows = await tx.all<Pick<GatewayRow, 'eui' | 'lns_credentials' | 'cups_credentials'>>(
-        'SELECT eui, lns_credentials, cups_credentials FROM gateways ORDER BY eui',
+      type Column = (typeof CREDENTIAL_COLUMNS)[CredentialsField];
+      const columns = Object.entries(CREDENTIAL_COLUMNS) as [CredentialsField, Column][];
+      const rows = await tx.all<Pick<GatewayRow, 'eui' | Column>>(
+        `SELECT eui, ${columns.map(([, column]) => column).join(', ')} FROM gateways ORDER BY eui`,
       );
       for (const row of rows) {
-        for (const [field, column] of Object.entries(CREDENTIAL_COLUMNS) as [CredentialsField, 'lns_credentials' | 'cups_credentials'][]) {
+        for (const [field, column] of columns) {
           const stored = row[column];
           const next = stored && rewrite(row.eui, field, stored);
           if (!next) continue;

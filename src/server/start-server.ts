@@ -19,6 +19,8 @@ import { ServiceMetrics } from '../metrics/service-metrics.ts';
 import { cupsCertificateCheck } from '../provisioning/check-cups-certificate.ts';
 import { openSealedRegistry } from '../registry/open-sealed-registry.ts';
 import type { SqlExecutor } from '../registry/sql-dialect.ts';
+import { CupsRenewals } from '../renewal/renew-over-cups.ts';
+import { TenantIssuers } from '../renewal/tenant-issuers.ts';
 import { DatabaseTrust } from '../trust/database-trust.ts';
 import { TrustSources } from '../trust/trust-sources.ts';
 import { VerificationCache } from '../trust/verification-cache.ts';
@@ -121,6 +123,12 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
           );
           return Number(row?.n ?? 0);
         },
+        pendingRenewals: async () => {
+          const [row] = await registry.store.directSql.all<{ n: number | string }>(
+            'SELECT count(*) AS n FROM gateways WHERE renewal IS NOT NULL',
+          );
+          return Number(row?.n ?? 0);
+        },
       })
     : undefined;
   const audit = new AuditTrail(registry.store.directSql);
@@ -131,6 +139,12 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
   app = await buildApp({
     ...(metrics ? { observer: metrics } : {}),
     auditHandover: (event) => handovers.record(event),
+    renewals: new CupsRenewals({
+      registry,
+      issuers: new TenantIssuers(registry.store.sql),
+      audit: (event) => handovers.record(event),
+      ...(metrics ? { observer: metrics } : {}),
+    }),
     release: async () => {
       await trust?.stop();
       await registry.close();
@@ -152,6 +166,14 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     ...(tls ? { https: context, closeUnauthenticated: options.tlsRejectUnauthorized } : {}),
     ipv6Prefix: options.ipv6Prefix,
     crlGraceMs: options.crlGraceMs ?? 0,
+    selfSignedTenant: async (sha256) => {
+      const [row] = await registry.store.directSql.all<{ tenant: string }>(
+        `SELECT g.tenant FROM gateways g JOIN tenants t ON t.id = g.tenant
+         WHERE g.self_signed_sha256 = ? AND t.allow_self_signed = 1`,
+        [sha256],
+      );
+      return row?.tenant;
+    },
     staleAnswersMs: (options.staleAnswersMinutes ?? SERVE_DEFAULTS.staleAnswersMinutes) * 60_000,
     requestTimeoutMs: options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs,
     rateLimits: {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CaRefused } from '../errors.ts';
 import type { CertificateFacts } from './certificate-facts.ts';
 import { checkCaCertificates, pemCandidates } from './check-ca-certificates.ts';
-import { COMMON_TENANT, loadTrustStore } from './trust-store.ts';
+import { BOOTSTRAP_FOLDER, COMMON_TENANT, loadTrustStore } from './trust-store.ts';
 
 export interface AddedCa {
   facts: CertificateFacts;
@@ -20,16 +20,23 @@ export { CaRefused };
  * certificates, such as keys, are passed over). All are checked before any is written; each is
  * written as its own file.
  */
-export async function addTenantCas(tenantsDir: string, tenant: string, sources: string[]): Promise<AddedCa[]> {
+export async function addTenantCas(
+  tenantsDir: string,
+  tenant: string,
+  sources: string[],
+  options: { bootstrap?: boolean } = {},
+): Promise<AddedCa[]> {
   const candidates = sources.flatMap(pemFilesOf).flatMap((file) => pemCandidates(readFileSync(file, 'latin1'), file));
   if (candidates.length === 0) throw new CaRefused(`no CERTIFICATE block in ${sources.join(', ')}`);
   const store = await loadTrustStore(tenantsDir).catch(() => undefined);
   const trusted = (store?.certificates ?? []).filter((c) => c.tenants.has(tenant) || c.tenants.has(COMMON_TENANT));
   const given = checkCaCertificates(candidates, trusted);
-  const folder = join(tenantsDir, tenant);
+  // Bootstrap CAs go to their own subfolder: what they issue only enrols.
+  const folder = options.bootstrap ? join(tenantsDir, tenant, BOOTSTRAP_FOLDER) : join(tenantsDir, tenant);
   mkdirSync(folder, { recursive: true });
   return given.map((facts) => {
-    if (trusted.some((c) => c.fingerprint === facts.fingerprint && c.tenants.has(tenant))) return { facts, file: undefined };
+    const known = trusted.find((c) => c.fingerprint === facts.fingerprint && c.tenants.has(tenant));
+    if (known && known.bootstrapFor.has(tenant) === !!options.bootstrap) return { facts, file: undefined };
     const file = join(folder, `${slug(facts)}-${facts.fingerprint.slice(0, 12)}.pem`);
     const temporary = `${file}.${process.pid}.tmp`;
     writeFileSync(temporary, facts.pem);

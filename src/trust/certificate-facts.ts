@@ -210,6 +210,20 @@ export class CertificateFacts {
     return key ? verifySignature(this.signatureScheme as SignatureScheme, this.#tbs, key, this.#signature) : Promise.resolve(false);
   }
 
+  /**
+   * Whether its own key verifies its signature, under an accepted algorithm: a self-signed
+   * end-entity certificate, whose key usage need not allow signing certificates.
+   */
+  signedByOwnKey(): boolean {
+    if (typeof this.signatureScheme === 'string' || !this.selfIssued || !this.#signatureAlgorithm.equals(this.#tbsSignatureAlgorithm))
+      return false;
+    try {
+      return verifySignatureNow(this.signatureScheme, this.#tbs, this.publicKey, this.#signature);
+    } catch {
+      return false;
+    }
+  }
+
   /** checkIssuedBy on the calling thread. */
   isIssuedBy(issuer: CertificateFacts): boolean {
     const key = this.#issuerKeyIfPlausible(issuer);

@@ -136,7 +136,9 @@ function mergeStores(folderStore: TrustStore, rows: DatabaseCa[], crlRows: Datab
   for (const cert of folderStore.certificates) {
     const fromDatabase = databaseTenants.get(cert.fingerprint)?.tenants ?? [];
     databaseTenants.delete(cert.fingerprint);
-    certificates.push(storedCertificate(parseCertificate(cert.der, cert.fingerprint), [...cert.inFolder], cert.files, fromDatabase));
+    const merged = storedCertificate(parseCertificate(cert.der, cert.fingerprint), [...cert.inFolder], cert.files, fromDatabase);
+    for (const tenant of cert.bootstrapFor) merged.bootstrapFor.add(tenant);
+    certificates.push(merged);
   }
   const problems = [...folderStore.problems];
   for (const [sha256, { der, tenants }] of databaseTenants) {

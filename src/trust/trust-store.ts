@@ -5,6 +5,9 @@ import { CrlRefused } from '../errors.ts';
 import { type CertificateFacts, parseCertificate } from './certificate-facts.ts';
 import { CrlFacts } from './crl-facts.ts';
 
+/** The subfolder of a tenant folder holding its bootstrap CAs. */
+export const BOOTSTRAP_FOLDER = 'bootstrap';
+
 /** The folder name whose certificates every tenant trusts. */
 export const COMMON_TENANT = 'common';
 /** Lowercase only: "Acme" and "acme" can never be two tenants, nor one read as the other. */
@@ -32,6 +35,8 @@ export interface StoredCertificate extends CertificateFacts {
   inDatabase: Set<string>;
   /** Files it was read from, for `cups ca list` and logs. */
   files: string[];
+  /** Tenants for which it is a bootstrap CA: the certificates it issued only enrol (see verify-chain). */
+  bootstrapFor: Set<string>;
   /** A self-signed CA certificate: where a chain may end. */
   anchor: boolean;
 }
@@ -157,6 +162,7 @@ export function storedCertificate(
     inFolder: new Set(folderTenants),
     inDatabase: new Set(databaseTenants),
     files,
+    bootstrapFor: new Set<string>(),
     anchor,
   });
 }
@@ -179,10 +185,19 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
       problems.push({ file: tenantDir, reason: `not a valid tenant id (${TENANT_ID_RULE})` });
       continue;
     }
-    let files: string[];
+    let files: { file: string; bootstrap: boolean }[];
     try {
       const names = (await readdir(tenantDir)).sort();
-      files = names.filter((file) => file.endsWith('.pem'));
+      files = names.filter((file) => file.endsWith('.pem')).map((name) => ({ file: join(tenantDir, name), bootstrap: false }));
+      // Bootstrap CAs (a vendor's factory identity): their certificates only enrol, in `<tenant>/bootstrap/`.
+      const bootstrapDir = join(tenantDir, BOOTSTRAP_FOLDER);
+      const bootstrapNames = await readdir(bootstrapDir).catch(() => [] as string[]);
+      files.push(
+        ...bootstrapNames
+          .filter((name) => name.endsWith('.pem'))
+          .sort()
+          .map((name) => ({ file: join(bootstrapDir, name), bootstrap: true })),
+      );
       for (const name of names.filter((file) => file.endsWith('.crl'))) {
         const file = join(tenantDir, name);
         try {
@@ -195,8 +210,7 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
       problems.push({ file: tenantDir, reason: (error as Error).message });
       continue;
     }
-    for (const name of files) {
-      const file = join(tenantDir, name);
+    for (const { file, bootstrap } of files) {
       let parsed: CertificateFacts[];
       try {
         const blocks = pemBlocks(await readFile(file, 'latin1')).filter((b) => b.label === 'CERTIFICATE');
@@ -209,14 +223,15 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
         continue;
       }
       for (const facts of parsed) {
-        const known = byFingerprint.get(facts.fingerprint);
+        let known = byFingerprint.get(facts.fingerprint);
         if (known) {
           known.tenants.add(tenant);
           known.inFolder.add(tenant);
           known.files.push(file);
         } else {
-          byFingerprint.set(facts.fingerprint, storedCertificate(facts, [tenant], [file]));
+          byFingerprint.set(facts.fingerprint, (known = storedCertificate(facts, [tenant], [file])));
         }
+        if (bootstrap) known.bootstrapFor.add(tenant);
       }
     }
   }

@@ -36,6 +36,10 @@ export interface VerifiedChain {
   scope: TenantScope;
   /** Until when the verdict holds: the earliest notAfter of the path, or a CRL's nextUpdate (plus grace) when sooner. */
   validUntil: number;
+  /** Accepted as a gateway's registered self-signed certificate, not through a CA. */
+  selfSigned?: boolean;
+  /** Tenants for which a CA of the path is a bootstrap CA: for their gateways, this certificate only enrols. */
+  bootstrapFor?: ReadonlySet<string>;
 }
 
 interface Candidate {
@@ -69,6 +73,8 @@ export async function verifyClientChain(
   now = new Date(),
   /** How long past its nextUpdate a CRL still counts (--crl-grace). */
   crlGraceMs = 0,
+  /** The tenant of a gateway registered with exactly this self-signed certificate, where its tenant allows that. */
+  selfSignedTenant?: (sha256: string) => Promise<string | undefined>,
 ): Promise<VerifiedChain> {
   const leaf = leafCertificate instanceof Uint8Array ? parseClientCertificate(leafCertificate) : leafCertificate;
   if (leaf.isCa) throw new CertificateNotClient('the client certificate is a CA certificate; a gateway needs an end-entity certificate');
@@ -92,6 +98,10 @@ export async function verifyClientChain(
       );
   }
   const { paths, refusedIssuers } = await findPaths(leaf, presented, store);
+  if (paths.length === 0 && leaf.selfIssued && selfSignedTenant) {
+    const tenant = await selfSignedTenant(leaf.fingerprint);
+    if (tenant !== undefined) return verifiedSelfSigned(leaf, tenant, now);
+  }
   if (paths.length === 0) {
     const why = [...refusedIssuers].map(([subject, reason]) => `; ${subject} cannot be an issuer: ${reason}`).join('');
     throw new CertificateUntrusted(
@@ -100,7 +110,7 @@ export async function verifyClientChain(
   }
   let refusal: Failure | undefined;
   const scopes: TenantScope[] = [];
-  let firstValid: { path: CertificateFacts[]; validUntil: number } | undefined;
+  let firstValid: { path: CertificateFacts[]; validUntil: number; bootstrapFor: Set<string> } | undefined;
   for (const path of paths) {
     const chain = [leaf, ...path.map((c) => c.facts)];
     const problem = dateProblem(chain, now);
@@ -109,11 +119,34 @@ export async function verifyClientChain(
       refusal ??= problem ?? (revocation as Failure);
       continue;
     }
-    firstValid ??= { path: chain, validUntil: Math.min(revocation!, ...chain.map((cert) => cert.notAfter.getTime())) };
+    firstValid ??= {
+      path: chain,
+      validUntil: Math.min(revocation!, ...chain.map((cert) => cert.notAfter.getTime())),
+      bootstrapFor: new Set(path.flatMap((c) => [...(c.stored?.bootstrapFor ?? [])])),
+    };
     scopes.push(pathScope(path));
   }
   if (!firstValid) throw refusal!;
-  return { leaf, path: firstValid.path, scope: unionScopes(scopes), validUntil: firstValid.validUntil };
+  return {
+    leaf,
+    path: firstValid.path,
+    scope: unionScopes(scopes),
+    validUntil: firstValid.validUntil,
+    ...(firstValid.bootstrapFor.size ? { bootstrapFor: firstValid.bootstrapFor } : {}),
+  };
+}
+
+/**
+ * A self-signed client certificate registered for a gateway (the pinned trust of Tyk's dynamic
+ * mTLS, or a thumbprint): no CA, but its own signature, its dates, and every leaf check above.
+ * Its scope is the tenant of the gateway it is registered for.
+ */
+function verifiedSelfSigned(leaf: CertificateFacts, tenant: string, now: Date): VerifiedChain {
+  if (!leaf.signedByOwnKey())
+    throw new CertificateUntrusted('the self-signed client certificate is not signed by its own key with an accepted algorithm');
+  const problem = dateProblem([leaf], now);
+  if (problem) throw problem;
+  return { leaf, path: [leaf], scope: new Set([tenant]), validUntil: leaf.notAfter.getTime(), selfSigned: true };
 }
 
 /**

@@ -2,7 +2,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { loadTrustStore, TrustStore, tenantFolders } from './trust-store.ts';
+import { BOOTSTRAP_FOLDER, loadTrustStore, TrustStore, tenantFolders } from './trust-store.ts';
 
 /** After a change event, wait this long for the rest of a copy or move before reading. */
 const SETTLE_MS = 50;
@@ -148,10 +148,18 @@ async function folderSignature(dir: string): Promise<{ signature: string; folder
     parts.push(`${tenant.name}/@${tenant.inode}:${tenant.problem ?? ''}`);
     if (tenant.problem) continue;
     folders.push({ path: tenant.path, inode: tenant.inode });
-    const names = (await readdir(tenant.path).catch(() => [] as string[])).filter((n) => n.endsWith('.pem') || n.endsWith('.crl')).sort();
-    for (const name of names) {
-      const info = await stat(join(tenant.path, name)).catch(() => undefined);
-      parts.push(`${tenant.name}/${name}:${info?.size}:${info?.mtimeMs}:${info?.ino}`);
+    const bootstrap = join(tenant.path, BOOTSTRAP_FOLDER);
+    const bootstrapInfo = await stat(bootstrap).catch(() => undefined);
+    if (bootstrapInfo?.isDirectory()) folders.push({ path: bootstrap, inode: bootstrapInfo.ino });
+    for (const [folder, prefix] of [
+      [tenant.path, ''],
+      [bootstrap, `${BOOTSTRAP_FOLDER}/`],
+    ] as const) {
+      const names = (await readdir(folder).catch(() => [] as string[])).filter((n) => n.endsWith('.pem') || n.endsWith('.crl')).sort();
+      for (const name of names) {
+        const info = await stat(join(folder, name)).catch(() => undefined);
+        parts.push(`${tenant.name}/${prefix}${name}:${info?.size}:${info?.mtimeMs}:${info?.ino}`);
+      }
     }
   }
   return { signature: parts.join('\n'), folders };

@@ -1,8 +1,17 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { certificateDer } from '../../../protocol/index.ts';
 import { AdminTokens } from '../../admin/admin-tokens.ts';
 import { TenantDirectory } from '../../admin/tenant-directory.ts';
-import { InvalidOption, TokenNotFound } from '../../errors.ts';
+import { parseDuration, SERVE_DEFAULTS } from '../../config/serve-options.ts';
+import { CaRefused, CaUnreadable, InvalidOption, TokenNotFound } from '../../errors.ts';
+import { issuerOf, readIssuingCa } from '../../pki/ca-folder.ts';
+import { sealedKeyOwner, TenantIssuers } from '../../renewal/tenant-issuers.ts';
+import { parseCertificate } from '../../trust/certificate-facts.ts';
+import { DatabaseTrust } from '../../trust/database-trust.ts';
+import { COMMON_TENANT, loadTrustStore } from '../../trust/trust-store.ts';
 import { type CliIo, printing } from '../output.ts';
+import { readFlagFile } from '../read-input.ts';
 import { auditByCli, dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
 const withRegistryOptions = (command: Command) => command.addOption(dbOption()).addOption(secretKeyFileOption());
@@ -81,5 +90,100 @@ export function registerAdmin(program: Command, io: CliIo): void {
       });
       return { lines: [`removed tenant ${flags.tenant}`] };
     }),
+  );
+  withRegistryOptions(
+    tenant
+      .command('update')
+      .description("change a tenant's settings")
+      .requiredOption('--tenant <id>', 'the tenant')
+      .option('--allow-self-signed', 'accept its gateways registered with a self-signed certificate (--self-signed-cert)')
+      .option('--no-allow-self-signed', 'accept none of them'),
+  ).action(
+    printing(io, async (flags: RegistryFlags & { tenant: string; allowSelfSigned?: boolean }) => {
+      if (flags.allowSelfSigned === undefined) throw new InvalidOption('give --allow-self-signed or --no-allow-self-signed');
+      await withRegistry(io, flags, 'write', async (registry) => {
+        await new TenantDirectory(registry.store.directSql).setAllowSelfSigned(flags.tenant, flags.allowSelfSigned!);
+        await auditByCli(registry, { action: 'tenant.update', tenant: flags.tenant, detail: { allowSelfSigned: flags.allowSelfSigned } });
+      });
+      return { lines: [`tenant ${flags.tenant}: self-signed gateway certificates ${flags.allowSelfSigned ? 'allowed' : 'refused'}`] };
+    }),
+  );
+  withRegistryOptions(
+    tenant
+      .command('set-issuer')
+      .description("renew the tenant's gateway certificates over CUPS with this CA (its key kept sealed under the master key)")
+      .requiredOption('--tenant <id>', 'the tenant')
+      .requiredOption('--ca <dir>', 'a "cups pki init-ca" folder: its issuing CA, which the tenant must trust')
+      .requiredOption('--cups-trust <file>', "the CUPS server certificate's CA, as stations must hold it in cups.trust (PEM or DER)")
+      .option('--renew-before <duration>', 'renew a certificate expiring within this', '30d')
+      .option('--validity <days>', 'days each new certificate is valid (longer than --renew-before)', '365')
+      .option('--revoke-old-after <duration>', 'refuse the old certificate this long after the gateway presents the new one')
+      .option('--tenants <dir>', 'the trust store folder', SERVE_DEFAULTS.tenants),
+  ).action(
+    printing(
+      io,
+      async (
+        flags: RegistryFlags & {
+          tenant: string;
+          ca: string;
+          cupsTrust: string;
+          renewBefore: string;
+          validity: string;
+          revokeOldAfter?: string;
+          tenants: string;
+        },
+      ) => {
+        const renewBeforeMs = parseDuration(flags.renewBefore, '--renew-before');
+        const validityDays = Number(flags.validity);
+        if (!Number.isInteger(validityDays) || validityDays < 1 || validityDays > 3650 || validityDays * 86_400_000 <= renewBeforeMs)
+          throw new InvalidOption(
+            `--validity must be a whole number of days, at most 3650, and longer than --renew-before (${flags.renewBefore}): ` +
+              'a shorter certificate would be renewed as soon as it is issued',
+          );
+        const revokeOldAfterMs = flags.revokeOldAfter === undefined ? null : parseDuration(flags.revokeOldAfter, '--revoke-old-after');
+        const ca = readIssuingCa(flags.ca);
+        const issuer = await issuerOf(ca).catch((error: Error) => {
+          throw new CaUnreadable(`${flags.ca}: its issuing CA and key do not load (${error.message})`);
+        });
+        const cupsTrust = certificateDer(readFlagFile(flags.cupsTrust, '--cups-trust', InvalidOption), '--cups-trust');
+        const { fingerprint, subjectText } = parseCertificate(issuer.der);
+        await withRegistry(io, flags, 'write', async (registry) => {
+          await new TenantDirectory(registry.store.directSql).require(flags.tenant);
+          // The gateways' new certificates must verify: the CA is one the tenant trusts, from its folder or the API.
+          const store = await loadTrustStore(resolve(flags.tenants)).catch(() => undefined);
+          const inFolder = store?.certificates.some(
+            (c) => c.fingerprint === fingerprint && (c.tenants.has(flags.tenant) || c.tenants.has(COMMON_TENANT)),
+          );
+          const inDatabase = (await new DatabaseTrust(registry.store.directSql).all()).some(
+            (row) => row.sha256 === fingerprint && (row.tenant === flags.tenant || row.tenant === COMMON_TENANT),
+          );
+          if (!inFolder && !inDatabase)
+            throw new CaRefused(
+              `tenant ${flags.tenant} does not trust ${subjectText}: ` +
+                `its gateways' new certificates would be refused; trust it first (npx cups ca add --tenant ${flags.tenant} ${flags.ca})`,
+            );
+          await new TenantIssuers(registry.store.sql).set({
+            tenant: flags.tenant,
+            caPem: ca.certPem,
+            caKeySealed: registry.sealSecret(Buffer.from(ca.keyPem), sealedKeyOwner(flags.tenant)),
+            cupsTrust,
+            renewBeforeMs,
+            validityDays,
+            revokeOldAfterMs,
+          });
+          await auditByCli(registry, {
+            action: 'tenant.set-issuer',
+            tenant: flags.tenant,
+            detail: { issuer: fingerprint, renewBeforeMs, validityDays, revokeOldAfterMs },
+          });
+        });
+        return {
+          lines: [
+            `tenant ${flags.tenant}: certificates expiring within ${flags.renewBefore} are renewed over CUPS by ${fingerprint.slice(0, 16)}…` +
+              (revokeOldAfterMs === null ? '' : `; the old one is refused ${flags.revokeOldAfter} after the new one is presented`),
+          ],
+        };
+      },
+    ),
   );
 }

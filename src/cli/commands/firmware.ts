@@ -9,7 +9,7 @@ import { checkSignatures, keyCrcText } from '../../firmware/check-signatures.ts'
 import { DEFAULT_FIRMWARE_DIR, firmwareImagesFor } from '../../firmware/image-store.ts';
 import { type CliIo, printing } from '../output.ts';
 import { readFlagFile } from '../read-input.ts';
-import { dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
+import { auditByCli, dbOption, type RegistryFlags, secretKeyFileOption, withRegistry } from '../registry-flags.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const firmwareDirOption = () =>
@@ -18,8 +18,15 @@ const firmwareDirOption = () =>
 const readFile = (path: string, flag: string) => readFlagFile(path, flag, InvalidFirmware);
 
 /** Runs work on the firmware catalog of the registry the flags name. */
-const withCatalog = <T>(io: CliIo, flags: RegistryFlags, access: 'read' | 'write', work: (catalog: FirmwareCatalog) => Promise<T>) =>
-  withRegistry(io, flags, access, (registry) => work(new FirmwareCatalog(registry.store.sql)));
+const withCatalog = <T>(
+  io: CliIo,
+  flags: RegistryFlags,
+  access: 'read' | 'write',
+  work: (catalog: FirmwareCatalog, audit: (action: string, detail: Record<string, unknown>) => Promise<void>) => Promise<T>,
+) =>
+  withRegistry(io, flags, access, (registry) =>
+    work(new FirmwareCatalog(registry.store.sql), (action, detail) => auditByCli(registry, { action, detail })),
+  );
 
 function withRegistryOptions(command: Command): Command {
   return command.addOption(dbOption()).addOption(secretKeyFileOption());
@@ -109,6 +116,10 @@ export function registerFirmware(program: Command, io: CliIo): void {
           const catalog = new FirmwareCatalog(registry.store.sql);
           await catalog.addImage({ ...image, model: flags.model, version: flags.version, signatures });
           if (flags.channel) await catalog.rollOut(flags.model, flags.channel, flags.version, 100);
+          await auditByCli(registry, {
+            action: 'firmware.image.add',
+            detail: { model: flags.model, version: flags.version, ...image, signedBy: signatures.map((s) => keyCrcText(s.keyCrc)) },
+          });
           return { ...image, where: images.where };
         });
         const signedBy = signatures.length ? `signatures by ${signatures.map((s) => keyCrcText(s.keyCrc)).join(', ')}` : 'no signature';
@@ -150,9 +161,11 @@ export function registerFirmware(program: Command, io: CliIo): void {
           },
         ) => {
           const allow = flags.allowUnsigned ? true : flags.signedOnly ? false : undefined;
-          const channel = await withCatalog(io, flags, 'write', (catalog) =>
-            catalog.rollOut(flags.model, flags.channel, flags.version, flags.percent, allow),
-          );
+          const channel = await withCatalog(io, flags, 'write', async (catalog, audit) => {
+            const now = await catalog.rollOut(flags.model, flags.channel, flags.version, flags.percent, allow);
+            await audit('firmware.rollout', { model: flags.model, channel: flags.channel, now });
+            return now;
+          });
           return {
             lines: [
               `${channel.model}/${channel.channel}: ${channel.targetVersion} to ${channel.rolloutPercent}% (rollback to ${channel.previousVersion ?? 'nothing'})`,
@@ -167,14 +180,21 @@ export function registerFirmware(program: Command, io: CliIo): void {
   ] as const) {
     channelCommand(name, description).action(
       printing(io, async (flags: RegistryFlags & { model: string; channel: string }) => {
-        await withCatalog(io, flags, 'write', (catalog) => catalog.setPaused(flags.model, flags.channel, paused));
+        await withCatalog(io, flags, 'write', async (catalog, audit) => {
+          await catalog.setPaused(flags.model, flags.channel, paused);
+          await audit(paused ? 'firmware.pause' : 'firmware.resume', { model: flags.model, channel: flags.channel });
+        });
         return { lines: [`${flags.model}/${flags.channel}: ${paused ? 'paused' : 'resumed'}`] };
       }),
     );
   }
   channelCommand('rollback', 'return a channel to its previous target, for all of its gateways').action(
     printing(io, async (flags: RegistryFlags & { model: string; channel: string }) => {
-      const channel = await withCatalog(io, flags, 'write', (catalog) => catalog.rollBack(flags.model, flags.channel));
+      const channel = await withCatalog(io, flags, 'write', async (catalog, audit) => {
+        const now = await catalog.rollBack(flags.model, flags.channel);
+        await audit('firmware.rollback', { model: flags.model, channel: flags.channel, now });
+        return now;
+      });
       return { lines: [`${channel.model}/${channel.channel}: back to ${channel.targetVersion}`] };
     }),
   );

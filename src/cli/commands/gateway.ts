@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { certificateDer } from '../../../protocol/index.ts';
+import { TenantDirectory } from '../../admin/tenant-directory.ts';
 import { parseDuration, SERVE_DEFAULTS } from '../../config/serve-options.ts';
 import { GatewayNotFound, InvalidGateway } from '../../errors.ts';
 import { cupsCertificateCheck } from '../../provisioning/check-cups-certificate.ts';
@@ -16,6 +17,7 @@ import {
   type GatewayInput,
 } from '../../provisioning/gateway-input.ts';
 import { revocationChange, revocationEntry } from '../../provisioning/revoke-certificate.ts';
+import { selfSignedFingerprint } from '../../provisioning/self-signed.ts';
 import type { SealedRegistry } from '../../registry/sealed-registry.ts';
 import { type CliIo, type CommandOutput, printing } from '../output.ts';
 import { readFlagFile } from '../read-input.ts';
@@ -113,13 +115,24 @@ export function registerGateway(program: Command, io: CliIo): void {
       .requiredOption('--eui <eui>', 'gateway EUI in any spelling')
       .option('--name <name>', 'a label for operators')
       .option('--pin-cert <pem>', 'accept only this client certificate for the gateway (repeatable)', collect, [])
+      .option('--self-signed-cert <pem>', 'accept it with exactly this self-signed certificate, no CA (its tenant must allow that)')
       .option('--tenants <dir>', 'the trust store, to check --cups-cert against', SERVE_DEFAULTS.tenants)
       .addOption(dbOption())
       .addOption(secretKeyFileOption()),
   ).action(
-    printing(io, async (flags: GatewayFlags) => {
+    printing(io, async (flags: GatewayFlags & { selfSignedCert?: string }) => {
       const gateway = await checkNewGateway(gatewayInput(flags), FLAG_NAMES, cupsCertificateCheck(resolve(flags.tenants!)));
+      if (flags.selfSignedCert !== undefined) {
+        const sha256 = selfSignedFingerprint(
+          readFlagFile(flags.selfSignedCert, '--self-signed-cert', InvalidGateway),
+          gateway.eui,
+          '--self-signed-cert',
+        );
+        gateway.selfSignedCertificate = sha256;
+        gateway.pinnedCertificates = [...new Set([...(gateway.pinnedCertificates ?? []), sha256])];
+      }
       const added = await withRegistry(io, flags, 'write', async (registry) => {
+        if (gateway.selfSignedCertificate) await requireSelfSignedAllowed(registry, gateway.tenant);
         const made = await registry.add(gateway);
         await auditByCli(registry, { action: 'gateway.add', tenant: made.tenant, eui: made.eui, detail: { after: auditView(made) } });
         return made;
@@ -274,4 +287,12 @@ export function registerGateway(program: Command, io: CliIo): void {
     },
     (_removed, eui) => ({ lines: [`removed ${eui}`] }),
   );
+}
+
+/** A self-signed certificate is registered only where its tenant allows one, so that it is also accepted. */
+async function requireSelfSignedAllowed(registry: SealedRegistry, tenant: string): Promise<void> {
+  if (!(await new TenantDirectory(registry.store.directSql).allowsSelfSigned(tenant)))
+    throw new InvalidGateway(
+      `tenant ${tenant} does not allow self-signed gateway certificates: npx cups tenant update --tenant ${tenant} --allow-self-signed`,
+    );
 }

@@ -73,12 +73,13 @@ export function registerTrust(program: Command, io: CliIo): void {
     .description("trust a vendor's CAs for a tenant: the root and every intermediate, each checked as the server loads it")
     .requiredOption('--tenant <id>', 'the tenant, or common for every tenant')
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
+    .option('--bootstrap', "a vendor's factory CA: its certificates only enrol, getting an operational one from the tenant's issuer")
     .argument('<source...>', 'PEM files or folders (a cups pki init-ca folder); keys in them are passed over')
     .action(
-      printing(io, async (sources: string[], flags: { tenant: string; tenants: string }) => {
-        const added = await addTenantCas(resolve(flags.tenants), tenantFolderOf(flags.tenant), sources).catch(
-          refusedCa('nothing was added'),
-        );
+      printing(io, async (sources: string[], flags: { tenant: string; tenants: string; bootstrap?: boolean }) => {
+        const added = await addTenantCas(resolve(flags.tenants), tenantFolderOf(flags.tenant), sources, {
+          bootstrap: !!flags.bootstrap,
+        }).catch(refusedCa('nothing was added'));
         const lines = added.map(({ facts, file }) => {
           const kind = facts.selfSigned ? 'root' : 'intermediate';
           return `${file ? 'added' : 'already trusted'}: ${facts.subjectText} (${kind}, until ${facts.notAfter.toISOString()})${file ? ` as ${file}` : ''}`;

@@ -27,6 +27,8 @@ export interface ClientCertificateOptions {
   observer?: Pick<ServiceObserver, 'verificationCache' | 'verificationQueue'>;
   /** How long past its nextUpdate a CRL still counts. */
   crlGraceMs?: number;
+  /** The tenant of a gateway registered with this self-signed certificate (by SHA-256), where its tenant allows that. */
+  selfSignedTenant?: (sha256: string) => Promise<string | undefined>;
   /**
    * Native TLS with --tls-reject-unauthorized: a client whose certificate is missing or refused
    * gets no HTTP answer; its connection is closed, as a refused handshake would be.
@@ -135,11 +137,12 @@ export const clientCertificatePlugin = fp<ClientCertificateOptions>(
       // A new chain costs signature checks: the client's address waits its turn for them.
       return verifications.run(clientAddressKey(request.ip, options.ipv6Prefix), async () => {
         const store = options.trustStore();
-        const chain = await verifyClientChain(leaf, presented.chain, store, new Date(), options.crlGraceMs);
+        const chain = await verifyClientChain(leaf, presented.chain, store, new Date(), options.crlGraceMs, options.selfSignedTenant);
         acceptChain(request, chain);
         const key = headerKey ?? tlsKey;
-        // Not a chain verified against a trust store that has changed since (and dropped the cache).
-        if (key && options.trustStore() === store) cache?.set(key, chain);
+        // Not a chain verified against a trust store that has changed since (and dropped the cache);
+        // nor a self-signed certificate, whose registration is the registry's to withdraw.
+        if (key && options.trustStore() === store && !chain.selfSigned) cache?.set(key, chain);
       });
     };
 

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, EUI, type TestPki } from '../../../fixtures/test-pki.ts';
 import { decodeUpdateInfoResponse, rawSigningPublicKey, signingKeyCrc } from '../../../protocol/index.ts';
+import { AuditTrail } from '../../../src/audit/audit-trail.ts';
+import { openStore } from '../../../src/registry/open-registry.ts';
 import { VECTORS } from '../../helpers/paths.ts';
 import { runCli } from '../../helpers/run-cli.ts';
 import { post, routerBody, startTestServer, type TestServer } from '../../helpers/server.ts';
@@ -224,6 +226,17 @@ describe('signing keys, a 16 MiB image, staged rollout', () => {
     expect(onNew.update?.length).toBe(136);
     expect((await cli('firmware', 'rollback', '--model', 'gw16')).stdout).toBe('gw16/stable: back to 3.0\n');
     expect(decodeUpdateInfoResponse((await ask({ model: 'gw16', keys: [crc] })).body).update?.length).toBe(16 * 1024 * 1024);
+    // Each change is in the audit trail, done by the CLI.
+    const store = openStore(server.db);
+    try {
+      const events = await new AuditTrail(store.directSql).list({ limit: 1000 });
+      const actions = events.filter((e) => e.actor === 'cli' && e.action.startsWith('firmware.')).map((e) => e.action);
+      expect(actions).toEqual(
+        expect.arrayContaining(['firmware.image.add', 'firmware.rollout', 'firmware.pause', 'firmware.resume', 'firmware.rollback']),
+      );
+    } finally {
+      await store.close();
+    }
   }, 60_000);
 
   it('unsigned images reach keyless stations only on channels that allow them', async () => {
