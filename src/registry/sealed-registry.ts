@@ -14,6 +14,8 @@ import type {
 const KEY_CHECK = 'secret_key_check';
 const FIELD_OWNER: Record<CredentialsField, string> = { lnsCredentials: 'lns', cupsCredentials: 'cups', renewalCredentials: 'renewal' };
 const owner = (eui: string, field: CredentialsField) => `${eui}/${FIELD_OWNER[field]}`;
+/** What the sealed key of a tenant's issuing CA is bound to: it opens for that tenant only. */
+export const issuerKeyOwner = (tenant: string) => `issuer/${tenant}`;
 
 /**
  * The registry as the service sees it: credentials blobs (which hold private keys and tokens) are
@@ -46,7 +48,18 @@ export class SealedRegistry implements GatewayRegistry {
     const check = await this.store.getSetting(KEY_CHECK);
     const reseal = (sealed: Buffer, who: string) =>
       SecretKeyring.sealedWith(sealed) === this.keyring.currentId ? undefined : this.keyring.seal(this.keyring.open(sealed, who), who);
-    const changed = await this.store.rewriteCredentials((eui, field, stored) => reseal(stored, owner(eui, field)));
+    let changed = await this.store.rewriteCredentials((eui, field, stored) => reseal(stored, owner(eui, field)));
+    // The tenants' issuing CA keys: only the value read is replaced, as for credentials.
+    const issuers = await this.store.directSql.all<{ tenant: string; ca_key: Buffer }>('SELECT tenant, ca_key FROM tenant_issuers');
+    for (const { tenant, ca_key: sealed } of issuers) {
+      const next = reseal(sealed, issuerKeyOwner(tenant));
+      if (next)
+        changed += await this.store.directSql.run('UPDATE tenant_issuers SET ca_key = ? WHERE tenant = ? AND ca_key = ?', [
+          next,
+          tenant,
+          sealed,
+        ]);
+    }
     const newCheck = check && reseal(check, `settings/${KEY_CHECK}`);
     if (newCheck) await this.store.setSetting(KEY_CHECK, newCheck);
     return changed;

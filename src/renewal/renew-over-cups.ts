@@ -7,8 +7,9 @@ import type { KeyType } from '../pki/keys.ts';
 import { loadIssuer } from '../pki/load-issuer.ts';
 import type { Gateway, GatewayChanges, PendingRenewal } from '../registry/gateway-registry.ts';
 import type { SealedRegistry } from '../registry/sealed-registry.ts';
+import { issuerKeyOwner } from '../registry/sealed-registry.ts';
 import { type CertificateFacts, parseCertificate } from '../trust/certificate-facts.ts';
-import { type IssuerPolicy, sealedKeyOwner, type TenantIssuers } from './tenant-issuers.ts';
+import type { IssuerPolicy, TenantIssuers } from './tenant-issuers.ts';
 
 export type RenewalKind = PendingRenewal['kind'];
 export type RenewalStage = 'issued' | 'resent' | 'completed';
@@ -85,7 +86,7 @@ export class CupsRenewals {
   private issuerOf(policy: IssuerPolicy): Promise<IssuedCertificate> {
     const known = this.loaded.get(policy.tenant);
     if (known && known.updatedAt === policy.updatedAt) return known.issuer;
-    const key = this.options.registry.openSecret(policy.caKeySealed, sealedKeyOwner(policy.tenant)).toString('utf8');
+    const key = this.options.registry.openSecret(policy.caKeySealed, issuerKeyOwner(policy.tenant)).toString('utf8');
     const issuer = loadIssuer(policy.caPem, key);
     this.loaded.set(policy.tenant, { updatedAt: policy.updatedAt, issuer });
     return issuer;

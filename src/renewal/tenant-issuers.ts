@@ -5,7 +5,7 @@ export interface IssuerPolicy {
   tenant: string;
   /** The issuing CA's certificate (PEM). */
   caPem: string;
-  /** Its private key, sealed under the master key (see sealedKeyOwner). */
+  /** Its private key, sealed under the master key (bound to issuerKeyOwner). */
   caKeySealed: Buffer;
   /** The CUPS trust handed to stations with their new certificate: the server certificate's CA, DER. */
   cupsTrust: Buffer;
@@ -17,9 +17,6 @@ export interface IssuerPolicy {
   revokeOldAfterMs: number | null;
   updatedAt: string;
 }
-
-/** What the sealed key of a tenant's issuing CA is bound to: it opens for that tenant only. */
-export const sealedKeyOwner = (tenant: string) => `issuer/${tenant}`;
 
 interface IssuerRow {
   tenant: string;

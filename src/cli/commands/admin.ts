@@ -6,7 +6,8 @@ import { TenantDirectory } from '../../admin/tenant-directory.ts';
 import { parseDuration, SERVE_DEFAULTS } from '../../config/serve-options.ts';
 import { CaRefused, CaUnreadable, InvalidOption, TokenNotFound } from '../../errors.ts';
 import { issuerOf, readIssuingCa } from '../../pki/ca-folder.ts';
-import { sealedKeyOwner, TenantIssuers } from '../../renewal/tenant-issuers.ts';
+import { issuerKeyOwner } from '../../registry/sealed-registry.ts';
+import { TenantIssuers } from '../../renewal/tenant-issuers.ts';
 import { parseCertificate } from '../../trust/certificate-facts.ts';
 import { DatabaseTrust } from '../../trust/database-trust.ts';
 import { COMMON_TENANT, loadTrustStore } from '../../trust/trust-store.ts';
@@ -165,7 +166,7 @@ export function registerAdmin(program: Command, io: CliIo): void {
           await new TenantIssuers(registry.store.sql).set({
             tenant: flags.tenant,
             caPem: ca.certPem,
-            caKeySealed: registry.sealSecret(Buffer.from(ca.keyPem), sealedKeyOwner(flags.tenant)),
+            caKeySealed: registry.sealSecret(Buffer.from(ca.keyPem), issuerKeyOwner(flags.tenant)),
             cupsTrust,
             renewBeforeMs,
             validityDays,

@@ -8,7 +8,10 @@ import { credentialsCrc, splitCredentials } from '../../../protocol/index.ts';
 import { AuditTrail } from '../../../src/audit/audit-trail.ts';
 import { issuerOf, readIssuingCa } from '../../../src/pki/ca-folder.ts';
 import { createCertificate, type IssuedCertificate, OID } from '../../../src/pki/create-certificate.ts';
-import { openStore } from '../../../src/registry/open-registry.ts';
+import { openRegistry, openStore } from '../../../src/registry/open-registry.ts';
+import { issuerKeyOwner } from '../../../src/registry/sealed-registry.ts';
+import { TenantIssuers } from '../../../src/renewal/tenant-issuers.ts';
+import { loadKeyring } from '../../../src/secrets/load-keyring.ts';
 import { parseCertificate } from '../../../src/trust/certificate-facts.ts';
 import { runCliInProcess } from '../../helpers/run-cli.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
@@ -226,5 +229,23 @@ describe('renewal over CUPS, with the station emulator', () => {
     expect(answer.stdout).not.toContain('wrote cups.crt');
     expect(readFileSync(join(home, 'cups.crt'))).toEqual(readFileSync(join(home, 'before.crt')));
     expect(Date.now() + 30 * DAY).toBeLessThan(parseCertificate(fresh.der).notAfter.getTime());
+  });
+
+  it('cups secrets rotate re-seals the issuing CA keys too: the new key alone opens them', async () => {
+    const oldKey = readFileSync(server.secretKeyFile, 'utf8').trim();
+    const newKey = Buffer.alloc(32, 3).toString('base64');
+    const both = join(server.dir, 'both.key');
+    writeFileSync(both, `${newKey}\n${oldKey}\n`);
+    const rotated = await runCliInProcess(['secrets', 'rotate', '--db', server.db, '--secret-key-file', both]);
+    expect(rotated.status, rotated.stderr).toBe(0);
+    const onlyNew = join(server.dir, 'new.key');
+    writeFileSync(onlyNew, `${newKey}\n`);
+    const registry = openRegistry(server.db, loadKeyring({ file: onlyNew, createIfMissing: false }).keyring);
+    try {
+      const [policy] = await new TenantIssuers(registry.store.directSql).all();
+      expect(registry.openSecret(policy!.caKeySealed, issuerKeyOwner(policy!.tenant)).toString()).toContain('-----BEGIN PRIVATE KEY-----');
+    } finally {
+      await registry.close();
+    }
   });
 });
