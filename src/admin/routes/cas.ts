@@ -30,6 +30,13 @@ const caView = {
     sources: { type: 'array', items: { type: 'string', enum: ['folder', 'database'] } },
   },
 } as const;
+const tenantAndHashParams = {
+  type: 'object',
+  required: ['tenant', 'sha256'],
+  properties: { tenant: { type: 'string', maxLength: 64 }, sha256: { type: 'string', maxLength: 128 } },
+} as const;
+/** A SHA-256 as a path gives it: any case, with or without colons. */
+const hashOf = (text: string) => text.toLowerCase().replace(/:/g, '');
 const tenantParams = { type: 'object', required: ['tenant'], properties: { tenant: { type: 'string', maxLength: 64 } } } as const;
 
 const describeCa = (cert: StoredCertificate, tenant: string) => ({
@@ -121,18 +128,14 @@ export const caRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, { trust
       schema: {
         operationId: 'removeCa',
         tags: ['trust'],
-        params: {
-          type: 'object',
-          required: ['tenant', 'sha256'],
-          properties: { tenant: { type: 'string', maxLength: 64 }, sha256: { type: 'string', maxLength: 128 } },
-        },
+        params: tenantAndHashParams,
         response: { 204: { type: 'null' } },
       },
     },
     async (request, reply) => {
       const { tenant } = request.params;
       await reachable(request, tenant);
-      const sha256 = request.params.sha256.toLowerCase().replace(/:/g, '');
+      const sha256 = hashOf(request.params.sha256);
       const removed = await databaseTrust.remove(tenant, sha256).catch((error: unknown) => {
         const inFolder = trust.current.certificates.some((c) => c.fingerprint === sha256 && c.inFolder.has(tenant));
         if (error instanceof CaNotFound && inFolder)
@@ -255,18 +258,14 @@ export const crlRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, { trus
       schema: {
         operationId: 'removeCrl',
         tags: ['trust'],
-        params: {
-          type: 'object',
-          required: ['tenant', 'sha256'],
-          properties: { tenant: { type: 'string', maxLength: 64 }, sha256: { type: 'string', maxLength: 128 } },
-        },
+        params: tenantAndHashParams,
         response: { 204: { type: 'null' } },
       },
     },
     async (request, reply) => {
       const { tenant } = request.params;
       await reachable(request, tenant);
-      const sha256 = request.params.sha256.toLowerCase();
+      const sha256 = hashOf(request.params.sha256);
       await databaseTrust.removeCrl(tenant, sha256);
       await audit.record([{ actor: request.adminToken!.name, action: 'crl.remove', tenant, detail: { sha256 } }]);
       await trust.refresh();

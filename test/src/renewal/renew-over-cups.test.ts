@@ -1,6 +1,5 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../../../fixtures/test-pki.ts';
@@ -16,6 +15,7 @@ import { parseCertificate } from '../../../src/trust/certificate-facts.ts';
 import { runCliInProcess } from '../../helpers/run-cli.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { freePort } from '../../helpers/spawn-server.ts';
+import { stationHome as stationHomeFor } from '../../helpers/station-home.ts';
 import { within } from '../../helpers/within.ts';
 
 const EUI = '0016C001FF00AA01';
@@ -27,15 +27,7 @@ let caDir: string;
 let old: IssuedCertificate;
 const cli = (...args: string[]) => runCliInProcess([...args, '--db', server.db, '--secret-key-file', server.secretKeyFile]);
 
-/** A station home holding `leaf` as its CUPS credentials, pointed at the server. */
-function stationHome(leaf: IssuedCertificate): string {
-  const home = mkdtempSync(join(tmpdir(), 'station-'));
-  writeFileSync(join(home, 'cups.uri'), `https://localhost:${server.port}`);
-  writeFileSync(join(home, 'cups.trust'), pki.serverCa.pem);
-  writeFileSync(join(home, 'cups.crt'), leaf.pem);
-  writeFileSync(join(home, 'cups.key'), leaf.keyPem);
-  return home;
-}
+const stationHome = (leaf: IssuedCertificate) => stationHomeFor(server.port, pki.serverCa.pem, leaf);
 const station = (home: string) => runCliInProcess(['update-info', '--home', home]);
 
 /** Waits for the audit trail to hold these actions for the gateway: answers' events are written a second behind them. */

@@ -10,6 +10,7 @@ import { parseCertificate } from '../../../src/trust/certificate-facts.ts';
 import { CrlFacts } from '../../../src/trust/crl-facts.ts';
 import { runCliInProcess } from '../../helpers/run-cli.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
+import { stationVerdict } from '../../helpers/station-home.ts';
 import { within } from '../../helpers/within.ts';
 
 let pki: TestPki;
@@ -48,22 +49,8 @@ describe('CRLs as parsed', () => {
   });
 });
 
-/** A station home for a gateway certificate, pointed at the server. */
-function stationHome(server: TestServer, leaf: IssuedCertificate): string {
-  const home = mkdtempSync(join(tmpdir(), 'station-'));
-  writeFileSync(join(home, 'cups.uri'), `https://localhost:${server.port}`);
-  writeFileSync(join(home, 'cups.trust'), pki.serverCa.pem);
-  writeFileSync(join(home, 'cups.crt'), leaf.pem);
-  writeFileSync(join(home, 'cups.key'), leaf.keyPem);
-  return home;
-}
-
-/** What the station emulator gets: 200, or the refusal's code. */
-async function station(server: TestServer, leaf: IssuedCertificate): Promise<string> {
-  const result = await runCliInProcess(['update-info', '--home', stationHome(server, leaf), '--dry-run']);
-  if (result.status === 0) return 'ok';
-  return /CUPS answered \d+ \((\w+):/.exec(result.stderr)?.[1] ?? result.stderr;
-}
+/** What the station emulator gets from `server`: 200, or the refusal's code. */
+const station = (server: TestServer, leaf: IssuedCertificate) => stationVerdict(server.port, pki.serverCa.pem, leaf);
 
 async function server(options: Parameters<typeof startTestServer>[1] = {}): Promise<TestServer> {
   const started = await startTestServer(pki, options);

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../../../fixtures/test-pki.ts';
 import { createCertificate, type IssuedCertificate, KEY_USAGE, OID } from '../../../src/pki/create-certificate.ts';
 import { runCliInProcess } from '../../helpers/run-cli.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
+import { stationVerdict } from '../../helpers/station-home.ts';
 import { within } from '../../helpers/within.ts';
 
 const EUI = '0016C001FF00BB01';
@@ -23,15 +23,7 @@ function file(cert: IssuedCertificate, name: string): string {
   return path;
 }
 
-async function station(leaf: IssuedCertificate): Promise<string> {
-  const home = mkdtempSync(join(tmpdir(), 'station-'));
-  writeFileSync(join(home, 'cups.uri'), `https://localhost:${server.port}`);
-  writeFileSync(join(home, 'cups.trust'), pki.serverCa.pem);
-  writeFileSync(join(home, 'cups.crt'), leaf.pem);
-  writeFileSync(join(home, 'cups.key'), leaf.keyPem);
-  const result = await runCliInProcess(['update-info', '--home', home, '--dry-run']);
-  return result.status === 0 ? 'ok' : (/CUPS answered \d+ \((\w+):/.exec(result.stderr)?.[1] ?? result.stderr);
-}
+const station = (leaf: IssuedCertificate) => stationVerdict(server.port, pki.serverCa.pem, leaf);
 
 beforeAll(async () => {
   pki = await createTestPki();
