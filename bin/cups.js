@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --optimize-for-size
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=20
 // A 4 MiB young generation (V8's default: 16 MiB a semi-space), and an old generation that V8
 // grows by less before collecting it: under load, the garbage that survives a few young
 // collections no longer doubles the heap before a full one. `npm start` passes the same flags.

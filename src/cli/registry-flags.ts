@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { type AuditEvent, AuditTrail } from '../audit/audit-trail.ts';
 import { DEFAULT_DB_URL } from '../registry/open-registry.ts';
@@ -51,4 +53,15 @@ export async function withRegistry<T>(
 /** Records a change a command made in the audit trail, done by `cli`. */
 export function auditByCli(registry: SealedRegistry, event: Omit<AuditEvent, 'actor'>): Promise<void> {
   return new AuditTrail(registry.store.directSql).record([{ actor: 'cli', ...event }]);
+}
+
+/**
+ * Records a change to the tenants folder in the audit trail of the registry the flags name, when
+ * there is one (a SQLite file that does not exist is not made for it); returns what to tell the user.
+ */
+export async function auditFolderChange(io: CliIo, flags: RegistryFlags, event: Omit<AuditEvent, 'actor'>): Promise<string | undefined> {
+  if (flags.db.startsWith('sqlite:') && !existsSync(resolve(flags.db.slice('sqlite:'.length))))
+    return `not in an audit trail: there is no registry at ${flags.db} (give --db to record it in the server's)`;
+  await withRegistry(io, flags, 'write', (registry) => auditByCli(registry, event));
+  return undefined;
 }

@@ -29,12 +29,36 @@ export interface MetricSources {
   certificatesExpiringBefore: (when: Date) => Promise<number>;
   /** Gateways handed a renewed certificate they have not presented yet. */
   pendingRenewals: () => Promise<number>;
+  /** Client certificates revoked for single gateways by their operators (or replaced by a renewal, after its grace). */
+  gatewayRevocations: () => Promise<number>;
 }
 
 /** How far ahead an expiring client certificate is counted. */
 const EXPIRY_HORIZON_MS = 30 * 86_400_000;
-/** The count of expiring certificates is a query over every gateway: made at most this often. */
-const EXPIRY_COUNT_MS = 60_000;
+/** The gauges counted in the registry (queries over the gateways) are counted at most this often. */
+const COUNT_EVERY_MS = 60_000;
+
+/**
+ * A count read from the registry at most every `everyMs`, whatever the scrape interval; while the
+ * registry is away, the last count stands (the registry error counters say why).
+ */
+function countedAtMost(everyMs: number, count: () => Promise<number>): () => Promise<number> {
+  let last = 0;
+  let taken: { at: number; count: Promise<number> } | undefined;
+  return async () => {
+    const now = Date.now();
+    if (!taken || now - taken.at >= everyMs) {
+      const attempt = { at: now, count: count() };
+      taken = attempt;
+      // A failed count is tried again at the next scrape.
+      attempt.count.catch(() => {
+        if (taken === attempt) taken = undefined;
+      });
+    }
+    last = await taken.count.catch(() => last);
+    return last;
+  };
+}
 
 /**
  * The service's Prometheus metrics (prom-client), with Node's process metrics. No label carries
@@ -105,11 +129,34 @@ export class ServiceMetrics implements ServiceObserver {
     const load = () => this.verificationLoad();
     const lag = () => this.contactLagSeconds();
     new Gauge({
+      name: 'cups_crl_revoked_serials',
+      help: "serial numbers revoked by the CRLs that count for each tenant's CAs",
+      labelNames: ['tenant'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const revoked = new Map<string, number>();
+        for (const { issuer, crl } of sources.trustStore().crls)
+          for (const tenant of issuer.tenants) revoked.set(tenant, (revoked.get(tenant) ?? 0) + crl.revoked.size);
+        for (const [tenant, count] of revoked) this.set({ tenant }, count);
+      },
+    });
+    const revocations = countedAtMost(COUNT_EVERY_MS, sources.gatewayRevocations);
+    new Gauge({
+      name: 'cups_gateway_revoked_certificates',
+      help: 'client certificates revoked for single gateways (cups gateway revoke-cert, the API, renewals after their grace)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await revocations());
+      },
+    });
+    const pendingRenewals = countedAtMost(COUNT_EVERY_MS, sources.pendingRenewals);
+    new Gauge({
       name: 'cups_renewals_pending',
       help: 'gateways handed a renewed certificate they have not presented yet (their old one works until it expires)',
       registers: [this.registry],
       async collect() {
-        this.set(await sources.pendingRenewals().catch(() => 0));
+        this.set(await pendingRenewals());
       },
     });
     new Gauge({
@@ -120,25 +167,13 @@ export class ServiceMetrics implements ServiceObserver {
         this.set(lag());
       },
     });
-    let expiring: { at: number; count: Promise<number> } | undefined;
-    let lastExpiring = 0;
+    const expiring = countedAtMost(COUNT_EVERY_MS, () => sources.certificatesExpiringBefore(new Date(Date.now() + EXPIRY_HORIZON_MS)));
     new Gauge({
       name: 'cups_client_certificates_expiring',
       help: 'gateways whose last presented client certificate expires within 30 days (or has expired)',
       registers: [this.registry],
       async collect() {
-        const now = Date.now();
-        if (!expiring || now - expiring.at >= EXPIRY_COUNT_MS) {
-          expiring = { at: now, count: sources.certificatesExpiringBefore(new Date(now + EXPIRY_HORIZON_MS)) };
-          // A failed count is tried again at the next scrape.
-          const attempt = expiring;
-          attempt.count.catch(() => {
-            if (expiring === attempt) expiring = undefined;
-          });
-        }
-        // While the registry is away the gauge keeps its last value; the registry errors say why.
-        lastExpiring = await expiring.count.catch(() => lastExpiring);
-        this.set(lastExpiring);
+        this.set(await expiring());
       },
     });
     new Gauge({

@@ -125,6 +125,7 @@ export const MIGRATIONS: ((dialect: Dialect) => string)[] = [
      cups_trust ${d.blob} NOT NULL,
      renew_before_ms BIGINT NOT NULL,
      validity_days INTEGER NOT NULL,
+     key_type TEXT,
      revoke_old_after_ms BIGINT,
      updated_at TEXT NOT NULL
    );
@@ -132,6 +133,8 @@ export const MIGRATIONS: ((dialect: Dialect) => string)[] = [
    ALTER TABLE gateways ADD COLUMN renewal_credentials ${d.blob};
    ALTER TABLE gateways ADD COLUMN self_signed_sha256 TEXT;
    CREATE INDEX gateways_self_signed ON gateways (self_signed_sha256);
+   CREATE INDEX gateways_revoked ON gateways (eui) WHERE revoked_certificates <> '';
+   CREATE INDEX gateways_renewing ON gateways (eui) WHERE renewal IS NOT NULL;
    ALTER TABLE tenants ADD COLUMN allow_self_signed INTEGER NOT NULL DEFAULT 0;`,
 ];
 

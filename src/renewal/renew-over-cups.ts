@@ -122,7 +122,10 @@ export class CupsRenewals {
     now: number,
   ): Promise<RenewalAnswer> {
     const issuer = await this.issuerOf(policy);
-    const issued = await createGatewayCertificate(issuer, gateway.eui, { keyType: keyTypeOf(leaf), days: policy.validityDays });
+    const issued = await createGatewayCertificate(issuer, gateway.eui, {
+      keyType: policy.keyType ?? keyTypeOf(leaf),
+      days: policy.validityDays,
+    });
     const credentials = encodeCredentials({
       mode: 'certificate',
       trust: policy.cupsTrust,

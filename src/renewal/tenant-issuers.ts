@@ -1,3 +1,4 @@
+import type { KeyType } from '../pki/keys.ts';
 import type { SqlExecutor } from '../registry/sql-dialect.ts';
 
 /** How a tenant's gateway certificates are renewed over CUPS. */
@@ -13,6 +14,8 @@ export interface IssuerPolicy {
   renewBeforeMs: number;
   /** How long a new certificate is valid: longer than renewBeforeMs, or it would be renewed at once. */
   validityDays: number;
+  /** The new keys' type; null: the same as the key of the certificate replaced. */
+  keyType: KeyType | null;
   /** When set, the old certificate is refused this long after its gateway presents the new one. */
   revokeOldAfterMs: number | null;
   updatedAt: string;
@@ -25,6 +28,7 @@ interface IssuerRow {
   cups_trust: Buffer;
   renew_before_ms: number | string;
   validity_days: number | string;
+  key_type: string | null;
   revoke_old_after_ms: number | string | null;
   updated_at: string;
 }
@@ -35,10 +39,10 @@ export class TenantIssuers {
 
   async set(policy: Omit<IssuerPolicy, 'updatedAt'>): Promise<void> {
     await this.sql.run(
-      `INSERT INTO tenant_issuers (tenant, ca_pem, ca_key, cups_trust, renew_before_ms, validity_days, revoke_old_after_ms, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO tenant_issuers (tenant, ca_pem, ca_key, cups_trust, renew_before_ms, validity_days, key_type, revoke_old_after_ms, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (tenant) DO UPDATE SET ca_pem = excluded.ca_pem, ca_key = excluded.ca_key, cups_trust = excluded.cups_trust,
-         renew_before_ms = excluded.renew_before_ms, validity_days = excluded.validity_days,
+         renew_before_ms = excluded.renew_before_ms, validity_days = excluded.validity_days, key_type = excluded.key_type,
          revoke_old_after_ms = excluded.revoke_old_after_ms, updated_at = excluded.updated_at`,
       [
         policy.tenant,
@@ -47,6 +51,7 @@ export class TenantIssuers {
         policy.cupsTrust,
         policy.renewBeforeMs,
         policy.validityDays,
+        policy.keyType,
         policy.revokeOldAfterMs,
         new Date().toISOString(),
       ],
@@ -59,7 +64,8 @@ export class TenantIssuers {
 
   async all(): Promise<IssuerPolicy[]> {
     const rows = await this.sql.all<IssuerRow>(
-      'SELECT tenant, ca_pem, ca_key, cups_trust, renew_before_ms, validity_days, revoke_old_after_ms, updated_at FROM tenant_issuers ORDER BY tenant',
+      `SELECT tenant, ca_pem, ca_key, cups_trust, renew_before_ms, validity_days, key_type, revoke_old_after_ms, updated_at
+       FROM tenant_issuers ORDER BY tenant`,
     );
     return rows.map((r) => ({
       tenant: r.tenant,
@@ -68,6 +74,7 @@ export class TenantIssuers {
       cupsTrust: r.cups_trust,
       renewBeforeMs: Number(r.renew_before_ms),
       validityDays: Number(r.validity_days),
+      keyType: r.key_type as KeyType | null,
       revokeOldAfterMs: r.revoke_old_after_ms === null ? null : Number(r.revoke_old_after_ms),
       updatedAt: r.updated_at,
     }));

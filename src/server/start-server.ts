@@ -123,6 +123,12 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
           );
           return Number(row?.n ?? 0);
         },
+        gatewayRevocations: async () => {
+          const rows = await registry.store.directSql.all<{ revoked_certificates: string }>(
+            "SELECT revoked_certificates FROM gateways WHERE revoked_certificates <> ''",
+          );
+          return rows.reduce((sum, row) => sum + row.revoked_certificates.split(',').length, 0);
+        },
         pendingRenewals: async () => {
           const [row] = await registry.store.directSql.all<{ n: number | string }>(
             'SELECT count(*) AS n FROM gateways WHERE renewal IS NOT NULL',

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { certificateDer } from '../../../protocol/index.ts';
 import { AdminTokens } from '../../admin/admin-tokens.ts';
 import { TenantDirectory } from '../../admin/tenant-directory.ts';
 import { parseDuration, SERVE_DEFAULTS } from '../../config/serve-options.ts';
 import { CaRefused, CaUnreadable, InvalidOption, TokenNotFound } from '../../errors.ts';
 import { issuerOf, readIssuingCa } from '../../pki/ca-folder.ts';
+import { KEY_TYPES, type KeyType } from '../../pki/keys.ts';
 import { issuerKeyOwner } from '../../registry/sealed-registry.ts';
 import { TenantIssuers } from '../../renewal/tenant-issuers.ts';
 import { parseCertificate } from '../../trust/certificate-facts.ts';
@@ -118,6 +119,7 @@ export function registerAdmin(program: Command, io: CliIo): void {
       .requiredOption('--cups-trust <file>', "the CUPS server certificate's CA, as stations must hold it in cups.trust (PEM or DER)")
       .option('--renew-before <duration>', 'renew a certificate expiring within this', '30d')
       .option('--validity <days>', 'days each new certificate is valid (longer than --renew-before)', '365')
+      .addOption(new Option('--key <type>', "the new keys' type (default: as the key of the certificate replaced)").choices([...KEY_TYPES]))
       .option('--revoke-old-after <duration>', 'refuse the old certificate this long after the gateway presents the new one')
       .option('--tenants <dir>', 'the trust store folder', SERVE_DEFAULTS.tenants),
   ).action(
@@ -130,6 +132,7 @@ export function registerAdmin(program: Command, io: CliIo): void {
           cupsTrust: string;
           renewBefore: string;
           validity: string;
+          key?: KeyType;
           revokeOldAfter?: string;
           tenants: string;
         },
@@ -170,6 +173,7 @@ export function registerAdmin(program: Command, io: CliIo): void {
             cupsTrust,
             renewBeforeMs,
             validityDays,
+            keyType: flags.key ?? null,
             revokeOldAfterMs,
           });
           await auditByCli(registry, {

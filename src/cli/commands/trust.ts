@@ -10,6 +10,7 @@ import { removeTenantCa } from '../../trust/remove-tenant-ca.ts';
 import { isTenantId, loadTrustStore, TENANT_ID_RULE } from '../../trust/trust-store.ts';
 import { certificateEui, scopeAllows, verifyClientChain } from '../../trust/verify-chain.ts';
 import { type CliIo, printing, printOutput } from '../output.ts';
+import { auditFolderChange, dbOption, type RegistryFlags, secretKeyFileOption } from '../registry-flags.ts';
 import { tenantOf } from './gateway.ts';
 
 function certificatesIn(file: string): Buffer[] {
@@ -74,9 +75,11 @@ export function registerTrust(program: Command, io: CliIo): void {
     .requiredOption('--tenant <id>', 'the tenant, or common for every tenant')
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
     .option('--bootstrap', "a vendor's factory CA: its certificates only enrol, getting an operational one from the tenant's issuer")
+    .addOption(dbOption())
+    .addOption(secretKeyFileOption())
     .argument('<source...>', 'PEM files or folders (a cups pki init-ca folder); keys in them are passed over')
     .action(
-      printing(io, async (sources: string[], flags: { tenant: string; tenants: string; bootstrap?: boolean }) => {
+      printing(io, async (sources: string[], flags: RegistryFlags & { tenant: string; tenants: string; bootstrap?: boolean }) => {
         const added = await addTenantCas(resolve(flags.tenants), tenantFolderOf(flags.tenant), sources, {
           bootstrap: !!flags.bootstrap,
         }).catch(refusedCa('nothing was added'));
@@ -84,7 +87,19 @@ export function registerTrust(program: Command, io: CliIo): void {
           const kind = facts.selfSigned ? 'root' : 'intermediate';
           return `${file ? 'added' : 'already trusted'}: ${facts.subjectText} (${kind}, until ${facts.notAfter.toISOString()})${file ? ` as ${file}` : ''}`;
         });
-        return { lines: [...lines, 'a running cups serve uses them within 2 s'] };
+        const written = added.filter((a) => a.file);
+        const unaudited = written.length
+          ? await auditFolderChange(io, flags, {
+              action: 'ca.add',
+              tenant: flags.tenant,
+              detail: {
+                folder: true,
+                bootstrap: !!flags.bootstrap,
+                added: written.map((a) => ({ sha256: a.facts.fingerprint, subject: a.facts.subjectText })),
+              },
+            })
+          : undefined;
+        return { lines: [...lines, 'a running cups serve uses them within 2 s', ...(unaudited ? [unaudited] : [])] };
       }),
     );
 
@@ -93,9 +108,11 @@ export function registerTrust(program: Command, io: CliIo): void {
     .requiredOption('--tenant <id>', 'the tenant, or common')
     .option('--tenants <dir>', 'trust store folder', SERVE_DEFAULTS.tenants)
     .option('--sha256 <hex>', 'the SHA-256 fingerprint of the CA certificate')
+    .addOption(dbOption())
+    .addOption(secretKeyFileOption())
     .argument('[files...]', 'or the CA certificates themselves (PEM)')
     .action(
-      printing(io, async (files: string[], flags: { tenant: string; tenants: string; sha256?: string }) => {
+      printing(io, async (files: string[], flags: RegistryFlags & { tenant: string; tenants: string; sha256?: string }) => {
         const fingerprints = [
           ...(flags.sha256 ? [flags.sha256] : []),
           ...files.flatMap(certificatesIn).map((der) => createHash('sha256').update(der).digest('hex')),
@@ -113,6 +130,12 @@ export function registerTrust(program: Command, io: CliIo): void {
             return refusedCa('nothing more was removed')(error);
           }
           lines.push(`removed ${fingerprint} from ${changed.join(', ')}`);
+          const unaudited = await auditFolderChange(io, flags, {
+            action: 'ca.remove',
+            tenant,
+            detail: { folder: true, sha256: fingerprint },
+          });
+          if (unaudited) lines.push(unaudited);
         }
         return { lines: [...lines, 'a running cups serve stops trusting it within 2 s'] };
       }),

@@ -530,6 +530,7 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (backend, databas
     });
     expect(JSON.parse(refused.body.toString())).toMatchObject({ code: 'certificate_revoked' });
     expect(await onTwo(other)).toBe(200);
+    expect((await api(adminPort, 'GET', '/metrics')).text).toMatch(/^cups_crl_revoked_serials\{tenant="tenant-a"\} 1$/m);
     expect((await api(adminPort, 'GET', '/api/tenants/tenant-a/crls', { token: tenantA })).body).toContainEqual(
       expect.objectContaining({ sha256: crlSha, issuer: 'CN=Tenant A intermediate', revoked: 1, sources: ['database'] }),
     );

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
@@ -49,7 +50,8 @@ beforeAll(async () => {
   server = await startTestServer(pki, { adminPort, adminHost: '127.0.0.1' });
   caDir = join(server.dir, 'renewal-ca');
   expect((await runCliInProcess(['pki', 'init-ca', '--out', caDir, '--cn', 'Renewal CA', '--intermediate'])).status).toBe(0);
-  expect((await runCliInProcess(['ca', 'add', '--tenant', 'tenant-r', '--tenants', server.tenants, caDir])).status).toBe(0);
+  // Through the CLI with the server's registry: the folder change is in its audit trail.
+  expect((await cli('ca', 'add', '--tenant', 'tenant-r', '--tenants', server.tenants, caDir)).status).toBe(0);
   expect(
     (await cli('gateway', 'add', '--tenant', 'tenant-r', '--eui', EUI, '--lns-uri', 'ws://lns-r:1', '--tenants', server.tenants)).status,
   ).toBe(0);
@@ -62,6 +64,18 @@ beforeAll(async () => {
 afterAll(() => server?.server.close());
 
 describe('renewal over CUPS, with the station emulator', () => {
+  it('the CA trusted through the CLI is in the audit trail, as made by the CLI', async () => {
+    const store = openStore(server.db);
+    try {
+      const events = await new AuditTrail(store.directSql).list({ tenant: 'tenant-r', limit: 50 });
+      expect(events).toContainEqual(
+        expect.objectContaining({ actor: 'cli', action: 'ca.add', detail: expect.objectContaining({ folder: true }) }),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses an issuer the tenant does not trust, and says what to do', async () => {
     const stranger = join(server.dir, 'stranger-ca');
     await runCliInProcess(['pki', 'init-ca', '--out', stranger, '--cn', 'Stranger CA']);
@@ -154,6 +168,8 @@ describe('renewal over CUPS, with the station emulator', () => {
     expect(metrics).toMatch(/^cups_renewals_total\{kind="renewal",stage="resent"\} 1$/m);
     expect(metrics).toMatch(/^cups_renewals_total\{kind="renewal",stage="completed"\} 1$/m);
     expect(metrics).toMatch(/^cups_renewals_pending 0$/m);
+    // The old certificate, refused after its grace, is one gateway revocation.
+    expect(metrics).toMatch(/^cups_gateway_revoked_certificates 1$/m);
   });
 
   it('a bootstrap certificate gets an operational one and nothing else; the operational one then gets its LNS credentials', async () => {
@@ -180,6 +196,22 @@ describe('renewal over CUPS, with the station emulator', () => {
     );
     expect(registered.status, registered.stderr).toBe(0);
     await within(2000, async () => server.server.trust.current.certificates.some((c) => c.bootstrapFor.has('tenant-r')));
+    // New keys of a type the tenant sets, whatever the factory key was.
+    const keyed = await cli(
+      'tenant',
+      'set-issuer',
+      '--tenant',
+      'tenant-r',
+      '--ca',
+      caDir,
+      '--cups-trust',
+      join(server.dir, 'server-ca.pem'),
+      '--key',
+      'rsa2048',
+      '--tenants',
+      server.tenants,
+    );
+    expect(keyed.status, keyed.stderr).toBe(0);
     const factory = await createCertificate({
       subject: enrolled,
       issuer: await issuerOf(readIssuingCa(factoryDir)),
@@ -195,6 +227,7 @@ describe('renewal over CUPS, with the station emulator', () => {
     const operational = parseCertificate(readFileSync(join(home, 'cups.crt')));
     expect(operational.commonNames).toEqual([enrolled]);
     expect(operational.issuerText).toContain('Renewal CA');
+    expect(createPublicKey(operational.pem).asymmetricKeyType).toBe('rsa');
     const second = await station(home);
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).toContain('LNS: wss://lns-r:8887');
