@@ -1,7 +1,7 @@
-import { pemBlocks } from '../../protocol/lib/der.ts';
 import { InvalidGateway } from '../errors.ts';
 import type { Gateway, GatewayChanges } from '../registry/gateway-registry.ts';
-import { type CertificateFacts, parseCertificate } from '../trust/certificate-facts.ts';
+import type { CertificateFacts } from '../trust/certificate-facts.ts';
+import { certificateInput } from './certificate-input.ts';
 
 /** One way of naming the certificate to revoke: the certificate itself (PEM or DER), its serial, or its SHA-256. */
 export interface RevokedCertificateInput {
@@ -18,18 +18,7 @@ export interface RevokedCertificateInput {
 export function revocationEntry(input: RevokedCertificateInput, names: Record<keyof RevokedCertificateInput, string>): string {
   const given = (Object.keys(names) as (keyof RevokedCertificateInput)[]).filter((key) => input[key] !== undefined);
   if (given.length !== 1) throw new InvalidGateway(`give exactly one of ${Object.values(names).join(', ')}`);
-  if (input.certificate !== undefined) {
-    let facts: CertificateFacts;
-    try {
-      const text = typeof input.certificate === 'string' ? input.certificate : Buffer.from(input.certificate).toString('latin1');
-      const der = text.includes('-----BEGIN') ? pemBlocks(text).find((b) => b.label === 'CERTIFICATE')?.der : input.certificate;
-      if (!der || typeof der === 'string') throw new Error('no CERTIFICATE block');
-      facts = parseCertificate(der);
-    } catch (error) {
-      throw new InvalidGateway(`${names.certificate}: not a certificate (${(error as Error).message})`);
-    }
-    return `sha256:${facts.fingerprint}`;
-  }
+  if (input.certificate !== undefined) return `sha256:${certificateInput(input.certificate, names.certificate).fingerprint}`;
   if (input.sha256 !== undefined) {
     const sha256 = input.sha256.toLowerCase().replace(/:/g, '');
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new InvalidGateway(`${names.sha256} must be a SHA-256 fingerprint, 64 hex digits`);

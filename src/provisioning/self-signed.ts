@@ -1,8 +1,7 @@
-import { pemBlocks } from '../../protocol/lib/der.ts';
 import { InvalidGateway } from '../errors.ts';
 import { OID } from '../lib/oids.ts';
-import { type CertificateFacts, parseCertificate } from '../trust/certificate-facts.ts';
 import { certificateEui } from '../trust/verify-chain.ts';
+import { certificateInput } from './certificate-input.ts';
 
 /**
  * Checks a self-signed client certificate a gateway is to be accepted with, no CA needed: signed
@@ -10,15 +9,7 @@ import { certificateEui } from '../trust/verify-chain.ts';
  * now, and its CN the gateway's EUI. Returns its SHA-256; `field` names it in refusals.
  */
 export function selfSignedFingerprint(certificate: Uint8Array | string, eui: string, field: string, now = new Date()): string {
-  let facts: CertificateFacts;
-  try {
-    const text = typeof certificate === 'string' ? certificate : Buffer.from(certificate).toString('latin1');
-    const der = text.includes('-----BEGIN') ? pemBlocks(text).find((b) => b.label === 'CERTIFICATE')?.der : certificate;
-    if (!der || typeof der === 'string') throw new Error('no CERTIFICATE block');
-    facts = parseCertificate(der);
-  } catch (error) {
-    throw new InvalidGateway(`${field}: not a certificate (${(error as Error).message})`);
-  }
+  const facts = certificateInput(certificate, field);
   const problem = !facts.selfIssued
     ? `is issued by ${facts.issuerText}, not self-signed: trust its CA instead`
     : !facts.signedByOwnKey()

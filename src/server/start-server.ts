@@ -113,28 +113,22 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     keysChecked = true;
   };
   // Counted only when /metrics can be read: on the admin listener.
+  /** How many gateways the registry holds that match `where`. */
+  const countGateways = async (where: string, params: unknown[] = []) => {
+    const [row] = await registry.store.directSql.all<{ n: number | string }>(`SELECT count(*) AS n FROM gateways WHERE ${where}`, params);
+    return Number(row?.n ?? 0);
+  };
   const metrics = options.adminPort
     ? new ServiceMetrics({
         trustStore: () => trust.current,
-        certificatesExpiringBefore: async (when) => {
-          const [row] = await registry.store.directSql.all<{ n: number | string }>(
-            'SELECT count(*) AS n FROM gateways WHERE last_cert_not_after < ?',
-            [when.toISOString()],
-          );
-          return Number(row?.n ?? 0);
-        },
+        certificatesExpiringBefore: (when) => countGateways('last_cert_not_after < ?', [when.toISOString()]),
         gatewayRevocations: async () => {
           const rows = await registry.store.directSql.all<{ revoked_certificates: string }>(
             "SELECT revoked_certificates FROM gateways WHERE revoked_certificates <> ''",
           );
           return rows.reduce((sum, row) => sum + row.revoked_certificates.split(',').length, 0);
         },
-        pendingRenewals: async () => {
-          const [row] = await registry.store.directSql.all<{ n: number | string }>(
-            'SELECT count(*) AS n FROM gateways WHERE renewal IS NOT NULL',
-          );
-          return Number(row?.n ?? 0);
-        },
+        pendingRenewals: () => countGateways('renewal IS NOT NULL'),
       })
     : undefined;
   const audit = new AuditTrail(registry.store.directSql);

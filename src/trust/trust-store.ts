@@ -67,6 +67,8 @@ export class TrustStore {
   private readonly crlsByIssuer = new Map<string, CrlFacts>();
   /** CRLs given that count for no issuer, and why. */
   readonly crlProblems: TrustStoreProblem[] = [];
+  /** Every CRL that counts, with the store certificate that signed it (the snapshot never changes: listed once). */
+  readonly crls: readonly { issuer: StoredCertificate; crl: CrlFacts }[];
 
   constructor(
     readonly certificates: StoredCertificate[],
@@ -99,19 +101,15 @@ export class TrustStore {
         if (!known || isNewer(crl, known)) this.crlsByIssuer.set(issuer.fingerprint, crl);
       }
     }
+    this.crls = certificates.flatMap((issuer) => {
+      const crl = this.crlsByIssuer.get(issuer.fingerprint);
+      return crl ? [{ issuer, crl }] : [];
+    });
   }
 
   /** The CRL that counts for certificates `issuer` signed, if any. */
   crlOf(issuer: CertificateFacts): CrlFacts | undefined {
     return this.crlsByIssuer.get(issuer.fingerprint);
-  }
-
-  /** Every CRL that counts, with the store certificate that signed it. */
-  get crls(): { issuer: StoredCertificate; crl: CrlFacts }[] {
-    return this.certificates.flatMap((issuer) => {
-      const crl = this.crlsByIssuer.get(issuer.fingerprint);
-      return crl ? [{ issuer, crl }] : [];
-    });
   }
 
   /**

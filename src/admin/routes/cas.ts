@@ -35,6 +35,9 @@ const tenantAndHashParams = {
   required: ['tenant', 'sha256'],
   properties: { tenant: { type: 'string', maxLength: 64 }, sha256: { type: 'string', maxLength: 128 } },
 } as const;
+/** A CA's or CRL's removal: by tenant and SHA-256, answered 204. */
+const removalSchema = (operationId: string) =>
+  ({ operationId, tags: ['trust'], params: tenantAndHashParams, response: { 204: { type: 'null' } } }) as const;
 /** A SHA-256 as a path gives it: any case, with or without colons. */
 const hashOf = (text: string) => text.toLowerCase().replace(/:/g, '');
 const tenantParams = { type: 'object', required: ['tenant'], properties: { tenant: { type: 'string', maxLength: 64 } } } as const;
@@ -124,14 +127,7 @@ export const caRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, { trust
 
   app.delete<{ Params: { tenant: string; sha256: string } }>(
     '/api/tenants/:tenant/cas/:sha256',
-    {
-      schema: {
-        operationId: 'removeCa',
-        tags: ['trust'],
-        params: tenantAndHashParams,
-        response: { 204: { type: 'null' } },
-      },
-    },
+    { schema: removalSchema('removeCa') },
     async (request, reply) => {
       const { tenant } = request.params;
       await reachable(request, tenant);
@@ -254,14 +250,7 @@ export const crlRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, { trus
 
   app.delete<{ Params: { tenant: string; sha256: string } }>(
     '/api/tenants/:tenant/crls/:sha256',
-    {
-      schema: {
-        operationId: 'removeCrl',
-        tags: ['trust'],
-        params: tenantAndHashParams,
-        response: { 204: { type: 'null' } },
-      },
-    },
+    { schema: removalSchema('removeCrl') },
     async (request, reply) => {
       const { tenant } = request.params;
       await reachable(request, tenant);

@@ -4,7 +4,7 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../../../fixtures/test-pki.ts';
-import { credentialsCrc, splitCredentials } from '../../../protocol/index.ts';
+import { certificateDer, credentialsCrc, splitCredentials } from '../../../protocol/index.ts';
 import { AuditTrail } from '../../../src/audit/audit-trail.ts';
 import { issuerOf, readIssuingCa } from '../../../src/pki/ca-folder.ts';
 import { createCertificate, type IssuedCertificate, OID } from '../../../src/pki/create-certificate.ts';
@@ -26,6 +26,9 @@ let server: TestServer;
 let adminPort: number;
 let caDir: string;
 let old: IssuedCertificate;
+/** `cups tenant set-issuer` for tenant-r with the renewal CA and the server's CA as CUPS trust, and these flags. */
+const setIssuer = (...flags: string[]) =>
+  cli('tenant', 'set-issuer', '--tenant', 'tenant-r', '--ca', caDir, '--cups-trust', join(server.dir, 'server-ca.pem'), ...flags);
 const cli = (...args: string[]) => runCliInProcess([...args, '--db', server.db, '--secret-key-file', server.secretKeyFile]);
 
 const stationHome = (leaf: IssuedCertificate) => stationHomeFor(server.port, pki.serverCa.pem, leaf);
@@ -96,22 +99,7 @@ describe('renewal over CUPS, with the station emulator', () => {
   });
 
   it('hands a certificate near its end a new one in cupsCred, the same again until it is used, then completes and refuses the old one after the grace', async () => {
-    const set = await cli(
-      'tenant',
-      'set-issuer',
-      '--tenant',
-      'tenant-r',
-      '--ca',
-      caDir,
-      '--cups-trust',
-      join(server.dir, 'server-ca.pem'),
-      '--renew-before',
-      '30d',
-      '--revoke-old-after',
-      '2s',
-      '--tenants',
-      server.tenants,
-    );
+    const set = await setIssuer('--renew-before', '30d', '--revoke-old-after', '2s', '--tenants', server.tenants);
     expect(set.status, set.stderr).toBe(0);
     const home = stationHome(old);
     const untouched = stationHome(old);
@@ -121,7 +109,7 @@ describe('renewal over CUPS, with the station emulator', () => {
     expect(first.stdout).toContain('LNS: ws://lns-r:1');
     // The new certificate: for this EUI, clientAuth, from the tenant's issuing CA, an EC key as the old one had.
     const renewed = parseCertificate(readFileSync(join(home, 'cups.crt')));
-    const issuingCa = parseCertificate(Buffer.from(readIssuingCa(caDir).certPem.split('\n').slice(1, -2).join(''), 'base64'));
+    const issuingCa = parseCertificate(certificateDer(readIssuingCa(caDir).certPem));
     expect(renewed.commonNames).toEqual([EUI]);
     expect(renewed.extKeyUsage).toEqual([OID.clientAuth]);
     expect(renewed.isIssuedBy(issuingCa)).toBe(true);
@@ -197,20 +185,7 @@ describe('renewal over CUPS, with the station emulator', () => {
     expect(registered.status, registered.stderr).toBe(0);
     await within(2000, async () => server.server.trust.current.certificates.some((c) => c.bootstrapFor.has('tenant-r')));
     // New keys of a type the tenant sets, whatever the factory key was.
-    const keyed = await cli(
-      'tenant',
-      'set-issuer',
-      '--tenant',
-      'tenant-r',
-      '--ca',
-      caDir,
-      '--cups-trust',
-      join(server.dir, 'server-ca.pem'),
-      '--key',
-      'rsa2048',
-      '--tenants',
-      server.tenants,
-    );
+    const keyed = await setIssuer('--key', 'rsa2048', '--tenants', server.tenants);
     expect(keyed.status, keyed.stderr).toBe(0);
     const factory = await createCertificate({
       subject: enrolled,
