@@ -50,7 +50,14 @@ export class FirmwareCatalog {
   /** Channels by model, then name, for each set of rows read. */
   private readonly channelIndexes = new WeakMap<ChannelRow[], Map<string, Map<string, Channel>>>();
 
-  constructor(private readonly sql: SqlExecutor) {}
+  /**
+   * `sql` may keep its reads (the catalog changes rarely, and every change is announced);
+   * `contactsSql` reads what gateways report, which contacts write behind its back, as it is now.
+   */
+  constructor(
+    private readonly sql: SqlExecutor,
+    private readonly contactsSql: SqlExecutor = sql,
+  ) {}
 
   async image(model: string, version: string): Promise<FirmwareImage | undefined> {
     const [row] = await this.sql.all<{ sha256: string; model: string; version: string; size: number | string }>(
@@ -177,7 +184,7 @@ export class FirmwareCatalog {
 
   /** How many gateways last reported each firmware version (their `package`), per model. */
   async reportedVersions(): Promise<{ model: string | null; version: string | null; gateways: number }[]> {
-    const rows = await this.sql.all<{ model: string | null; version: string | null; gateways: number | string }>(
+    const rows = await this.contactsSql.all<{ model: string | null; version: string | null; gateways: number | string }>(
       'SELECT last_model AS model, last_package AS version, count(*) AS gateways FROM gateways ' +
         'GROUP BY last_model, last_package ORDER BY last_model, last_package',
     );
