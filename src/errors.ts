@@ -69,6 +69,7 @@ export type ErrorCode =
   | 'firmware_not_found'
   // The admin API and its tokens.
   | 'unauthorized'
+  | 'csrf_refused'
   | 'operator_only'
   | 'invalid_token_name'
   | 'token_exists'
@@ -195,6 +196,8 @@ export class FirmwareNotFound extends failure('firmware_not_found') {}
 
 /** Admin API failures. */
 export class Unauthorized extends failure('unauthorized') {}
+/** A change sent with a console session but not from the console's own page. */
+export class CsrfRefused extends failure('csrf_refused') {}
 export class InvalidTokenName extends failure('invalid_token_name') {}
 export class TokenExists extends failure('token_exists') {}
 export class TokenNotFound extends failure('token_not_found') {}

@@ -27,7 +27,7 @@ const toToken = (row: TokenRow): AdminToken => ({
   revokedAt: row.revoked_at,
 });
 /** Tokens are 256 random bits: a plain SHA-256 is enough to store them, and no slow hash is needed. */
-const digest = (token: string) => hash('sha256', token, 'hex');
+export const tokenDigest = (token: string) => hash('sha256', token, 'hex');
 
 /** Admin API tokens: only their SHA-256 is stored; the token itself is shown once, when made. */
 export class AdminTokens {
@@ -46,7 +46,7 @@ export class AdminTokens {
       await tx.run('INSERT INTO admin_tokens (name, tenant, hash, created_at) VALUES (?, ?, ?, ?)', [
         name,
         tenant,
-        digest(token),
+        tokenDigest(token),
         new Date().toISOString(),
       ]);
     });
@@ -72,7 +72,7 @@ export class AdminTokens {
     if (!token.startsWith(PREFIX) || token.length > 128) return undefined;
     const [row] = await this.sql.all<TokenRow>(
       'SELECT name, tenant, created_at, revoked_at FROM admin_tokens WHERE hash = ? AND revoked_at IS NULL',
-      [digest(token)],
+      [tokenDigest(token)],
     );
     return row && toToken(row);
   }

@@ -1,9 +1,11 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { parseJsonStrictly } from '../../protocol/lib/strict-json.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
+import { consolePlugin } from '../console/console-plugin.ts';
 import { InvalidRequest, Unauthorized } from '../errors.ts';
 import { answerFailures } from '../http/answer-failures.ts';
 import { packageVersion } from '../lib/package-version.ts';
@@ -11,11 +13,14 @@ import type { ServiceMetrics } from '../metrics/service-metrics.ts';
 import type { CupsCertificateCheck } from '../provisioning/gateway-input.ts';
 import type { GatewayRegistry } from '../registry/gateway-registry.ts';
 import type { AdminTokens } from './admin-tokens.ts';
+import { type ConsoleSessions, sessionCookieName } from './console-sessions.ts';
+import type { FleetCounter } from './fleet-counts.ts';
 import { bearerAuthPlugin } from './plugins/bearer-auth.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { type CaRoutesOptions, caRoutes, crlRoutes } from './routes/cas.ts';
 import { type FirmwareRoutesOptions, firmwareRoutes } from './routes/firmware.ts';
 import { gatewayRoutes } from './routes/gateways.ts';
+import { overviewRoutes } from './routes/overview.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import type { TenantDirectory } from './tenant-directory.ts';
 
@@ -28,6 +33,14 @@ export interface AdminAppOptions {
   trust: CaRoutesOptions['trust'];
   databaseTrust: CaRoutesOptions['databaseTrust'];
   firmware: Omit<FirmwareRoutesOptions, 'audit'>;
+  fleet: FleetCounter;
+  /** The web console's sign-ins. */
+  sessions: ConsoleSessions;
+  /**
+   * Whether browsers reach this listener over TLS (its own, or a proxy's in front): the console's
+   * cookie is then Secure.
+   */
+  secureCookies: boolean;
   metrics?: ServiceMetrics;
   /** When set, GET /metrics asks for `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
@@ -47,8 +60,8 @@ const FAILURE = {
 
 /**
  * The operator API, on a listener of its own (never the gateways' port): JSON routes with their
- * schemas, described by the OpenAPI document at /api/openapi.json, behind bearer tokens; and the
- * Prometheus metrics at /metrics.
+ * schemas, described by the OpenAPI document at /api/openapi.json, behind bearer tokens (or a
+ * console session); the web console over it at /console/; and the Prometheus metrics at /metrics.
  */
 export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -80,7 +93,9 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     if (!route.schema || route.schema.hide) return;
     route.schema.response = { ...(route.schema.response as object), '4xx': FAILURE, '5xx': FAILURE };
   });
-  await app.register(bearerAuthPlugin, { tokens: options.tokens });
+  await app.register(cookie);
+  const sessionCookie = sessionCookieName(options.secureCookies);
+  await app.register(bearerAuthPlugin, { tokens: options.tokens, sessions: { store: options.sessions, cookie: sessionCookie } });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const { metrics, metricsToken } = options;
@@ -104,6 +119,19 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     await api.register(gatewayRoutes, options);
     await api.register(firmwareRoutes, { ...options.firmware, audit: options.audit });
     await api.register(auditRoutes, { audit: options.audit });
+    await api.register(overviewRoutes, {
+      fleet: options.fleet,
+      tenants: options.tenants,
+      trust: options.trust,
+      ...(metrics ? { refusals: metrics.recentRefusals } : {}),
+    });
   });
+  await app.register(consolePlugin, {
+    prefix: '/console',
+    sessions: options.sessions,
+    cookie: sessionCookie,
+    secure: options.secureCookies,
+  });
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 303));
   return app;
 }

@@ -30,6 +30,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   secret_key_mismatch: 500,
   // The admin API.
   unauthorized: 401,
+  csrf_refused: 403,
   operator_only: 403,
   invalid_gateway: 400,
   invalid_tenant: 400,

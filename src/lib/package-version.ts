@@ -1,9 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from './package-root.ts';
 
-/** The version in the project's package.json: two folders up from the sources, three from the built dist/. */
+/** The version in the project's package.json. */
 export function packageVersion(): string {
-  const file = [new URL('../../package.json', import.meta.url), new URL('../../../package.json', import.meta.url)].find((url) =>
-    existsSync(url),
-  )!;
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { TrustStore } from '../trust/trust-store.ts';
+import { RecentRefusals } from './recent-refusals.ts';
 
 const REGISTRY_OPERATIONS = ['read', 'contacts', 'audit'] as const;
 type RegistryOperation = (typeof REGISTRY_OPERATIONS)[number];
@@ -34,7 +35,7 @@ export interface MetricSources {
 }
 
 /** How far ahead an expiring client certificate is counted. */
-const EXPIRY_HORIZON_MS = 30 * 86_400_000;
+export const EXPIRY_HORIZON_MS = 30 * 86_400_000;
 /** The gauges counted in the registry (queries over the gateways) are counted at most this often. */
 const COUNT_EVERY_MS = 60_000;
 
@@ -66,6 +67,8 @@ function countedAtMost(everyMs: number, count: () => Promise<number>): () => Pro
  */
 export class ServiceMetrics implements ServiceObserver {
   readonly registry = new Registry();
+  /** The last hour's refusals by code, for the console's overview. */
+  readonly recentRefusals = new RecentRefusals();
   private readonly answers = new Counter({
     name: 'cups_update_info_answers_total',
     help: 'update-info answers, by code (ok or the refusal code)',
@@ -256,6 +259,7 @@ export class ServiceMetrics implements ServiceObserver {
     if (!counter) this.answersByCode.set(code, (counter = this.answers.labels({ code })));
     counter.inc();
     this.latency.observe(seconds);
+    if (code !== 'ok') this.recentRefusals.add(code);
   }
 
   handedOver(kinds: readonly string[]): void {

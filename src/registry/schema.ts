@@ -136,6 +136,15 @@ export const MIGRATIONS: ((dialect: Dialect) => string)[] = [
    CREATE INDEX gateways_revoked ON gateways (eui) WHERE revoked_certificates <> '';
    CREATE INDEX gateways_renewing ON gateways (eui) WHERE renewal IS NOT NULL;
    ALTER TABLE tenants ADD COLUMN allow_self_signed INTEGER NOT NULL DEFAULT 0;`,
+  // The web console's sign-ins: each stands for the admin token it was opened with (by its hash),
+  // so a revoked token ends its sessions on every instance.
+  () => `CREATE TABLE console_sessions (
+     id_hash TEXT PRIMARY KEY,
+     token_hash TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL
+   );
+   CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);`,
 ];
 
 export interface GatewayRow {

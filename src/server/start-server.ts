@@ -6,6 +6,8 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { AdminTokens } from '../admin/admin-tokens.ts';
 import { type AdminAppOptions, buildAdminApp } from '../admin/build-admin-app.ts';
+import { ConsoleSessions } from '../admin/console-sessions.ts';
+import { FleetCounter } from '../admin/fleet-counts.ts';
 import { TenantDirectory } from '../admin/tenant-directory.ts';
 import { AuditTrail } from '../audit/audit-trail.ts';
 import { AuditWriter } from '../audit/audit-writer.ts';
@@ -73,6 +75,9 @@ async function startAdmin(
   const admin = await buildAdminApp({
     ...parts,
     tokens: new AdminTokens(parts.sql),
+    sessions: new ConsoleSessions(parts.sql),
+    fleet: new FleetCounter(parts.sql),
+    secureCookies: !!https || !!options.adminInsecure,
     checkCupsCertificate: cupsCertificateCheck(() => parts.trust.current),
     ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
     ...(https ? { https } : {}),
@@ -92,7 +97,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
     'write',
     (error) => app?.log.warn({ err: error }, 'registry connection lost'),
   );
-  const catalog = new FirmwareCatalog(registry.store.sql);
+  const catalog = new FirmwareCatalog(registry.store.sql, registry.store.directSql);
   const firmwareImages = firmwareImagesFor(options.db, resolve(options.firmwareDir), registry.store.directSql);
   await registry.store.keepReadsFresh();
   const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;

@@ -16,7 +16,7 @@ export interface CaRoutesOptions {
 }
 
 const PEM_LIMIT = 256 * 1024;
-const caView = {
+export const caView = {
   type: 'object',
   required: ['sha256', 'subject', 'issuer', 'notBefore', 'notAfter', 'tenant', 'sources'],
   properties: {
@@ -42,7 +42,7 @@ const removalSchema = (operationId: string) =>
 const hashOf = (text: string) => text.toLowerCase().replace(/:/g, '');
 const tenantParams = { type: 'object', required: ['tenant'], properties: { tenant: { type: 'string', maxLength: 64 } } } as const;
 
-const describeCa = (cert: StoredCertificate, tenant: string) => ({
+export const describeCa = (cert: StoredCertificate, tenant: string) => ({
   sha256: cert.fingerprint,
   subject: cert.subjectText,
   issuer: cert.issuerText,

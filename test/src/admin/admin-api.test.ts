@@ -27,6 +27,7 @@ afterAll(() => postgres?.destroy());
 
 interface Reply {
   status: number;
+  headers: import('node:http').IncomingHttpHeaders;
   // biome-ignore lint/suspicious/noExplicitAny: the answers of many operations, read field by field
   body: any;
   text: string;
@@ -58,7 +59,7 @@ function api(
         } catch {
           body = undefined;
         }
-        resolve({ status: res.statusCode!, body, text });
+        resolve({ status: res.statusCode!, headers: res.headers, body, text });
       });
     });
     req.on('error', reject);
@@ -291,6 +292,39 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (backend, databas
       expect((await cli('admin', 'token', 'revoke', '--name', 'short-lived')).status).toBe(0);
       expect(await api(adminPort, 'GET', '/api/tenants', { token })).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
     });
+  });
+
+  it('a console session stands for its token: pages and API reads work with it, changes need its CSRF token, and revoking the token ends it', async () => {
+    const token = (await cli('admin', 'token', 'create', '--name', 'console-user', '--operator')).stdout.trim();
+    const signIn = await api(adminPort, 'POST', '/console/sign-in', {
+      raw: `token=${encodeURIComponent(token)}`,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(signIn.status).toBe(303);
+    const cookie = /^(cups_console=[^;]+)/.exec(String(signIn.headers['set-cookie']))![1]!;
+    const page = await api(adminPort, 'GET', `/console/gateways/${EUI.a}`, { headers: { cookie } });
+    expect([page.status, page.text]).toEqual([200, expect.stringContaining(`<code>${EUI.a}</code>`)]);
+    expect((await api(adminPort, 'GET', `/api/gateways/${EUI.a}`, { headers: { cookie } })).status).toBe(200);
+    const noCsrf = await api(adminPort, 'PATCH', `/api/gateways/${EUI.a}`, { headers: { cookie }, body: { name: 'x' } });
+    expect([noCsrf.status, noCsrf.body.code]).toEqual([403, 'csrf_refused']);
+    expect((await cli('admin', 'token', 'revoke', '--name', 'console-user')).status).toBe(0);
+    const after = await api(adminPort, 'GET', `/console/gateways/${EUI.a}`, { headers: { cookie } });
+    expect([after.status, after.headers.location]).toEqual([
+      303,
+      `/console/sign-in?next=${encodeURIComponent(`/console/gateways/${EUI.a}`)}`,
+    ]);
+    expect((await api(adminPort, 'GET', `/api/gateways/${EUI.a}`, { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('the overview counts gateways by tenant; a tenant token sees its own and no refusal counts', async () => {
+    const all = await api(adminPort, 'GET', '/api/overview', { token: operator });
+    expect(all.status).toBe(200);
+    expect(all.body.tenants.map((t: { tenant: string }) => t.tenant)).toEqual(expect.arrayContaining(['tenant-a', 'tenant-b']));
+    expect(all.body.refusalsLastHour).toEqual(expect.any(Array));
+    const own = await api(adminPort, 'GET', '/api/overview', { token: tenantA });
+    expect(own.body.tenants).toEqual([{ tenant: 'tenant-a', gateways: 1, calledLastDay: expect.any(Number), certificatesExpiring: 0 }]);
+    expect(own.body.refusalsLastHour).toBeNull();
+    expect(own.body.expiringCas.every((ca: { tenant: string }) => ['tenant-a', 'common'].includes(ca.tenant))).toBe(true);
   });
 
   it('the audit lists the changes (who, what, before and after, no secret) and the credential hand-over', async () => {
@@ -613,6 +647,7 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (backend, databas
       firmwareStatus: {},
       removeTenant: { path: '/api/tenants/tenant-y' },
       listAudit: {},
+      fleetOverview: {},
     };
     const order = Object.keys(samples);
     expect(operations.map((o) => o.operation.operationId).sort()).toEqual([...order].sort());
@@ -664,6 +699,41 @@ describe('the admin listener', () => {
           .end(),
       );
       expect(status).toBe(200);
+      // Over TLS the console's cookie is Secure, and __Host- bound to this host.
+      const token = (
+        await runCliInProcess([
+          'admin',
+          'token',
+          'create',
+          '--name',
+          'tls-user',
+          '--operator',
+          '--db',
+          server.db,
+          '--secret-key-file',
+          server.secretKeyFile,
+        ])
+      ).stdout.trim();
+      const setCookie = await new Promise<string>((resolve, reject) =>
+        httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: adminPort,
+            path: '/console/sign-in',
+            method: 'POST',
+            servername: 'localhost',
+            ca: pki.serverCa.pem,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          },
+          (res) => {
+            res.resume();
+            resolve(String(res.headers['set-cookie']));
+          },
+        )
+          .on('error', reject)
+          .end(`token=${encodeURIComponent(token)}`),
+      );
+      expect(setCookie).toMatch(/^__Host-cups_console=[A-Za-z0-9_-]{43}; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
     } finally {
       await server.server.close();
     }
