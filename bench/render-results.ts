@@ -87,6 +87,15 @@ export function renderResults({ http, storm, chain, costs, scale, memory, pki, a
           verdict(scale.pages[which].p99 < SCALE_LIMITS.pageP99Ms),
         ),
       ),
+      row(
+        'console: the gateways page, 50 of 1,000,000 (p50, p99)',
+        '',
+        `${fixed(scale.console.gatewaysPage.p50, 1)} ms, ${fixed(scale.console.gatewaysPage.p99, 1)} ms`,
+        '',
+        `p99 < ${SCALE_LIMITS.consolePageP99Ms} ms`,
+        verdict(scale.console.gatewaysPage.p99 < SCALE_LIMITS.consolePageP99Ms),
+      ),
+      row('console: the overview, 1,000,000 gateways counted anew', '', `${fixed(scale.console.overviewCountMs, 0)} ms`, '', '', ''),
       '',
     );
   }

@@ -133,5 +133,6 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     secure: options.secureCookies,
   });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 303));
+  app.addHook('onClose', () => options.fleet.close());
   return app;
 }

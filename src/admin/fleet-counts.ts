@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { EXPIRY_HORIZON_MS } from '../metrics/service-metrics.ts';
-import type { SqlExecutor } from '../registry/sql-dialect.ts';
+import type { LongReads } from '../registry/open-registry.ts';
 
 /** What the fleet looks like, for every tenant or for one. */
 export interface FleetCounts {
@@ -17,16 +17,20 @@ const DAY_MS = 86_400_000;
 const COUNTED_FOR_MS = 30_000;
 const TOP = 10;
 
-/** The fleet counted by tenant, station version and model: whole-table reads, kept for a while per scope. */
+/** The fleet counted by tenant, station version and model: whole-table reads (off the event loop), kept for a while per scope. */
 export class FleetCounter {
   private readonly cache: LRUCache<string, FleetCounts>;
 
-  constructor(private readonly sql: SqlExecutor) {
+  constructor(private readonly sql: LongReads) {
     this.cache = new LRUCache({
       max: 1_000,
       ttl: COUNTED_FOR_MS,
       fetchMethod: (scope) => this.countNow(scope === '' ? undefined : scope.slice(1)),
     });
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close();
   }
 
   /** Counts for one tenant, or for all when `tenant` is undefined. */

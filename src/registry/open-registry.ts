@@ -6,6 +6,7 @@ import { PostgresDialect } from './postgres-dialect.ts';
 import { SealedRegistry } from './sealed-registry.ts';
 import { SqlGatewayStore } from './sql-gateway-store.ts';
 import { SqliteDialect } from './sqlite-dialect.ts';
+import { SqliteReadThread } from './sqlite-read-thread.ts';
 
 export const DEFAULT_DB_URL = 'sqlite:./data/cups.db';
 
@@ -18,6 +19,25 @@ export function openStore(url: string, onError?: (error: Error) => void): Gatewa
   }
   if (/^postgres(ql)?:\/\//.test(url)) return new SqlGatewayStore(new PostgresDialect(url, onError));
   throw new InvalidOption(`unsupported --db URL "${url}": use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE`);
+}
+
+/**
+ * Where reads over every gateway go: for a SQLite file, a thread of their own (off the event loop
+ * that answers gateways); for PostgreSQL, the server, through the store's direct connection.
+ */
+export function longReadsFor(url: string, store: GatewayStore): LongReads {
+  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : undefined;
+  if (path && path !== ':memory:') return new SqliteReadThread(resolve(path));
+  return {
+    all: <T>(sql: string, params?: unknown[]) => store.directSql.all<T>(sql, params),
+    close: async () => {},
+  };
+}
+
+/** Reads that take long (every gateway counted), kept off the way of gateways' answers. */
+export interface LongReads {
+  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
 }
 
 /** The registry with its secrets sealed under `keyring`. */

@@ -19,6 +19,7 @@ import { firmwareImagesFor } from '../firmware/image-store.ts';
 import { buildApp } from '../http/build-app.ts';
 import { ServiceMetrics } from '../metrics/service-metrics.ts';
 import { cupsCertificateCheck } from '../provisioning/check-cups-certificate.ts';
+import { type LongReads, longReadsFor } from '../registry/open-registry.ts';
 import { openSealedRegistry } from '../registry/open-sealed-registry.ts';
 import type { SqlExecutor } from '../registry/sql-dialect.ts';
 import { CupsRenewals } from '../renewal/renew-over-cups.ts';
@@ -59,6 +60,7 @@ async function startAdmin(
   options: ServeOptions,
   parts: Pick<AdminAppOptions, 'registry' | 'tenants' | 'audit' | 'metrics' | 'trust' | 'databaseTrust' | 'firmware'> & {
     sql: SqlExecutor;
+    longReads: LongReads;
     logger: FastifyBaseLogger;
   },
 ): Promise<FastifyInstance> {
@@ -76,7 +78,7 @@ async function startAdmin(
     ...parts,
     tokens: new AdminTokens(parts.sql),
     sessions: new ConsoleSessions(parts.sql),
-    fleet: new FleetCounter(parts.sql),
+    fleet: new FleetCounter(parts.longReads),
     secureCookies: !!https || !!options.adminInsecure,
     checkCupsCertificate: cupsCertificateCheck(() => parts.trust.current),
     ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
@@ -237,6 +239,7 @@ export async function startServer(options: ServeOptions, logDestination?: NodeJS
         firmware: { catalog, images: firmwareImages },
         ...(metrics ? { metrics } : {}),
         sql: registry.store.directSql,
+        longReads: longReadsFor(options.db, registry.store),
         logger: app.log,
       })
     : undefined;
