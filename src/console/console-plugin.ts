@@ -65,7 +65,7 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, opt
   await app.register(formbody, { bodyLimit: UPLOAD_LIMIT });
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
-    limits: { fileSize: UPLOAD_LIMIT, files: 2, fields: 20, fieldSize: UPLOAD_LIMIT, parts: 24 },
+    limits: { fileSize: UPLOAD_LIMIT, files: 1, fields: 20, fieldSize: UPLOAD_LIMIT, parts: 21 },
   });
   app.decorateRequest('viewer', null);
   app.decorateRequest('api', null as unknown as ApiCall);
@@ -98,14 +98,7 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, opt
   });
 
   app.setErrorHandler(async (error, request, reply) => {
-    const failure =
-      error instanceof ApiRefusal
-        ? { status: error.status, code: error.code, message: error.message }
-        : error instanceof Failure
-          ? { status: httpStatus(error) ?? 500, code: error.code, message: error.message }
-          : (error as { statusCode?: number }).statusCode && (error as { statusCode: number }).statusCode < 500
-            ? { status: (error as { statusCode: number }).statusCode, code: 'invalid_request', message: (error as Error).message }
-            : { status: 500, code: 'internal_error', message: 'the console failed; the log says why' };
+    const failure = failureOf(error);
     if (failure.status >= 500) request.log.error({ err: error }, 'console page failed');
     if (error instanceof RateLimited && error.retryAfterSeconds) reply.header('retry-after', error.retryAfterSeconds);
     return reply
@@ -136,7 +129,10 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, opt
 
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'strict', secure: options.secure } as const;
   await app.register(signInPages, {
-    signIn: async (reply: FastifyReply, token: string) => {
+    signIn: async (request: FastifyRequest, reply: FastifyReply, token: string) => {
+      // A sign-in replaces the session the browser had, if any.
+      const previous = request.cookies[options.cookie];
+      if (previous) await options.sessions.end(previous);
       reply.setCookie(options.cookie, await options.sessions.open(token), { ...cookieOptions, maxAge: SESSION_MS / 1000 });
     },
     signOut: async (request: FastifyRequest, reply: FastifyReply) => {
@@ -151,6 +147,16 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, opt
   await app.register(firmwarePages);
   await app.register(auditPages);
 };
+
+/** What a page shows of a failure: the API's refusal as it came, the service's own by its code, a bad request as such. */
+function failureOf(error: unknown): { status: number; code: string; message: string } {
+  if (error instanceof ApiRefusal) return { status: error.status, code: error.code, message: error.message };
+  if (error instanceof Failure) return { status: httpStatus(error) ?? 500, code: error.code, message: error.message };
+  // fastify's own: a body or query its schema refuses, a body too large.
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) return { status, code: 'invalid_request', message: (error as Error).message };
+  return { status: 500, code: 'internal_error', message: 'the console failed; the log says why' };
+}
 
 /** Whether the browser says the request comes from another site or origin (older browsers say nothing: the CSRF token decides). */
 function crossSite(request: FastifyRequest): boolean {

@@ -1,18 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { DEFAULT_CHANNEL } from '../../firmware/catalog.ts';
+import { type Channel, DEFAULT_CHANNEL } from '../../firmware/catalog.ts';
 import { barChart } from '../charts.ts';
 import { html } from '../html.ts';
 import { actionForm, csrfField, notice, page, type Viewer } from '../layout.ts';
 
-interface Channel {
-  model: string;
-  channel: string;
-  targetVersion: string | null;
-  previousVersion: string | null;
-  rolloutPercent: number;
-  paused: boolean;
-  allowUnsigned: boolean;
-}
 interface FirmwareStatus {
   images: { model: string; version: string; sha256: string; size: number; signedBy?: string[] }[];
   channels: Channel[];

@@ -6,7 +6,7 @@ import { page, refusal } from '../layout.ts';
 
 interface SignInOptions {
   /** Opens a session for a live token and sets its cookie. */
-  signIn: (reply: FastifyReply, token: string) => Promise<void>;
+  signIn: (request: FastifyRequest, reply: FastifyReply, token: string) => Promise<void>;
   /** Ends the request's session and clears its cookie. */
   signOut: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
@@ -54,7 +54,7 @@ export const signInPages: FastifyPluginAsync<SignInOptions> = async (app, { sign
         .type('text/html; charset=utf-8')
         .send(signInForm(next, error));
     }
-    await signIn(reply, token);
+    await signIn(request, reply, token);
     return reply.redirect(next, 303);
   });
 

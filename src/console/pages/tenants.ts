@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { type ApiBody, ApiRefusal } from '../api-client.ts';
 import { html } from '../html.ts';
 import { actionForm, csrfField, isOperator, notice, page, refusal, type Viewer } from '../layout.ts';
@@ -114,7 +114,7 @@ export const tenantPages: FastifyPluginAsync = async (app) => {
   /** A change through the API: back to the tenant's page with its notice, or the page again with the refusal. */
   const change =
     (action: (request: FastifyRequest<{ Params: { tenant: string; sha256?: string } }>) => Promise<unknown>, done: string) =>
-    async (request: FastifyRequest<{ Params: { tenant: string; sha256?: string } }>, reply: import('fastify').FastifyReply) => {
+    async (request: FastifyRequest<{ Params: { tenant: string; sha256?: string } }>, reply: FastifyReply) => {
       try {
         await action(request);
         return reply.redirect(`${tenantPath(request.params.tenant)}?notice=${done}`, 303);
@@ -179,36 +179,24 @@ ${
     async (request, reply) => reply.type('text/html; charset=utf-8').send(await show(request, request.params.tenant, request.query.notice)),
   );
 
-  app.post(
-    '/tenants/:tenant/cas',
-    { schema: { hide: true, params: tenantParams, body: uploadSchema } },
-    change(
-      (request) => request.api('POST', `${apiTenantPath(request.params.tenant)}/cas`, pemBody(request, 'application/x-pem-file')),
-      'ca-added',
-    ),
-  );
-  app.post(
-    '/tenants/:tenant/cas/:sha256/remove',
-    { schema: { hide: true, params: hashParams } },
-    change(
-      (request) => request.api('DELETE', `${apiTenantPath(request.params.tenant)}/cas/${encodeURIComponent(request.params.sha256!)}`),
-      'ca-removed',
-    ),
-  );
-  app.post(
-    '/tenants/:tenant/crls',
-    { schema: { hide: true, params: tenantParams, body: uploadSchema } },
-    change(
-      (request) => request.api('POST', `${apiTenantPath(request.params.tenant)}/crls`, pemBody(request, 'application/pkix-crl')),
-      'crl-added',
-    ),
-  );
-  app.post(
-    '/tenants/:tenant/crls/:sha256/remove',
-    { schema: { hide: true, params: hashParams } },
-    change(
-      (request) => request.api('DELETE', `${apiTenantPath(request.params.tenant)}/crls/${encodeURIComponent(request.params.sha256!)}`),
-      'crl-removed',
-    ),
-  );
+  // CAs and CRLs alike: added from an upload or a paste, removed by their SHA-256.
+  for (const [kind, contentType, noticeOf] of [
+    ['cas', 'application/x-pem-file', 'ca'],
+    ['crls', 'application/pkix-crl', 'crl'],
+  ] as const) {
+    const apiPath = (request: FastifyRequest<{ Params: { tenant: string } }>) => `${apiTenantPath(request.params.tenant)}/${kind}`;
+    app.post(
+      `/tenants/:tenant/${kind}`,
+      { schema: { hide: true, params: tenantParams, body: uploadSchema } },
+      change((request) => request.api('POST', apiPath(request), pemBody(request, contentType)), `${noticeOf}-added`),
+    );
+    app.post(
+      `/tenants/:tenant/${kind}/:sha256/remove`,
+      { schema: { hide: true, params: hashParams } },
+      change(
+        (request) => request.api('DELETE', `${apiPath(request)}/${encodeURIComponent(request.params.sha256!)}`),
+        `${noticeOf}-removed`,
+      ),
+    );
+  }
 };

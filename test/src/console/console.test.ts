@@ -407,6 +407,23 @@ describe('the web console, in a real Chromium', () => {
     }
   });
 
+  it('reads and changes without JavaScript: every page is the server’s, every change a plain form', async () => {
+    const noScript = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const plain = await newPage(noScript);
+      await signIn(plain, operatorToken);
+      await plain.goto(`${base}/console/gateways/${EUI_C}`);
+      expect(await plain.locator('#last-contact').textContent()).toMatch(/UTC/);
+      await plain.getByRole('link', { name: 'Change' }).click();
+      await plain.getByLabel('Name').fill('Roof east');
+      await plain.getByRole('button', { name: 'Save' }).click();
+      await plain.waitForURL(`${base}/console/gateways/${EUI_C}?notice=gateway-changed`);
+      expect(await plain.locator('h1').textContent()).toBe('Gateway Roof east');
+    } finally {
+      await noScript.close();
+    }
+  });
+
   it('ends the session on sign-out: the old cookie opens nothing any more', async () => {
     const [cookie] = await context.cookies();
     await page.goto(`${base}/console/`);
