@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { DEFAULT_CHANNEL } from '../../firmware/catalog.ts';
 import { ApiRefusal, withQuery } from '../api-client.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -42,9 +42,6 @@ interface GatewayView {
     peer: string | null;
     certificate: { sha256: string; serial: string; notAfter: string } | null;
   } | null;
-}
-interface Tenant {
-  id: string;
 }
 
 type Form = Record<string, string | undefined>;
@@ -121,7 +118,7 @@ function endpointFields(prefix: 'lns' | 'cups', legend: string, uri: string | un
   </fieldset></details>`;
 }
 
-function gatewayForm(viewer: Viewer, tenants: Tenant[], form: Form, problem: Problem, current?: GatewayView): string {
+function gatewayForm(viewer: Viewer, form: Form, problem: Problem, current?: GatewayView): string {
   const edit = current !== undefined;
   const content = html`${refusal(problem)}
 <form method="post" action="${edit ? gatewayPath(current.eui) : '/console/gateways'}" class="card">
@@ -131,9 +128,7 @@ function gatewayForm(viewer: Viewer, tenants: Tenant[], form: Form, problem: Pro
       ? html`<p>Tenant <strong>${current.tenant}</strong>. An endpoint filled in below replaces the one the gateway has, whole; one left empty stays as it is.</p>`
       : html`${field('eui', 'EUI', form.eui, html` required autocomplete="off" spellcheck="false" aria-describedby="eui-help"`)}
   <p id="eui-help" class="help">Any spelling: <code>B827EBFFFE123456</code>, <code>b8-27-eb-ff-fe-12-34-56</code>, <code>b827:ebff:fe12:3456</code>. The gateway's certificate names it as its Common Name.</p>
-  <div class="field"><label for="tenant">Tenant</label><select id="tenant" name="tenant" required>
-    ${tenants.map((t) => html`<option value="${t.id}"${t.id === form.tenant ? html` selected` : ''}>${t.id}</option>`)}
-  </select></div>`
+  ${field('tenant', 'Tenant', form.tenant ?? viewer.token.tenant, html` required maxlength="64" autocomplete="off"${isOperator(viewer) ? '' : html` readonly`}`)}`
   }
   ${field('name', 'Name', form.name ?? current?.name, html` maxlength="256"`)}
   ${endpointFields('lns', 'LNS endpoint', form['lns.uri'] ?? (edit ? undefined : ''), !edit)}
@@ -212,8 +207,6 @@ interface ListQuery {
 
 /** Gateways: searched and paged through the API (keyset pages), read, registered, changed, removed. */
 export const gatewayPages: FastifyPluginAsync = async (app) => {
-  const tenantsOf = (request: FastifyRequest) => request.api<Tenant[]>('GET', '/api/tenants');
-
   app.get<{ Querystring: ListQuery }>(
     '/gateways',
     {
@@ -234,20 +227,16 @@ export const gatewayPages: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const viewer = request.viewer!;
       const { q, tenant, expiring, cursor } = request.query;
-      const [list, tenants] = await Promise.all([
-        request.api<{ gateways: GatewayView[]; next: string | null }>(
-          'GET',
-          withQuery('/api/gateways', { q, tenant, expiring, cursor, limit: 50 }),
-        ),
-        tenantsOf(request),
-      ]);
+      const list = await request.api<{ gateways: GatewayView[]; next: string | null }>(
+        'GET',
+        withQuery('/api/gateways', { q, tenant, expiring, cursor, limit: 50 }),
+      );
       const content = html`${notice(request.query.notice)}
 <form method="get" action="/console/gateways" class="search" role="search">
   <div class="field"><label for="q">EUI or name</label><input id="q" name="q" type="search" value="${q ?? ''}" maxlength="256"></div>
   ${
     isOperator(viewer)
-      ? html`<div class="field"><label for="tenant-filter">Tenant</label><select id="tenant-filter" name="tenant"><option value="">every tenant</option>
-    ${tenants.map((t) => html`<option value="${t.id}"${t.id === tenant ? html` selected` : ''}>${t.id}</option>`)}</select></div>`
+      ? html`<div class="field"><label for="tenant-filter">Tenant</label><input id="tenant-filter" name="tenant" value="${tenant ?? ''}" maxlength="64" placeholder="every tenant"></div>`
       : ''
   }
   ${expiring ? html`<input type="hidden" name="expiring" value="${expiring}">` : ''}
@@ -272,7 +261,7 @@ ${list.next ? html`<p><a rel="next" href="${withQuery('/console/gateways', { q, 
   );
 
   app.get('/gateways/new', { schema: { hide: true } }, async (request, reply) =>
-    reply.type('text/html; charset=utf-8').send(gatewayForm(request.viewer!, await tenantsOf(request), {}, undefined)),
+    reply.type('text/html; charset=utf-8').send(gatewayForm(request.viewer!, {}, undefined)),
   );
 
   app.post<{ Body: Form }>('/gateways', { schema: { hide: true, body: formSchema } }, async (request, reply) => {
@@ -284,7 +273,7 @@ ${list.next ? html`<p><a rel="next" href="${withQuery('/console/gateways', { q, 
       return reply
         .code(error.status)
         .type('text/html; charset=utf-8')
-        .send(gatewayForm(request.viewer!, await tenantsOf(request), request.body, error));
+        .send(gatewayForm(request.viewer!, request.body, error));
     }
   });
 
@@ -299,7 +288,7 @@ ${list.next ? html`<p><a rel="next" href="${withQuery('/console/gateways', { q, 
 
   app.get<{ Params: { eui: string } }>('/gateways/:eui/edit', { schema: { hide: true, params: euiParams } }, async (request, reply) => {
     const gateway = await request.api<GatewayView>('GET', `/api/gateways/${encodeURIComponent(request.params.eui)}`);
-    return reply.type('text/html; charset=utf-8').send(gatewayForm(request.viewer!, [], {}, undefined, gateway));
+    return reply.type('text/html; charset=utf-8').send(gatewayForm(request.viewer!, {}, undefined, gateway));
   });
 
   app.post<{ Params: { eui: string }; Body: Form }>(
@@ -316,7 +305,7 @@ ${list.next ? html`<p><a rel="next" href="${withQuery('/console/gateways', { q, 
         return reply
           .code(error.status)
           .type('text/html; charset=utf-8')
-          .send(gatewayForm(request.viewer!, [], request.body, error, gateway));
+          .send(gatewayForm(request.viewer!, request.body, error, gateway));
       }
     },
   );
