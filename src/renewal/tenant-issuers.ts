@@ -35,6 +35,9 @@ interface IssuerRow {
 
 /** The tenants' issuing CAs, in the registry database. */
 export class TenantIssuers {
+  /** The policies of each set of rows read (a kept read returns the same rows until a change). */
+  private readonly policies = new WeakMap<IssuerRow[], IssuerPolicy[]>();
+
   constructor(private readonly sql: SqlExecutor) {}
 
   async set(policy: Omit<IssuerPolicy, 'updatedAt'>): Promise<void> {
@@ -67,7 +70,10 @@ export class TenantIssuers {
       `SELECT tenant, ca_pem, ca_key, cups_trust, renew_before_ms, validity_days, key_type, revoke_old_after_ms, updated_at
        FROM tenant_issuers ORDER BY tenant`,
     );
-    return rows.map((r) => ({
+    // Read once per version of the rows: the server asks on every answer, and its reads are kept.
+    const known = this.policies.get(rows);
+    if (known) return known;
+    const policies = rows.map((r) => ({
       tenant: r.tenant,
       caPem: r.ca_pem,
       caKeySealed: r.ca_key,
@@ -78,5 +84,7 @@ export class TenantIssuers {
       revokeOldAfterMs: r.revoke_old_after_ms === null ? null : Number(r.revoke_old_after_ms),
       updatedAt: r.updated_at,
     }));
+    this.policies.set(rows, policies);
+    return policies;
   }
 }

@@ -5,7 +5,7 @@ import { clientAddressKey } from '../../http/client-address.ts';
 import { RateLimiter } from '../../http/rate-limiter.ts';
 import { throttledWarning } from '../../lib/throttled-log.ts';
 import type { AdminToken, AdminTokens } from '../admin-tokens.ts';
-import { type ConsoleSession, type ConsoleSessions, csrfMatches } from '../console-sessions.ts';
+import { type ConsoleSessions, csrfMatches } from '../console-sessions.ts';
 
 /** Failed authentications an address may make: a token is 256 random bits, guessing is hopeless, flooding is not. */
 const FAILURES_PER_MINUTE = { perMinute: 10, burst: 10 };
@@ -14,8 +14,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The token the request came with, once authenticated. */
     adminToken: AdminToken | null;
-    /** The console session the request came with, when it came with one rather than a bearer token. */
-    consoleSession: ConsoleSession | null;
   }
   interface FastifyInstance {
     /** An onRequest hook: a live token in `Authorization: Bearer` (or a console session), or 401. */
@@ -42,7 +40,6 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
 export const bearerAuthPlugin = fp<AdminAuthOptions>(
   async (app, { tokens, sessions }) => {
     app.decorateRequest('adminToken', null);
-    app.decorateRequest('consoleSession', null);
     const failures = new RateLimiter(FAILURES_PER_MINUTE);
     const warn = throttledWarning((fields, message) => app.log.warn(fields, message), 'admin API authentications failed');
     app.decorate('checkToken', async (request: FastifyRequest, token: string | undefined) => {
@@ -64,7 +61,6 @@ export const bearerAuthPlugin = fp<AdminAuthOptions>(
         if (session) {
           if (!SAFE_METHODS.has(request.method) && !csrfMatches(request.headers['x-csrf-token'], session))
             throw new CsrfRefused('a change made with a console session must carry its CSRF token (x-csrf-token)');
-          request.consoleSession = session;
           request.adminToken = session.token;
           return;
         }

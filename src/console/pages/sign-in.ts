@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { Failure } from '../../errors.ts';
+import { Failure, InvalidRequest } from '../../errors.ts';
 import { httpStatus } from '../../http/http-status.ts';
 import { html } from '../html.ts';
 import { page, refusal } from '../layout.ts';
@@ -29,6 +29,9 @@ const signInForm = (next: string, problem?: { code: string; message: string }) =
 </form>`,
   );
 
+/** A token and where to go next: anything larger is not a sign-in, and is not read for one who has not signed in. */
+const SIGN_IN_LIMIT = 4096;
+const FORM_TYPE = 'application/x-www-form-urlencoded';
 const bodySchema = {
   type: 'object',
   required: ['token'],
@@ -41,22 +44,33 @@ export const signInPages: FastifyPluginAsync<SignInOptions> = async (app, { sign
     reply.type('text/html; charset=utf-8').send(signInForm(safeNext(request.query.next))),
   );
 
-  app.post<{ Body: { token: string; next?: string } }>('/sign-in', { schema: { hide: true, body: bodySchema } }, async (request, reply) => {
-    const next = safeNext(request.body.next);
-    const token = request.body.token.trim();
-    try {
-      await app.checkToken(request, token);
-    } catch (error) {
-      if (!(error instanceof Failure)) throw error;
-      if (error.retryAfterSeconds) reply.header('retry-after', error.retryAfterSeconds);
-      return reply
-        .code(httpStatus(error) ?? 401)
-        .type('text/html; charset=utf-8')
-        .send(signInForm(next, error));
-    }
-    await signIn(request, reply, token);
-    return reply.redirect(next, 303);
-  });
+  app.post<{ Body: { token: string; next?: string } }>(
+    '/sign-in',
+    {
+      bodyLimit: SIGN_IN_LIMIT,
+      // The form's own encoding only: a multipart body would be read, files and all, before any check.
+      onRequest: async (request) => {
+        if (!request.headers['content-type']?.startsWith(FORM_TYPE)) throw new InvalidRequest(`sign in with the form (${FORM_TYPE})`);
+      },
+      schema: { hide: true, body: bodySchema },
+    },
+    async (request, reply) => {
+      const next = safeNext(request.body.next);
+      const token = request.body.token.trim();
+      try {
+        await app.checkToken(request, token);
+      } catch (error) {
+        if (!(error instanceof Failure)) throw error;
+        if (error.retryAfterSeconds) reply.header('retry-after', error.retryAfterSeconds);
+        return reply
+          .code(httpStatus(error) ?? 401)
+          .type('text/html; charset=utf-8')
+          .send(signInForm(next, error));
+      }
+      await signIn(request, reply, token);
+      return reply.redirect(next, 303);
+    },
+  );
 
   app.post('/sign-out', { schema: { hide: true } }, async (request, reply) => {
     await signOut(request, reply);

@@ -111,6 +111,24 @@ describe('the web console, in a real Chromium', () => {
     expect(await page.locator('h1').textContent()).toBe('Gateways');
   });
 
+  it('reads no more of a sign-in than a token needs, and only as the form sends it', async () => {
+    const multipart = new FormData();
+    multipart.set('token', new Blob(['a'.repeat(64 * 1024)]), 'token.txt');
+    for (const [body, status] of [
+      [`token=${'a'.repeat(8192)}`, 413],
+      [multipart, 400],
+    ] as const) {
+      const response = await fetch(`${base}/console/sign-in`, {
+        method: 'POST',
+        body,
+        ...(typeof body === 'string' ? { headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {}),
+        redirect: 'manual',
+      });
+      expect(response.status).toBe(status);
+      expect(response.headers.get('set-cookie')).toBeNull();
+    }
+  });
+
   it('keeps the session in an HttpOnly, SameSite=Strict cookie (no Secure over plain loopback HTTP), out of reach of scripts', async () => {
     const cookies = await context.cookies();
     expect(cookies).toHaveLength(1);
