@@ -21,6 +21,15 @@ export class TenantDirectory {
     return rows.map((row) => ({ id: row.id, createdAt: row.created_at, gateways: Number(row.gateways) }));
   }
 
+  /** The tenants' ids alone (every one, or `only` if it exists), without counting their gateways. */
+  async ids(only?: string): Promise<string[]> {
+    const rows = await this.sql.all<{ id: string }>(
+      `SELECT id FROM tenants ${only === undefined ? '' : 'WHERE id = ?'} ORDER BY id`,
+      only === undefined ? [] : [only],
+    );
+    return rows.map((row) => row.id);
+  }
+
   async get(id: string): Promise<Tenant> {
     const [tenant] = await this.list(id);
     if (!tenant) throw new TenantNotFound(`there is no tenant ${id}`);

@@ -18,6 +18,13 @@ const NAV = [
 ] as const;
 export type Section = (typeof NAV)[number][2];
 
+/** A moment as the pages show it: to the second, in UTC, with its exact value for machines. */
+export const shownTime = (iso: string | null | undefined) =>
+  iso ? html`<time datetime="${iso}">${iso.replace('T', ' ').slice(0, 19)} UTC</time>` : '—';
+
+/** A day as the pages show it (expiries, creation), with its exact value for machines. */
+export const shownDay = (iso: string | null | undefined) => (iso ? html`<time datetime="${iso}">${iso.slice(0, 10)}</time>` : '—');
+
 /** The hidden field every console form carries: the session's CSRF token. */
 export const csrfField = (viewer: Viewer) => html`<input type="hidden" name="_csrf" value="${viewer.csrf}">`;
 

@@ -10,24 +10,30 @@ import { SqliteReadThread } from './sqlite-read-thread.ts';
 
 export const DEFAULT_DB_URL = 'sqlite:./data/cups.db';
 
+/** The SQLite file a `--db` URL names (`:memory:` as it is, a path resolved from the working folder), or undefined for another database. */
+function sqliteFileOf(url: string): string | undefined {
+  if (!url.startsWith('sqlite:')) return undefined;
+  const path = url.slice('sqlite:'.length);
+  if (!path) throw new InvalidOption('the sqlite: URL needs a file path, e.g. sqlite:./data/cups.db');
+  return path === ':memory:' ? path : resolve(path);
+}
+
 /** The storage a `--db` URL names: `sqlite:PATH` (relative to the working folder) or `postgres://…`. */
 export function openStore(url: string, onError?: (error: Error) => void): GatewayStore {
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length);
-    if (!path) throw new InvalidOption('the sqlite: URL needs a file path, e.g. sqlite:./data/cups.db');
-    return new SqlGatewayStore(new SqliteDialect(path === ':memory:' ? path : resolve(path)));
-  }
+  const file = sqliteFileOf(url);
+  if (file) return new SqlGatewayStore(new SqliteDialect(file));
   if (/^postgres(ql)?:\/\//.test(url)) return new SqlGatewayStore(new PostgresDialect(url, onError));
   throw new InvalidOption(`unsupported --db URL "${url}": use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE`);
 }
 
 /**
  * Where reads over every gateway go: for a SQLite file, a thread of their own (off the event loop
- * that answers gateways); for PostgreSQL, the server, through the store's direct connection.
+ * that answers gateways); for PostgreSQL (and an in-memory SQLite, which no other connection can
+ * open), the store's direct connection.
  */
 export function longReadsFor(url: string, store: GatewayStore): LongReads {
-  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : undefined;
-  if (path && path !== ':memory:') return new SqliteReadThread(resolve(path));
+  const file = sqliteFileOf(url);
+  if (file && file !== ':memory:') return new SqliteReadThread(file);
   return {
     all: <T>(sql: string, params?: unknown[]) => store.directSql.all<T>(sql, params),
     close: async () => {},

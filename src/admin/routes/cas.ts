@@ -30,7 +30,7 @@ export const caView = {
     sources: { type: 'array', items: { type: 'string', enum: ['folder', 'database'] } },
   },
 } as const;
-const tenantAndHashParams = {
+export const tenantAndHashParams = {
   type: 'object',
   required: ['tenant', 'sha256'],
   properties: { tenant: { type: 'string', maxLength: 64 }, sha256: { type: 'string', maxLength: 128 } },
@@ -40,7 +40,7 @@ const removalSchema = (operationId: string) =>
   ({ operationId, tags: ['trust'], params: tenantAndHashParams, response: { 204: { type: 'null' } } }) as const;
 /** A SHA-256 as a path gives it: any case, with or without colons. */
 const hashOf = (text: string) => text.toLowerCase().replace(/:/g, '');
-const tenantParams = { type: 'object', required: ['tenant'], properties: { tenant: { type: 'string', maxLength: 64 } } } as const;
+export const tenantParams = { type: 'object', required: ['tenant'], properties: { tenant: { type: 'string', maxLength: 64 } } } as const;
 
 export const describeCa = (cert: StoredCertificate, tenant: string) => ({
   sha256: cert.fingerprint,

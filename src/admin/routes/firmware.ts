@@ -14,9 +14,13 @@ export interface FirmwareRoutesOptions {
 }
 
 /** A model, channel or version: printable ASCII without spaces, as stations report them. */
-const name = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' } as const;
+export const firmwareName = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' } as const;
 const base64 = { type: 'string', maxLength: 4096, pattern: '^[A-Za-z0-9+/]*={0,2}$' } as const;
-const channelParams = { type: 'object', required: ['model', 'channel'], properties: { model: name, channel: name } } as const;
+export const channelParams = {
+  type: 'object',
+  required: ['model', 'channel'],
+  properties: { model: firmwareName, channel: firmwareName },
+} as const;
 const channelView = {
   type: 'object',
   required: ['model', 'channel', 'targetVersion', 'previousVersion', 'rolloutPercent', 'paused', 'allowUnsigned'],
@@ -132,8 +136,8 @@ export const firmwareRoutes: FastifyPluginAsync<FirmwareRoutesOptions> = async (
           required: ['model', 'version', 'sha256'],
           additionalProperties: false,
           properties: {
-            model: name,
-            version: name,
+            model: firmwareName,
+            version: firmwareName,
             sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
             signatures: {
               type: 'array',
@@ -193,7 +197,7 @@ export const firmwareRoutes: FastifyPluginAsync<FirmwareRoutesOptions> = async (
       required: ['version'],
       additionalProperties: false,
       properties: {
-        version: name,
+        version: firmwareName,
         percent: { type: 'integer', minimum: 0, maximum: 100, default: 100 },
         allowUnsigned: { type: 'boolean' },
       },

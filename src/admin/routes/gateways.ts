@@ -65,7 +65,7 @@ const gatewayView = {
   required: ['eui', 'tenant'],
   properties: { eui: { type: 'string' }, tenant: { type: 'string' } },
 } as const;
-const euiParams = { type: 'object', required: ['eui'], properties: { eui: { type: 'string', maxLength: 64 } } } as const;
+export const euiParams = { type: 'object', required: ['eui'], properties: { eui: { type: 'string', maxLength: 64 } } } as const;
 
 type Body = { eui?: string; tenant?: string; name?: string; lns?: GatewayEdit['lns']; cups?: GatewayEdit['cups']; pins?: string[] };
 

@@ -74,8 +74,9 @@ export const overviewRoutes: FastifyPluginAsync<OverviewRoutesOptions> = async (
     },
     async (request) => {
       const own = request.adminToken!.tenant;
-      const [counts, known] = await Promise.all([fleet.count(own ?? undefined), tenants.list(own ?? undefined)]);
-      // Tenants without gateways are listed too.
+      // The fleet counter has counted each tenant's gateways: the directory gives only the ids, so
+      // that tenants without gateways are listed too.
+      const [counts, known] = await Promise.all([fleet.count(own ?? undefined), tenants.ids(own ?? undefined)]);
       const byTenant = new Map(counts.tenants.map((row) => [row.tenant, row]));
       const horizon = Date.now() + EXPIRY_HORIZON_MS;
       const expiringCas = trust.current.certificates
@@ -86,7 +87,7 @@ export const overviewRoutes: FastifyPluginAsync<OverviewRoutesOptions> = async (
         .sort((a, b) => a.notAfter.localeCompare(b.notAfter));
       return {
         ...counts,
-        tenants: known.map(({ id }) => byTenant.get(id) ?? { tenant: id, gateways: 0, calledLastDay: 0, certificatesExpiring: 0 }),
+        tenants: known.map((id) => byTenant.get(id) ?? { tenant: id, gateways: 0, calledLastDay: 0, certificatesExpiring: 0 }),
         expiringCas,
         refusalsLastHour: own === null ? (refusals?.lastHour() ?? []) : null,
       };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { withQuery } from '../api-client.ts';
 import { html } from '../html.ts';
-import { isOperator, page } from '../layout.ts';
+import { isOperator, page, shownTime } from '../layout.ts';
 
 interface AuditEvent {
   id: number;
@@ -58,9 +58,7 @@ export const auditPages: FastifyPluginAsync = async (app) => {
   <tbody>${
     list.events.length
       ? list.events.map(
-          (
-            event,
-          ) => html`<tr><td><time datetime="${event.at}">${event.at.replace('T', ' ').slice(0, 19)}</time></td><td>${event.actor}</td><td>${event.action}</td>
+          (event) => html`<tr><td>${shownTime(event.at)}</td><td>${event.actor}</td><td>${event.action}</td>
           <td>${event.tenant ?? ''}</td><td>${event.eui ? html`<a href="/console/gateways/${event.eui}"><code>${event.eui}</code></a>` : ''}</td>
           <td><code class="detail">${JSON.stringify(event.detail)}</code></td></tr>`,
         )

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { channelParams, firmwareName } from '../../admin/routes/firmware.ts';
 import { type Channel, DEFAULT_CHANNEL } from '../../firmware/catalog.ts';
 import { barChart } from '../charts.ts';
 import { html } from '../html.ts';
@@ -10,8 +11,6 @@ interface FirmwareStatus {
   reported: { model: string | null; version: string | null; gateways: number }[];
 }
 
-const name = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' } as const;
-const channelParams = { type: 'object', required: ['model', 'channel'], properties: { model: name, channel: name } } as const;
 const channelPath = (model: string, channel: string) => `/console/firmware/${encodeURIComponent(model)}/${encodeURIComponent(channel)}`;
 const ACTIONS = [
   ['pause', 'Pause'],
@@ -106,7 +105,7 @@ ${channels.length ? channels.map((channel, index) => channelCard(viewer, channel
           required: ['version', 'percent'],
           properties: {
             _csrf: { type: 'string' },
-            version: name,
+            version: firmwareName,
             percent: { type: 'string', pattern: '^[0-9]{1,3}$' },
             allowUnsigned: { type: 'string', enum: ['on'] },
           },

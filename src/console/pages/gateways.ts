@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { euiParams } from '../../admin/routes/gateways.ts';
 import { DEFAULT_CHANNEL } from '../../firmware/catalog.ts';
 import { ApiRefusal, withQuery } from '../api-client.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { actionForm, csrfField, isOperator, notice, page, refusal, type Viewer } from '../layout.ts';
+import { actionForm, csrfField, isOperator, notice, page, refusal, shownTime, type Viewer } from '../layout.ts';
 
 interface Certificate {
   subject: string;
@@ -67,11 +68,8 @@ const formSchema = {
   ),
   additionalProperties: false,
 } as const;
-const euiParams = { type: 'object', required: ['eui'], properties: { eui: { type: 'string', maxLength: 64 } } } as const;
 
 const gatewayPath = (eui: string) => `/console/gateways/${encodeURIComponent(eui)}`;
-const when = (iso: string | null | undefined) =>
-  iso ? html`<time datetime="${iso}">${iso.replace('T', ' ').slice(0, 19)} UTC</time>` : '—';
 const hex32 = (crc: number) => `0x${crc.toString(16).toUpperCase().padStart(8, '0')}`;
 
 /** An endpoint from the form: the parts given, or undefined when none is (the endpoint stays as it is). */
@@ -152,7 +150,7 @@ function credentialsRow(kind: string, credentials: Credentials | null, uri: stri
   return html`<tr><th scope="row">${kind}</th><td>${uri ?? '—'}</td><td>${credentials.mode}${credentials.keyType ? html` (${credentials.keyType})` : ''}${
     credentials.tokenHeaders ? html` (${credentials.tokenHeaders.join(', ')})` : ''
   }</td><td><code>${hex32(credentials.crc32)}</code></td>
-    <td>trust ${credentials.trust.subject}${credentials.certificate ? html`; certificate ${credentials.certificate.subject}, until ${when(credentials.certificate.notAfter)}` : ''}</td></tr>`;
+    <td>trust ${credentials.trust.subject}${credentials.certificate ? html`; certificate ${credentials.certificate.subject}, until ${shownTime(credentials.certificate.notAfter)}` : ''}</td></tr>`;
 }
 
 function detailPage(viewer: Viewer, gateway: GatewayView, noticeKey: unknown): string {
@@ -163,12 +161,12 @@ function detailPage(viewer: Viewer, gateway: GatewayView, noticeKey: unknown): s
   ${
     contact
       ? html`<dl class="facts">
-    <dt>When</dt><dd id="last-contact">${when(contact.at)}</dd>
+    <dt>When</dt><dd id="last-contact">${shownTime(contact.at)}</dd>
     <dt>Station</dt><dd>${contact.station ?? '—'}</dd>
     <dt>Model</dt><dd>${contact.model ?? '—'}</dd>
     <dt>Package</dt><dd>${contact.package ?? '—'}</dd>
     <dt>From</dt><dd>${contact.peer ?? '—'}</dd>
-    <dt>Client certificate</dt><dd>${contact.certificate ? html`<code class="hash">${contact.certificate.sha256}</code>, serial <code>${contact.certificate.serial}</code>, expires ${when(contact.certificate.notAfter)}` : '—'}</dd>
+    <dt>Client certificate</dt><dd>${contact.certificate ? html`<code class="hash">${contact.certificate.sha256}</code>, serial <code>${contact.certificate.serial}</code>, expires ${shownTime(contact.certificate.notAfter)}` : '—'}</dd>
   </dl>`
       : html`<p id="last-contact" class="empty">It has not called yet.</p>`
   }
@@ -180,8 +178,8 @@ function detailPage(viewer: Viewer, gateway: GatewayView, noticeKey: unknown): s
     <dt>Name</dt><dd>${gateway.name ?? '—'}</dd>
     <dt>Tenant</dt><dd><a href="/console/tenants/${encodeURIComponent(gateway.tenant)}">${gateway.tenant}</a></dd>
     <dt>Firmware</dt><dd>channel ${gateway.firmwareChannel ?? `${DEFAULT_CHANNEL} (its model's default)`}${gateway.firmwarePin ? html`, held at ${gateway.firmwarePin}` : ''}</dd>
-    <dt>Registered</dt><dd>${when(gateway.createdAt)}; changed ${when(gateway.updatedAt)}</dd>
-    ${gateway.renewal ? html`<dt>Renewal</dt><dd>a new certificate (${gateway.renewal.kind}) issued ${when(gateway.renewal.issuedAt)}, not presented yet</dd>` : ''}
+    <dt>Registered</dt><dd>${shownTime(gateway.createdAt)}; changed ${shownTime(gateway.updatedAt)}</dd>
+    ${gateway.renewal ? html`<dt>Renewal</dt><dd>a new certificate (${gateway.renewal.kind}) issued ${shownTime(gateway.renewal.issuedAt)}, not presented yet</dd>` : ''}
   </dl>
 </section>
 <section aria-labelledby="credentials" class="card">
@@ -250,7 +248,7 @@ ${expiring ? html`<p>Only gateways whose last presented certificate expires with
     list.gateways.length
       ? list.gateways.map(
           (g) => html`<tr><td><a href="${gatewayPath(g.eui)}"><code>${g.eui}</code></a></td><td>${g.name ?? ''}</td><td>${g.tenant}</td>
-          <td>${when(g.lastContact?.at)}</td><td>${g.lastContact?.station ?? ''}</td><td>${g.lastContact?.model ?? ''}</td></tr>`,
+          <td>${shownTime(g.lastContact?.at)}</td><td>${g.lastContact?.station ?? ''}</td><td>${g.lastContact?.model ?? ''}</td></tr>`,
         )
       : html`<tr><td colspan="6" class="empty">No gateway matches.</td></tr>`
   }</tbody>

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { barChart } from '../charts.ts';
 import { html } from '../html.ts';
-import { isOperator, page } from '../layout.ts';
+import { isOperator, page, shownDay, shownTime } from '../layout.ts';
 
 interface Overview {
   countedAt: string;
@@ -13,7 +13,6 @@ interface Overview {
 }
 
 const reported = (rows: Overview['stations']) => rows.map((row) => ({ label: row.value ?? 'not reported yet', value: row.gateways }));
-export const day = (iso: string) => iso.slice(0, 10);
 
 /** The fleet at a glance (GET /api/overview). */
 export const overviewPage: FastifyPluginAsync = async (app) => {
@@ -54,7 +53,7 @@ export const overviewPage: FastifyPluginAsync = async (app) => {
       ? html`<div class="scroll"><table><thead><tr><th scope="col">Subject</th><th scope="col">Tenant</th><th scope="col">Expires</th></tr></thead><tbody>
         ${overview.expiringCas.map(
           (ca) =>
-            html`<tr><td>${ca.subject}</td><td><a href="/console/tenants/${encodeURIComponent(ca.tenant)}">${ca.tenant}</a></td><td><time datetime="${ca.notAfter}">${day(ca.notAfter)}</time></td></tr>`,
+            html`<tr><td>${ca.subject}</td><td><a href="/console/tenants/${encodeURIComponent(ca.tenant)}">${ca.tenant}</a></td><td>${shownDay(ca.notAfter)}</td></tr>`,
         )}</tbody></table></div>`
       : html`<p class="empty">None.</p>`
   }
@@ -71,7 +70,7 @@ ${
 </section>`
     : ''
 }
-<p class="help">Gateways counted at <time datetime="${overview.countedAt}">${overview.countedAt}</time> (counts are kept up to 30 seconds).</p>`;
+<p class="help">Gateways counted at ${shownTime(overview.countedAt)} (counts are kept up to 30 seconds).</p>`;
     return reply.type('text/html; charset=utf-8').send(page('Overview', content, viewer, 'overview'));
   });
 };

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { tenantAndHashParams, tenantParams } from '../../admin/routes/cas.ts';
 import { type ApiBody, ApiRefusal } from '../api-client.ts';
 import { html } from '../html.ts';
-import { actionForm, csrfField, isOperator, notice, page, refusal, type Viewer } from '../layout.ts';
+import { actionForm, csrfField, isOperator, notice, page, refusal, shownDay, type Viewer } from '../layout.ts';
 
 interface Tenant {
   id: string;
@@ -28,12 +29,6 @@ interface Crl {
 }
 type Problem = { code: string; message: string } | undefined;
 
-const tenantParams = { type: 'object', required: ['tenant'], properties: { tenant: { type: 'string', maxLength: 64 } } } as const;
-const hashParams = {
-  type: 'object',
-  required: ['tenant', 'sha256'],
-  properties: { tenant: { type: 'string', maxLength: 64 }, sha256: { type: 'string', maxLength: 128 } },
-} as const;
 /** A form with a file, a pasted text, or both: one field of each, at most. */
 const uploadSchema = {
   type: 'object',
@@ -42,7 +37,6 @@ const uploadSchema = {
 } as const;
 const tenantPath = (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}`;
 const apiTenantPath = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
-const day = (iso: string | null) => (iso ? html`<time datetime="${iso}">${iso.slice(0, 10)}</time>` : '—');
 
 /** What an upload form sent: the file's bytes when one was chosen, else the pasted text. */
 function uploaded(body: { pem?: string; file?: unknown }): Buffer {
@@ -62,14 +56,16 @@ const uploadForm = (viewer: Viewer, action: string, legend: string, accept: stri
 function tenantPage(viewer: Viewer, tenant: Tenant, cas: Ca[], crls: Crl[], noticeKey: unknown, problem?: Problem): string {
   const path = tenantPath(tenant.id);
   const content = html`${notice(noticeKey)}${refusal(problem)}
-<p><a href="/console/gateways?tenant=${encodeURIComponent(tenant.id)}">${tenant.gateways} gateways</a>; made ${day(tenant.createdAt)}.</p>
+<p><a href="/console/gateways?tenant=${encodeURIComponent(tenant.id)}">${tenant.gateways} gateways</a>; made ${shownDay(tenant.createdAt)}.</p>
 <section aria-labelledby="cas">
   <h2 id="cas">Certificate authorities</h2>
   <p class="help">A gateway is served when its certificate chains to one of these. CAs of the tenants folder are removed from the folder; those added here, here.</p>
   <div class="scroll"><table id="ca-list">
     <thead><tr><th scope="col">Subject</th><th scope="col">Issuer</th><th scope="col">Expires</th><th scope="col">Trusted by</th><th scope="col">Kept in</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>${cas.map(
-      (ca) => html`<tr><td>${ca.subject}<br><code class="hash">${ca.sha256}</code></td><td>${ca.issuer}</td><td>${day(ca.notAfter)}</td>
+      (
+        ca,
+      ) => html`<tr><td>${ca.subject}<br><code class="hash">${ca.sha256}</code></td><td>${ca.issuer}</td><td>${shownDay(ca.notAfter)}</td>
         <td>${ca.tenant === 'common' ? 'every tenant' : ca.tenant}</td><td>${ca.sources.join(', ')}</td>
         <td>${
           ca.tenant === tenant.id && ca.sources.includes('database')
@@ -89,7 +85,7 @@ function tenantPage(viewer: Viewer, tenant: Tenant, cas: Ca[], crls: Crl[], noti
         ? crls.map(
             (
               crl,
-            ) => html`<tr><td>${crl.issuer}</td><td>${day(crl.thisUpdate)}</td><td>${day(crl.nextUpdate)}</td><td class="num">${crl.revoked}</td><td>${crl.sources.join(', ')}</td>
+            ) => html`<tr><td>${crl.issuer}</td><td>${shownDay(crl.thisUpdate)}</td><td>${shownDay(crl.nextUpdate)}</td><td class="num">${crl.revoked}</td><td>${crl.sources.join(', ')}</td>
         <td>${crl.sources.includes('database') ? actionForm(viewer, `${path}/crls/${crl.sha256}/remove`, 'Remove', { confirm: 'Remove this CRL?', danger: true }) : ''}</td></tr>`,
           )
         : html`<tr><td colspan="6" class="empty">None.</td></tr>`
@@ -139,7 +135,7 @@ export const tenantPages: FastifyPluginAsync = async (app) => {
   <thead><tr><th scope="col">Tenant</th><th scope="col" class="num">Gateways</th><th scope="col">Made</th></tr></thead>
   <tbody>${tenants.map(
     (t) =>
-      html`<tr><th scope="row"><a href="${tenantPath(t.id)}">${t.id}</a></th><td class="num">${t.gateways}</td><td>${day(t.createdAt)}</td></tr>`,
+      html`<tr><th scope="row"><a href="${tenantPath(t.id)}">${t.id}</a></th><td class="num">${t.gateways}</td><td>${shownDay(t.createdAt)}</td></tr>`,
   )}</tbody>
 </table></div>
 ${
@@ -192,7 +188,7 @@ ${
     );
     app.post(
       `/tenants/:tenant/${kind}/:sha256/remove`,
-      { schema: { hide: true, params: hashParams } },
+      { schema: { hide: true, params: tenantAndHashParams } },
       change(
         (request) => request.api('DELETE', `${apiPath(request)}/${encodeURIComponent(request.params.sha256!)}`),
         `${noticeOf}-removed`,
