@@ -44,6 +44,8 @@ interface Client {
  */
 export class FairQueue {
   private readonly clients = new Map<string, Client>();
+  /** The clients with tasks waiting: the only ones the next turn is chosen from. */
+  private readonly waitingClients = new Set<Client>();
   private running = 0;
   private queued = 0;
   /** The `used` of the client served last: where a newly active client starts. */
@@ -82,6 +84,7 @@ export class FairQueue {
           const at = client.waiting.indexOf(waiter);
           if (at < 0) return;
           client.waiting.splice(at, 1);
+          if (client.waiting.length === 0) this.waitingClients.delete(client);
           this.queued--;
           this.forgetIfIdle(clientKey, client);
           reject(new ServerBusy(`the certificate chain waited ${this.limits.maxWaitMs} ms for its turn to be verified; retry shortly`));
@@ -89,6 +92,7 @@ export class FairQueue {
       };
       waiter.timer.unref();
       client.waiting.push(waiter);
+      this.waitingClients.add(client);
       this.queued++;
     });
   }
@@ -115,10 +119,9 @@ export class FairQueue {
   private dispatch(): void {
     while (this.running < this.limits.concurrency && this.queued > 0) {
       let next: Client | undefined;
-      for (const client of this.clients.values()) {
-        if (client.waiting.length > 0 && (!next || client.used < next.used)) next = client;
-      }
+      for (const client of this.waitingClients) if (!next || client.used < next.used) next = client;
       const waiter = next!.waiting.shift()!;
+      if (next!.waiting.length === 0) this.waitingClients.delete(next!);
       this.queued--;
       clearTimeout(waiter.timer);
       this.virtualTime = Math.max(this.virtualTime, next!.used);
