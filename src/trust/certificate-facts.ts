@@ -1,7 +1,7 @@
 import { hash, type KeyObject, X509Certificate } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { CertificateParseError } from '../errors.ts';
-import { derBytes, derChildren, derElement, derExpect, derOid, derRaw, derString, derTime } from '../lib/der-reader.ts';
+import { derBytes, derChildren, derElement, derExpect, derOid, derString, derTime } from '../lib/der-reader.ts';
 import { ATTRIBUTE_NAMES, KEY_USAGE, OID } from '../lib/oids.ts';
 import { publicKeyFromSpki } from './lib/public-key.ts';
 import { canonicalRdns, type GeneralName, type NameConstraints, readAltNames, readNameConstraints } from './name-constraints.ts';
@@ -56,21 +56,25 @@ export class CertificateFacts {
   readonly unhandledCriticalExtensions: string[] = [];
   /** A CA's name constraints, or undefined when it has none. */
   readonly nameConstraints: NameConstraints | undefined;
-  readonly #tbs: Buffer;
-  readonly #signatureAlgorithm: Buffer;
-  readonly #tbsSignatureAlgorithm: Buffer;
-  readonly #signature: Buffer;
-  readonly #spki: Buffer;
-  #subjectAltName: Buffer | undefined;
+  /**
+   * The DER and the parts of it the checks read, as latin1 text: a verified gateway's facts are
+   * kept, and text lives compactly in the heap, where a Buffer each would cost an object and an
+   * allocation outside it. Bytes are made again for the moment they are needed.
+   */
+  readonly #der: string;
+  readonly #tbs: string;
+  readonly #signatureAlgorithm: string;
+  readonly #tbsSignatureAlgorithm: string;
+  readonly #signature: string;
+  readonly #spki: string;
+  #subjectAltName: string | undefined;
   #scheme: SignatureScheme | string | undefined;
   #x509: X509Certificate | undefined;
   #publicKey: KeyObject | undefined;
 
-  constructor(
-    readonly der: Buffer,
-    fingerprint = sha256Hex(der),
-  ) {
+  constructor(der: Buffer, fingerprint = sha256Hex(der)) {
     this.fingerprint = fingerprint;
+    this.#der = der.toString('latin1');
     const certificate = derElement(der, 0, der.length);
     if (certificate.end !== der.length) throw new CertificateParseError('not an X.509 certificate: bytes follow the certificate');
     const [tbs, algorithm, signature, ...extra] = derExpect(der, certificate, 0x30, 'the certificate');
@@ -86,17 +90,17 @@ export class CertificateFacts {
     derExpect(der, tbsAlgorithm, 0x30, 'the signature algorithm');
     const [notBefore, notAfter] = derExpect(der, validity, 0x30, 'the validity');
     derExpect(der, spki, 0x30, 'the subject public key info');
-    this.#tbs = derRaw(der, tbs!);
-    this.#tbsSignatureAlgorithm = derRaw(der, tbsAlgorithm!);
-    this.#signatureAlgorithm = derRaw(der, algorithm!);
+    this.#tbs = this.#part(tbs!.start, tbs!.end);
+    this.#tbsSignatureAlgorithm = this.#part(tbsAlgorithm!.start, tbsAlgorithm!.end);
+    this.#signatureAlgorithm = this.#part(algorithm!.start, algorithm!.end);
     // The algorithm's OID is read here so that a certificate whose algorithm is no OID is malformed, not merely refused.
     derOid(der, derExpect(der, algorithm, 0x30, 'the signature algorithm')[0]!);
     if (signature?.tag !== 0x03 || der[signature.content] !== 0)
       throw new CertificateParseError('not an X.509 certificate: the signature is not a whole-byte BIT STRING');
-    this.#signature = derBytes(der, signature).subarray(1);
-    this.#spki = derRaw(der, spki!);
-    this.subjectKey = derRaw(der, subject!).toString('latin1');
-    this.issuerKey = derRaw(der, issuer!).toString('latin1');
+    this.#signature = this.#part(signature.content + 1, signature.end);
+    this.#spki = this.#part(spki!.start, spki!.end);
+    this.subjectKey = this.#part(subject!.start, subject!.end);
+    this.issuerKey = this.#part(issuer!.start, issuer!.end);
     this.selfIssued = this.subjectKey === this.issuerKey;
     this.notBefore = derTime(der, notBefore);
     this.notAfter = derTime(der, notAfter);
@@ -149,7 +153,7 @@ export class CertificateFacts {
           this.subjectKeyId = derBytes(der, inner).toString('hex');
           break;
         case OID.subjectAltName:
-          this.#subjectAltName = derRaw(der, inner);
+          this.#subjectAltName = this.#part(inner.start, inner.end);
           break;
         case OID.nameConstraints:
           this.nameConstraints = readNameConstraints(der, inner);
@@ -161,6 +165,21 @@ export class CertificateFacts {
         }
       }
     }
+  }
+
+  /** The DER, from `start` to `end`, as latin1 text. */
+  #part(start: number, end: number): string {
+    return this.#der.slice(start, end);
+  }
+
+  /** The certificate's DER (a new Buffer each time). */
+  get der(): Buffer {
+    return bytes(this.#der);
+  }
+
+  /** The length of its DER. */
+  get byteLength(): number {
+    return this.#der.length;
   }
 
   /** OpenSSL's view, built on first use (for names as text and a root's own signature). */
@@ -179,12 +198,12 @@ export class CertificateFacts {
 
   /** The public key, decoded on first use (only issuers need theirs); throws when it is not a key accepted for checking signatures. */
   get publicKey(): KeyObject {
-    return (this.#publicKey ??= publicKeyFromSpki(this.#spki));
+    return (this.#publicKey ??= publicKeyFromSpki(bytes(this.#spki)));
   }
 
   /** How this certificate's signature is verified, or why its algorithm is refused. */
   get signatureScheme(): SignatureScheme | string {
-    return (this.#scheme ??= signatureScheme(this.#signatureAlgorithm));
+    return (this.#scheme ??= signatureScheme(bytes(this.#signatureAlgorithm)));
   }
 
   /** The subject's RDNs in canonical text, for name constraints. */
@@ -195,7 +214,7 @@ export class CertificateFacts {
 
   /** subjectAltName entries (empty without the extension), for name constraints. */
   get altNames(): GeneralName[] {
-    return this.#subjectAltName ? readAltNames(this.#subjectAltName) : [];
+    return this.#subjectAltName ? readAltNames(bytes(this.#subjectAltName)) : [];
   }
 
   /**
@@ -207,7 +226,9 @@ export class CertificateFacts {
    */
   checkIssuedBy(issuer: CertificateFacts): Promise<boolean> {
     const key = this.#issuerKeyIfPlausible(issuer);
-    return key ? verifySignature(this.signatureScheme as SignatureScheme, this.#tbs, key, this.#signature) : Promise.resolve(false);
+    return key
+      ? verifySignature(this.signatureScheme as SignatureScheme, bytes(this.#tbs), key, bytes(this.#signature))
+      : Promise.resolve(false);
   }
 
   /**
@@ -215,10 +236,10 @@ export class CertificateFacts {
    * end-entity certificate, whose key usage need not allow signing certificates.
    */
   signedByOwnKey(): boolean {
-    if (typeof this.signatureScheme === 'string' || !this.selfIssued || !this.#signatureAlgorithm.equals(this.#tbsSignatureAlgorithm))
+    if (typeof this.signatureScheme === 'string' || !this.selfIssued || this.#signatureAlgorithm !== this.#tbsSignatureAlgorithm)
       return false;
     try {
-      return verifySignatureNow(this.signatureScheme, this.#tbs, this.publicKey, this.#signature);
+      return verifySignatureNow(this.signatureScheme, bytes(this.#tbs), this.publicKey, bytes(this.#signature));
     } catch {
       return false;
     }
@@ -227,7 +248,7 @@ export class CertificateFacts {
   /** checkIssuedBy on the calling thread. */
   isIssuedBy(issuer: CertificateFacts): boolean {
     const key = this.#issuerKeyIfPlausible(issuer);
-    return key ? verifySignatureNow(this.signatureScheme as SignatureScheme, this.#tbs, key, this.#signature) : false;
+    return key ? verifySignatureNow(this.signatureScheme as SignatureScheme, bytes(this.#tbs), key, bytes(this.#signature)) : false;
   }
 
   /** The issuer's key when everything but the signature says it may have issued this certificate. */
@@ -247,7 +268,8 @@ export class CertificateFacts {
   get selfSigned(): boolean {
     if (!this.selfIssued || !this.#mayBeIssuedBy(this)) return false;
     try {
-      return this.x509.verify(this.publicKey);
+      // OpenSSL's view is made for this check and not kept: a trust store of many CAs would hold each.
+      return (this.#x509 ?? new X509Certificate(this.der)).verify(this.publicKey);
     } catch {
       return false;
     }
@@ -258,7 +280,7 @@ export class CertificateFacts {
     if (this.issuerKey !== issuer.subjectKey) return false;
     if (this.authorityKeyId && issuer.subjectKeyId && this.authorityKeyId !== issuer.subjectKeyId) return false;
     if (issuer.keyUsage !== undefined && !(issuer.keyUsage & KEY_USAGE.keyCertSign)) return false;
-    return this.#signatureAlgorithm.equals(this.#tbsSignatureAlgorithm);
+    return this.#signatureAlgorithm === this.#tbsSignatureAlgorithm;
   }
 
   get pem(): string {
@@ -288,6 +310,9 @@ function nameText(nameDer: string): string {
   return rdns.join(', ') || '(empty name)';
 }
 
+/** Bytes of latin1 text. */
+const bytes = (latin1: string): Buffer => Buffer.from(latin1, 'latin1');
+
 function sha256Hex(der: Uint8Array): string {
   return hash('sha256', der, 'hex');
 }
@@ -295,12 +320,12 @@ function sha256Hex(der: Uint8Array): string {
 /**
  * Parsed certificates by fingerprint, bounded in bytes: any client can present certificates, so
  * the cache holds at most this much of them whatever they send (each counted at three times its
- * DER, for the views and strings kept beside it).
+ * DER, for the text and strings kept of it).
  */
 const PARSE_CACHE_BYTES = 16 * 1024 * 1024;
 const parsed = new LRUCache<string, CertificateFacts>({
   maxSize: PARSE_CACHE_BYTES,
-  sizeCalculation: (facts) => facts.der.length * 3 + 1024,
+  sizeCalculation: (facts) => facts.byteLength * 3 + 1024,
 });
 /**
  * Parses DER into facts; throws CertificateParseError for anything that is not one X.509
@@ -319,9 +344,8 @@ export function certificateFacts(der: Uint8Array): CertificateFacts {
 /** Parses without the cache: a fresh object the caller may extend (the trust store does). */
 export function parseCertificate(der: Uint8Array, fingerprint?: string): CertificateFacts {
   try {
-    // An exact copy: a small Buffer is often a slice of an 8 KiB pool, which a cached
-    // certificate (and every view of it the facts keep) would otherwise hold alive.
-    return new CertificateFacts(Buffer.from(new Uint8Array(der).buffer), fingerprint);
+    // Read in place: the facts keep text, not the bytes given (often a slice of a larger pool).
+    return new CertificateFacts(Buffer.from(der.buffer, der.byteOffset, der.byteLength), fingerprint);
   } catch (error) {
     if (error instanceof CertificateParseError) throw error;
     throw new CertificateParseError(`not an X.509 certificate: ${(error as Error).message}`);
