@@ -92,7 +92,8 @@ export async function benchScale(log: (line: string) => void): Promise<ScaleResu
     const large = await createDeployment(dirs[1], LARGE, log);
     const servers: { deployment: Deployment; port: number; pid: number }[] = [];
     let startupSeconds = 0;
-    // The large server also serves the admin API, for the pagination rows.
+    // Both serve the admin API (and with it the metrics every answer feeds), as `cups serve` does by
+    // default: the servers differ by their size alone. The large one's API answers the pagination rows.
     const adminPort = await freePort();
     const store = openStore(large.options.db);
     const token = await new AdminTokens(store.directSql).create('bench', null);
@@ -100,7 +101,7 @@ export async function benchScale(log: (line: string) => void): Promise<ScaleResu
     await store.close();
     for (const deployment of [small, large]) {
       const started = process.hrtime.bigint();
-      const server = await startCups(deployment === large ? { ...deployment.options, adminPort } : deployment.options);
+      const server = await startCups({ ...deployment.options, adminPort: deployment === large ? adminPort : await freePort() });
       startupSeconds = Number(process.hrtime.bigint() - started) / 1e9;
       children.push(server.child);
       servers.push({ deployment, port: server.port, pid: server.child.pid! });
