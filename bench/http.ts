@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentialsCrc } from '../protocol/index.ts';
+import { credentialsCrc, encodeUpdateInfoResponse } from '../protocol/index.ts';
 import { createCertificate, createServerCertificate } from '../src/pki/create-certificate.ts';
 import { buildEndpoint } from '../src/provisioning/endpoint-credentials.ts';
 import { openRegistry } from '../src/registry/open-registry.ts';
@@ -139,7 +139,10 @@ export async function benchHttp(): Promise<Figure[]> {
     // The same server without its audit lines (a warning level): what logging a hand-over costs.
     const quiet = await startCups({ ...options, logLevel: 'warn' });
     const bare = await start('./bare-fastify.ts', null);
-    children.push(ours.child, quiet.child, bare.child);
+    // The same bare app answering as many bytes as a first contact's answer: what the size alone costs.
+    const firstAnswerBytes = encodeUpdateInfoResponse({ tcUri: lns.uri, tcCred: lns.credentials! }).length;
+    const bareSized = await start('./bare-fastify.ts', firstAnswerBytes);
+    children.push(ours.child, quiet.child, bare.child, bareSized.child);
     // Warm-up: every gateway once, as after an outage; then the steady state is measured.
     await generator.run('fleet', ours.port, '/update-info', { connections: CONNECTIONS, amount: FLEET });
     // Each round also reads the server's CPU time: what a request costs it, whoever limits the rate.
@@ -151,6 +154,7 @@ export async function benchHttp(): Promise<Figure[]> {
     const rounds = await alternate(
       {
         bare: run('steady', bare),
+        bareSized: run('first', bareSized),
         steady: run('steady', ours),
         first: run('first', ours),
         firstQuiet: run('first', quiet),
@@ -176,6 +180,18 @@ export async function benchHttp(): Promise<Figure[]> {
         target: HTTP_TARGETS.firstContact,
       },
       {
+        name: `bare fastify app answering as many bytes as a first contact (${firstAnswerBytes}): what the answer's size costs`,
+        ...typical(rounds.bareSized),
+        baseline,
+        ratio: pairedRatio(rounds.bareSized, rounds.bare),
+      },
+      {
+        name: `the same first contacts against that app answering ${firstAnswerBytes} bytes: what the service adds to them`,
+        ...typical(rounds.first),
+        baseline: `bare fastify, ${firstAnswerBytes} bytes`,
+        ratio: pairedRatio(rounds.first, rounds.bareSized),
+      },
+      {
         name: 'the same first contacts without their audit line (--log-level warn): the ratio is what the line costs',
         ...typical(rounds.firstQuiet),
         baseline: 'with the line',
@@ -188,7 +204,7 @@ export async function benchHttp(): Promise<Figure[]> {
         ratio: pairedRatio(rounds.fleet, rounds.bare),
       },
     ];
-    for (const child of [ours.child, quiet.child, bare.child]) child.kill('SIGTERM');
+    for (const child of [ours.child, quiet.child, bare.child, bareSized.child]) child.kill('SIGTERM');
 
     const native = await startCups({
       ...options,
