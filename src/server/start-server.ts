@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SecureContextOptions, Server as TlsServer } from 'node:tls';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { AdminTokens } from '../admin/admin-tokens.ts';
 import { type AdminAppOptions, buildAdminApp } from '../admin/build-admin-app.ts';
 import { ConsoleSessions } from '../admin/console-sessions.ts';
@@ -27,6 +26,7 @@ import { TenantIssuers } from '../renewal/tenant-issuers.ts';
 import { DatabaseTrust } from '../trust/database-trust.ts';
 import { TrustSources } from '../trust/trust-sources.ts';
 import { VerificationCache } from '../trust/verification-cache.ts';
+import { logOutput } from './log-output.ts';
 import { logRefusedHandshakes } from './log-refused-handshakes.ts';
 
 export interface RunningServer {
@@ -48,8 +48,6 @@ export interface RunningServer {
 
 const AUDIT_PRUNE_MS = 60 * 60_000;
 
-/** Standard output, written asynchronously: a busy server's lines go out together, not a write each. */
-const logOutput = () => pino.destination({ dest: 1, sync: false });
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
