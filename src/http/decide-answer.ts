@@ -1,4 +1,5 @@
 import { credentialsCrc, encodeUpdateInfoResponse, type UpdateInfoRequest, type UpdateInfoResponse } from '../../protocol/index.ts';
+import { ownBytes } from '../lib/own-bytes.ts';
 import type { Gateway } from '../registry/gateway-registry.ts';
 
 /** CRCs by blob: the registry hands out the same opened blob until the gateway changes. */
@@ -34,6 +35,9 @@ const PARTS = ['cupsUri', 'cupsCred', 'tcUri', 'tcCred'] as const;
  */
 const decided = new WeakMap<Gateway, DecidedAnswer[]>();
 
+/** The answer of a fleet's steady state, the same for every gateway: kept once, not once per gateway. */
+const NOTHING_CHANGES: DecidedAnswer = { response: {}, handed: undefined, bytes: ownBytes(encodeUpdateInfoResponse({})) };
+
 /**
  * What a registered gateway needs to hear: each URI only when it differs from what the station
  * reports, each credentials blob only when its CRC differs from the station's; otherwise nothing.
@@ -44,6 +48,7 @@ export function decideAnswer(request: UpdateInfoRequest, gateway: Gateway): Deci
     (gateway.cupsCredentials && blobCrc(gateway.cupsCredentials) !== request.cupsCredCrc ? 2 : 0) |
     (gateway.lnsUri !== request.tcUri ? 4 : 0) |
     (gateway.lnsCredentials && blobCrc(gateway.lnsCredentials) !== request.tcCredCrc ? 8 : 0);
+  if (parts === 0) return NOTHING_CHANGES;
   let byParts = decided.get(gateway);
   if (!byParts) decided.set(gateway, (byParts = []));
   return (byParts[parts] ??= encodeDecided(gateway, parts));
@@ -53,7 +58,7 @@ function encodeDecided(gateway: Gateway, parts: number): DecidedAnswer {
   const values = { cupsUri: gateway.cupsUri, cupsCred: gateway.cupsCredentials, tcUri: gateway.lnsUri, tcCred: gateway.lnsCredentials };
   const response: UpdateInfoResponse = {};
   for (const [bit, part] of PARTS.entries()) if (parts & (1 << bit)) Object.assign(response, { [part]: values[part] });
-  return { response, handed: parts ? handedOver(response) : undefined, bytes: encodeUpdateInfoResponse(response) };
+  return { response, handed: handedOver(response), bytes: ownBytes(encodeUpdateInfoResponse(response)) };
 }
 
 /**

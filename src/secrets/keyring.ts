@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { SecretKeyMismatch } from '../errors.ts';
+import { ownBytes } from '../lib/own-bytes.ts';
 
 const VERSION = 0x01;
 const KEY_ID_BYTES = 4;
@@ -73,7 +74,8 @@ export class SecretKeyring {
     decipher.setAAD(Buffer.from(owner));
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
     try {
-      return Buffer.concat([decipher.update(data.subarray(HEADER_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      // Kept as long as the record it was read with.
+      return ownBytes(Buffer.concat([decipher.update(data.subarray(HEADER_BYTES, data.length - TAG_BYTES)), decipher.final()]));
     } catch {
       throw new SecretKeyMismatch(`the stored secret of ${owner} fails authentication: it was altered or belongs to another gateway`);
     }

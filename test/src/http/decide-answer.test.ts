@@ -76,4 +76,13 @@ describe('decideAnswer', () => {
     expect(first.handed).toEqual({ sent: ['tcUri'] });
     expect(decideAnswer(request({ tcCredCrc: 1 }), record).handed).toEqual({ sent: ['tcCred'], tcCredCrc: credentialsCrc(lnsCred) });
   });
+
+  it('keeps no answer per gateway for "nothing changes", and kept answers hold no share of a pooled slab', () => {
+    // A whole fleet in its steady state: one answer for all of them.
+    expect(decideAnswer(request({}), { ...gateway })).toBe(decideAnswer(request({}), { ...gateway, eui: '58A0CBFFFE80001A' }));
+    for (const decided of [decideAnswer(request({}), gateway), decideAnswer(request({ tcUri: null }), { ...gateway })]) {
+      // A small Buffer from Node's pool is a view of an 8 KiB ArrayBuffer it keeps alive.
+      expect(decided.bytes.buffer.byteLength).toBe(decided.bytes.length);
+    }
+  });
 });

@@ -69,6 +69,9 @@ describe.each(Object.entries(BACKENDS))('registry contract: %s', (_name, makeBac
     const added = await registry.add({ ...gateway('0000000000000001'), pinnedCertificates: ['ab'.repeat(32)] });
     expect(added).toMatchObject({ eui: '0000000000000001', tenant: 'acme', lastContact: null, pinnedCertificates: ['ab'.repeat(32)] });
     expect(added.lnsCredentials).toEqual(blob('0000000000000001'));
+    // Opened credentials are kept with the record: in memory of their own, not a view of a pooled slab.
+    const read = (await registry.get('0000000000000001'))!.lnsCredentials!;
+    expect(read.buffer.byteLength).toBe(read.length);
     await registry.add(gateway('0000000000000002', 'other'));
     expect((await registry.list({ tenant: 'other' })).map((g) => g.eui)).toEqual(['0000000000000002']);
     expect((await registry.list()).length).toBe(2);
