@@ -40,7 +40,7 @@ export class CertificateFacts {
   readonly subjectKey: string;
   readonly issuerKey: string;
   /** Every CN attribute value, decoded, in order. */
-  readonly commonNames: string[] = [];
+  readonly commonNames: string[];
   readonly isCa: boolean = false;
   readonly pathLength: number | undefined;
   /** Extended key usage OIDs, or undefined when the extension is absent. */
@@ -104,6 +104,7 @@ export class CertificateFacts {
     this.selfIssued = this.subjectKey === this.issuerKey;
     this.notBefore = derTime(der, notBefore);
     this.notAfter = derTime(der, notAfter);
+    const commonNames: string[] = [];
     for (const [name, element] of [
       ['subject', subject],
       ['issuer', issuer],
@@ -112,10 +113,12 @@ export class CertificateFacts {
         for (const attribute of derExpect(der, rdn, 0x31, `an RDN of the ${name}`)) {
           const [type, value] = derExpect(der, attribute, 0x30, `an attribute of the ${name}`);
           if (!value) throw new CertificateParseError(`not an X.509 certificate: an attribute of the ${name} has no value`);
-          if (derOid(der, type!) === OID.commonName && name === 'subject') this.commonNames.push(derString(der, value));
+          if (derOid(der, type!) === OID.commonName && name === 'subject') commonNames.push(derString(der, value));
         }
       }
     }
+    // Copied to its length: an array grown by push keeps room for more, in every certificate kept.
+    this.commonNames = commonNames.slice();
     const extensions = rest.find((e) => e.tag === 0xa3);
     const seen = new Set<string>();
     for (const extension of extensions ? derExpect(der, derChildren(der, extensions)[0], 0x30, 'the extensions') : []) {

@@ -112,7 +112,8 @@ export async function verifyClientChain(
   const scopes: TenantScope[] = [];
   let firstValid: { path: CertificateFacts[]; validUntil: number; bootstrapFor: Set<string> } | undefined;
   for (const path of paths) {
-    const chain = [leaf, ...path.map((c) => c.facts)];
+    // Made to its length (spread leaves room for more): one is kept per gateway's cached chain.
+    const chain = [leaf].concat(path.map((c) => c.facts));
     const problem = dateProblem(chain, now);
     const revocation = problem ? undefined : revocationCheck(chain, store, now, crlGraceMs);
     if (problem || revocation instanceof Failure) {
@@ -277,15 +278,17 @@ function dateProblem(chain: CertificateFacts[], now: Date): Failure | undefined 
  * folders hold it. So the answer never depends on what the client or its proxy chose to send.
  */
 function pathScope(path: Candidate[]): TenantScope {
-  let scope: Set<string> | undefined;
+  let scope: ReadonlySet<string> | undefined;
   for (const { stored } of path) {
     if (!stored || stored.tenants.has(COMMON_TENANT)) continue;
-    scope = scope ? new Set([...scope].filter((t) => stored.tenants.has(t))) : new Set(stored.tenants);
+    // The store certificate's own set while it is the only one: shared by every chain through it, not copied per gateway.
+    scope = scope ? new Set([...scope].filter((t) => stored.tenants.has(t))) : stored.tenants;
   }
   return scope ?? 'all';
 }
 
 function unionScopes(scopes: TenantScope[]): TenantScope {
   if (scopes.includes('all')) return 'all';
-  return new Set(scopes.flatMap((s) => [...(s as Set<string>)]));
+  if (scopes.length === 1) return scopes[0]!;
+  return new Set(scopes.flatMap((s) => [...(s as ReadonlySet<string>)]));
 }
