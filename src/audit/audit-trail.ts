@@ -9,7 +9,15 @@ export type AuditRowValues = readonly [string, string, string | null, string | n
 
 /** The row of an event: made when the event is kept, so that only flat values wait for the write. */
 export function auditRow(event: AuditEvent, at = event.at ?? Date.now()): AuditRowValues {
-  return [new Date(at).toISOString(), event.actor, event.tenant ?? null, event.eui ?? null, event.action, JSON.stringify(event.detail)];
+  return [isoTime(at), event.actor, event.tenant ?? null, event.eui ?? null, event.action, JSON.stringify(event.detail)];
+}
+
+let lastTime: { ms: number; iso: string } | undefined;
+
+/** The ISO text of a time in ms: the events of one millisecond (dozens, in a busy server's hand-overs) share it. */
+function isoTime(ms: number): string {
+  if (lastTime?.ms !== ms) lastTime = { ms, iso: new Date(ms).toISOString() };
+  return lastTime.iso;
 }
 
 /** One entry of the audit trail: a change (who made it, what, before and after) or a hand-over. */
