@@ -345,7 +345,7 @@ describe.each(Object.entries(BACKENDS))('the admin API on %s', (backend, databas
     });
     expect(byAction('update-info.handover')).toMatchObject({
       actor: 'station',
-      detail: { sent: expect.arrayContaining(['tcUri', 'tcCred']), tcCredCrc: expect.any(Number) },
+      detail: { sent: expect.arrayContaining(['tcUri', 'tcCred']), tcCredCrc: expect.any(Number), peer: '127.0.0.1' },
     });
     const all = JSON.stringify((await api(adminPort, 'GET', '/api/audit?limit=1000', { token: operator })).body);
     expect(all).not.toContain('API-SECRET');
