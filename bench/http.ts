@@ -186,12 +186,6 @@ export async function benchHttp(): Promise<Figure[]> {
         ratio: pairedRatio(rounds.bareSized, rounds.bare),
       },
       {
-        name: `the same first contacts against that app answering ${firstAnswerBytes} bytes: what the service adds to them`,
-        ...typical(rounds.first),
-        baseline: `bare fastify, ${firstAnswerBytes} bytes`,
-        ratio: pairedRatio(rounds.first, rounds.bareSized),
-      },
-      {
         name: 'the same first contacts without their audit line (--log-level warn): the ratio is what the line costs',
         ...typical(rounds.firstQuiet),
         baseline: 'with the line',
