@@ -36,7 +36,7 @@ const PARTS = ['cupsUri', 'cupsCred', 'tcUri', 'tcCred'] as const;
 const decided = new WeakMap<Gateway, DecidedAnswer[]>();
 
 /** The answer of a fleet's steady state, the same for every gateway: kept once, not once per gateway. */
-const NOTHING_CHANGES: DecidedAnswer = { response: {}, handed: undefined, bytes: ownBytes(encodeUpdateInfoResponse({})) };
+export const NOTHING_CHANGES: DecidedAnswer = { response: {}, handed: undefined, bytes: ownBytes(encodeUpdateInfoResponse({})) };
 
 /**
  * What a registered gateway needs to hear: each URI only when it differs from what the station
@@ -66,8 +66,9 @@ function encodeDecided(gateway: Gateway, parts: number): DecidedAnswer {
  * firmware), unless the station holds them already.
  */
 export function decideEnrolment(request: UpdateInfoRequest, cupsCredentials: Buffer): DecidedAnswer {
-  const response: UpdateInfoResponse = blobCrc(cupsCredentials) === request.cupsCredCrc ? {} : { cupsCred: cupsCredentials };
-  return { response, handed: response.cupsCred ? handedOver(response) : undefined, bytes: encodeUpdateInfoResponse(response) };
+  if (blobCrc(cupsCredentials) === request.cupsCredCrc) return NOTHING_CHANGES;
+  const response: UpdateInfoResponse = { cupsCred: cupsCredentials };
+  return { response, handed: handedOver(response), bytes: encodeUpdateInfoResponse(response) };
 }
 
 /** What an answer hands over: which parts (and `more`, such as a firmware update), and the CRC of each credentials set, never the credentials. */

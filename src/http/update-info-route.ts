@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   CupsProtocolError,
-  encodeUpdateInfoResponse,
   encodeUpdateInfoResponseHead,
   formatEuiHex,
   formatId6,
@@ -28,7 +27,7 @@ import type { Gateway, GatewayRegistry, PresentedCertificate } from '../registry
 import type { CupsRenewals, RenewalAnswer } from '../renewal/renew-over-cups.ts';
 import type { CertificateFacts } from '../trust/certificate-facts.ts';
 import { scopeAllows } from '../trust/verify-chain.ts';
-import { decideAnswer, decideEnrolment, handedOver } from './decide-answer.ts';
+import { decideAnswer, decideEnrolment, handedOver, NOTHING_CHANGES } from './decide-answer.ts';
 import { type FirmwareSource, firmwareAnswerStream, offerFirmware } from './firmware-offer.ts';
 import { type ClientCertificateOptions, clientCertificatePlugin } from './plugins/client-certificate.ts';
 import { contactRecordingPlugin } from './plugins/contact-recording.ts';
@@ -36,11 +35,11 @@ import { type RateLimit, RateLimiter } from './rate-limiter.ts';
 import { RecentRecords } from './recent-records.ts';
 
 /**
- * The answer of a fleet's steady state, encoded once: 14 zero bytes, sent as text (every byte
- * ASCII, so its UTF-8 is the same bytes). Node writes a text body with the head in one write;
- * a Buffer body goes out as a second chunk of a writev.
+ * The answer of a fleet's steady state as text: 14 zero bytes, every one ASCII, so its UTF-8 is
+ * the same bytes. Node writes a text body with the head in one write; a Buffer body goes out as a
+ * second chunk of a writev.
  */
-const NOTHING_CHANGES = encodeUpdateInfoResponse({}).toString('latin1');
+const NOTHING_CHANGES_TEXT = NOTHING_CHANGES.bytes.toString('latin1');
 
 /** A verified leaf as a contact records it, made once per certificate (a fleet presents the same ones again and again). */
 const presentedCertificates = new WeakMap<CertificateFacts, PresentedCertificate>();
@@ -207,7 +206,7 @@ export const updateInfoRoute: FastifyPluginAsync<UpdateInfoOptions> = async (app
         });
       }
       if (!update) {
-        const bytes = handed ? decided.bytes : NOTHING_CHANGES;
+        const bytes = handed ? decided.bytes : NOTHING_CHANGES_TEXT;
         // An answer that hands something over is an audit event, logged; "nothing changes" is the
         // steady state of a fleet, logged only when asked for.
         const level = handed ? 'info' : 'debug';
