@@ -12,7 +12,7 @@ import { createDeployment, type Deployment } from './deployment.ts';
 import { LoadGenerator, type StationRequest } from './load-generator.ts';
 import { opensslGateway } from './openssl-gateway.ts';
 import { processCpuSeconds } from './process-stats.ts';
-import { alternate, type Load, pairedRatio, type Rounds, typical } from './rounds.ts';
+import { alternateOverProcesses, type Load, pairedRatio, type Rounds, startInOrder, stopProcess, typical } from './rounds.ts';
 import { startCups } from './start-cups.ts';
 import { stationRequest } from './station-request.ts';
 
@@ -36,8 +36,16 @@ export interface Figure extends Rounds {
 export const forwardedHeaders = (deployment: Deployment): Record<string, string>[] =>
   deployment.certificates.map((pem) => ({ 'x-ssl-client-cert': encodeURIComponent(pem) }));
 
+/** A server process the bench started, and the port it listens on. */
+type Server = { child: ChildProcess; port: number };
+
+/** Stops every server of a set, each waited for. */
+export const stopServers = async (servers: Record<string, Server>): Promise<void> => {
+  await Promise.all(Object.values(servers).map((server) => stopProcess(server.child)));
+};
+
 /** Forks a baseline server script (a bare server, given `argument`); resolves with its port once it listens. */
-export function start(script: string, argument: unknown): Promise<{ child: ChildProcess; port: number }> {
+export function start(script: string, argument: unknown): Promise<Server> {
   const child = fork(new URL(script, import.meta.url), [JSON.stringify(argument)], {
     execArgv: ['--import', 'tsx/esm'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -135,33 +143,47 @@ export async function benchHttp(): Promise<Figure[]> {
     generator.define('first', [stationRequest(STATION_EUI, station.certPem)]);
     generator.define('fleet', fleetRequests(deployment));
 
-    const ours = await startCups(options);
-    // The same server without its audit lines (a warning level): what logging a hand-over costs.
-    const quiet = await startCups({ ...options, logLevel: 'warn' });
-    const bare = await start('./bare-fastify.ts', null);
     // The same bare app answering as many bytes as a first contact's answer: what the size alone costs.
     const firstAnswerBytes = encodeUpdateInfoResponse({ tcUri: lns.uri, tcCred: lns.credentials! }).length;
-    const bareSized = await start('./bare-fastify.ts', firstAnswerBytes);
-    children.push(ours.child, quiet.child, bare.child, bareSized.child);
-    // Warm-up: every gateway once, as after an outage; then the steady state is measured.
-    await generator.run('fleet', ours.port, '/update-info', { connections: CONNECTIONS, amount: FLEET });
+    const launch = async (starting: Promise<Server>) => {
+      const server = await starting;
+      children.push(server.child);
+      return server;
+    };
     // Each round also reads the server's CPU time: what a request costs it, whoever limits the rate.
-    const run = (set: string, server: { port: number; child: ChildProcess }) => async () => {
+    const run = (set: string, server: Server) => async () => {
       const before = processCpuSeconds(server.child.pid!);
       const load = await generator.run(set, server.port, '/update-info', { connections: CONNECTIONS, seconds: ROUND_SECONDS });
       return { ...load, cpuUs: ((processCpuSeconds(server.child.pid!) - before) / (load.rps * ROUND_SECONDS)) * 1e6 };
     };
-    const rounds = await alternate(
-      {
+    const { runs: rounds, last } = await alternateOverProcesses(
+      { rounds: ROUNDS },
+      async (generation) => {
+        const servers = await startInOrder(
+          {
+            ours: () => launch(startCups(options)),
+            // The same server without its audit lines (a warning level): what logging a hand-over costs.
+            quiet: () => launch(startCups({ ...options, logLevel: 'warn' })),
+            bare: () => launch(start('./bare-fastify.ts', null)),
+            bareSized: () => launch(start('./bare-fastify.ts', firstAnswerBytes)),
+          },
+          generation,
+        );
+        // Warm-up: every gateway once, as after an outage; then the steady state is measured.
+        await generator.run('fleet', servers.ours.port, '/update-info', { connections: CONNECTIONS, amount: FLEET });
+        return servers;
+      },
+      ({ ours, quiet, bare, bareSized }) => ({
         bare: run('steady', bare),
         bareSized: run('first', bareSized),
         steady: run('steady', ours),
         first: run('first', ours),
         firstQuiet: run('first', quiet),
         fleet: run('fleet', ours),
-      },
-      ROUNDS,
+      }),
+      stopServers,
     );
+    await stopServers(last);
     const baseline = 'bare fastify';
     const figures: Figure[] = [
       { name: 'bare fastify app, own process: the same station request, 14-byte answer', ...typical(rounds.bare) },
@@ -198,25 +220,26 @@ export async function benchHttp(): Promise<Figure[]> {
         ratio: pairedRatio(rounds.fleet, rounds.bare),
       },
     ];
-    for (const child of [ours.child, quiet.child, bare.child, bareSized.child]) child.kill('SIGTERM');
 
-    const native = await startCups({
-      ...options,
-      clientCertHeader: undefined,
-      tlsCert: join(dir, 'server.crt'),
-      tlsKey: join(dir, 'server.key'),
-    });
-    children.push(native.child);
-    const bareHttps = await start('./bare-https.ts', [serverCert.pem, serverCert.keyPem, deployment.cas[0]!.pem]);
-    children.push(bareHttps.child);
+    const native = { ...options, clientCertHeader: undefined, tlsCert: join(dir, 'server.crt'), tlsKey: join(dir, 'server.key') };
     const clientTls = { ca: serverCa.pem, cert: deployment.certificates[0]!, key: deployment.gatewayKeyPem };
-    const tls = await alternate(
-      {
-        bare: () => tlsLoad(bareHttps.port, clientTls, '/', bodies[0]!),
-        ours: () => tlsLoad(native.port, clientTls, '/update-info', bodies[0]!),
-      },
-      ROUNDS,
+    const { runs: tls, last: lastTls } = await alternateOverProcesses(
+      { rounds: ROUNDS },
+      (generation) =>
+        startInOrder(
+          {
+            ours: () => launch(startCups(native)),
+            bare: () => launch(start('./bare-https.ts', [serverCert.pem, serverCert.keyPem, deployment.cas[0]!.pem])),
+          },
+          generation,
+        ),
+      ({ ours, bare }) => ({
+        bare: () => tlsLoad(bare.port, clientTls, '/', bodies[0]!),
+        ours: () => tlsLoad(ours.port, clientTls, '/update-info', bodies[0]!),
+      }),
+      stopServers,
     );
+    await stopServers(lastTls);
     figures.push({ name: 'bare Node https server, requestCert, new connection per request', ...typical(tls.bare) });
     figures.push({
       name: '/update-info native TLS, new connection per request',

@@ -1,3 +1,6 @@
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
 /** One load's figures: mean requests a second and latency percentiles in ms. */
 export interface Load {
   rps: number;
@@ -12,13 +15,67 @@ export interface Load {
  * On shared cores the machine's speed drifts over seconds: taking turns closely puts every side
  * in the same weather, and reversing the order keeps any side from always following another.
  */
-export async function alternate<K extends string, T>(loads: Record<K, () => Promise<T>>, rounds: number): Promise<Record<K, T[]>> {
+export async function alternate<K extends string, T>(
+  loads: Record<K, () => Promise<T>>,
+  rounds: number,
+  /** Where the reversals stand: rounds taken before these, by `alternateOverProcesses`. */
+  firstRound = 0,
+): Promise<Record<K, T[]>> {
   const names = Object.keys(loads) as K[];
   const runs = Object.fromEntries(names.map((name) => [name, [] as T[]])) as Record<K, T[]>;
-  for (let round = 0; round < rounds; round++) {
+  for (let round = firstRound; round < firstRound + rounds; round++) {
     for (const name of round % 2 === 0 ? names : [...names].reverse()) runs[name].push(await loads[name]());
   }
   return runs;
+}
+
+/** How many sets of server processes the rounds of a comparison are spread over. */
+export const PROCESS_GENERATIONS = 4;
+
+/**
+ * `alternate`, its rounds spread over `generations` sets of servers, each started anew (by
+ * `start`, told which set it starts: odd sets start their servers in the other order) and
+ * stopped (`stop`) before the next set starts; the last set is left running and returned. A
+ * server process keeps whatever speed V8 settled on while it started (its inline caches) for as
+ * long as it lives, a few percent either way, so a single pair of processes would put that luck
+ * into every round of a ratio; several pairs average it out.
+ */
+export async function alternateOverProcesses<S, K extends string, T>(
+  { rounds, generations = PROCESS_GENERATIONS }: { rounds: number; generations?: number },
+  start: (generation: number) => Promise<S>,
+  loads: (servers: S) => Record<K, () => Promise<T>>,
+  stop: (servers: S) => Promise<void>,
+): Promise<{ runs: Record<K, T[]>; last: S }> {
+  let runs: Record<K, T[]> | undefined;
+  let servers: S | undefined;
+  for (let generation = 0, done = 0; generation < generations; generation++) {
+    if (servers !== undefined) await stop(servers);
+    servers = await start(generation);
+    const share = Math.round(((generation + 1) * rounds) / generations) - done;
+    const taken = await alternate(loads(servers), share, done);
+    done += share;
+    if (!runs) runs = taken;
+    else for (const name of Object.keys(taken) as K[]) runs[name].push(...taken[name]);
+  }
+  return { runs: runs!, last: servers! };
+}
+
+/** `items` in order for even generations, reversed for odd ones: who starts first alternates. */
+export const inStartOrder = <I>(items: I[], generation: number): I[] => (generation % 2 === 0 ? items : [...items].reverse());
+
+/** Starts the named servers one after another, in the generation's order (see `inStartOrder`). */
+export async function startInOrder<N extends string, P>(starters: Record<N, () => Promise<P>>, generation: number): Promise<Record<N, P>> {
+  const started = {} as Record<N, P>;
+  for (const name of inStartOrder(Object.keys(starters) as N[], generation)) started[name] = await starters[name]();
+  return started;
+}
+
+/** Stops a server process and waits until it has exited, so that it takes no CPU from the next. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
 }
 
 const middle = (values: number[]): number => {

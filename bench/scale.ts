@@ -7,10 +7,10 @@ import { AdminTokens } from '../src/admin/admin-tokens.ts';
 import { openStore } from '../src/registry/open-registry.ts';
 import { freePort } from '../test/helpers/spawn-server.ts';
 import { createDeployment, type Deployment, euiOf } from './deployment.ts';
-import { CONNECTIONS, fleetRequests, ROUND_SECONDS, ROUNDS } from './http.ts';
+import { CONNECTIONS, fleetRequests, ROUND_SECONDS, ROUNDS, stopServers } from './http.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { processCpuSeconds, processMb } from './process-stats.ts';
-import { alternate, type Load, pairedRatio, type Rounds, typical } from './rounds.ts';
+import { alternateOverProcesses, type Load, pairedRatio, type Rounds, startInOrder, typical } from './rounds.ts';
 import { startCups } from './start-cups.ts';
 
 const ROTATION = 10_000;
@@ -80,7 +80,8 @@ async function signInToConsole(port: number, token: string): Promise<string> {
 /**
  * The same two loads against a 1-tenant deployment of 10,000 gateways and against 1,000 tenants
  * (a CA each) with 1,000,000 gateways registered, 10,000 of them calling; rounds alternate
- * between the two servers. Also the large server's start-up (fork to listening) and peak RSS.
+ * between the two servers, over several pairs of server processes. Also the large server's
+ * start-up (fork to listening) and peak RSS, the worst over its processes.
  */
 export async function benchScale(log: (line: string) => void): Promise<ScaleResult> {
   const dirs = [mkdtempSync(join(tmpdir(), 'cups-bench-small-')), mkdtempSync(join(tmpdir(), 'cups-bench-large-'))] as const;
@@ -90,37 +91,57 @@ export async function benchScale(log: (line: string) => void): Promise<ScaleResu
     const small = await createDeployment(dirs[0], SMALL);
     log('scale: building 1,000 tenant CAs and 1,000,000 gateways');
     const large = await createDeployment(dirs[1], LARGE, log);
-    const servers: { deployment: Deployment; port: number; pid: number }[] = [];
-    let startupSeconds = 0;
     // Both serve the admin API (and with it the metrics every answer feeds), as `cups serve` does by
     // default: the servers differ by their size alone. The large one's API answers the pagination rows.
-    const adminPort = await freePort();
     const store = openStore(large.options.db);
     const token = await new AdminTokens(store.directSql).create('bench', null);
     const bearer = { authorization: `Bearer ${token}` };
     await store.close();
-    for (const deployment of [small, large]) {
-      const started = process.hrtime.bigint();
-      const server = await startCups({ ...deployment.options, adminPort: deployment === large ? adminPort : await freePort() });
-      startupSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-      children.push(server.child);
-      servers.push({ deployment, port: server.port, pid: server.child.pid! });
-    }
-    for (const [index, { port, deployment }] of servers.entries()) {
+    for (const [name, deployment] of [
+      ['small', small],
+      ['large', large],
+    ] as const) {
       const fleet = fleetRequests(deployment);
-      generator.define(`${index}-one`, fleet.slice(0, 1));
-      generator.define(`${index}-many`, fleet);
-      // Every calling gateway once first, as after an outage.
-      await generator.run(`${index}-many`, port, '/update-info', { connections: CONNECTIONS, amount: ROTATION });
+      generator.define(`${name}-one`, fleet.slice(0, 1));
+      generator.define(`${name}-many`, fleet);
     }
-    const run = (set: string, index: number) => () =>
-      generator.run(`${index}-${set}`, servers[index]!.port, '/update-info', { connections: CONNECTIONS, seconds: ROUND_SECONDS });
-    const [smallLoads, largeLoads] = [0, 1].map((index) => ({ one: run('one', index), many: run('many', index) }));
-    // Each large round right beside its small one: the ratios pair them.
-    const runs = await alternate(
-      { smallOne: smallLoads!.one, largeOne: largeLoads!.one, largeMany: largeLoads!.many, smallMany: smallLoads!.many },
-      ROUNDS,
+    /** Each large server's start-up (fork to listening) and peak RSS: the worst of them is reported. */
+    const startups: number[] = [];
+    const peaks: number[] = [];
+    const serve = async (name: 'small' | 'large', deployment: Deployment) => {
+      const started = process.hrtime.bigint();
+      const adminPort = await freePort();
+      const server = await startCups({ ...deployment.options, adminPort });
+      if (name === 'large') startups.push(Number(process.hrtime.bigint() - started) / 1e9);
+      children.push(server.child);
+      return { ...server, adminPort };
+    };
+    type Served = Awaited<ReturnType<typeof serve>>;
+    const run = (set: string, name: string, server: Served) => () =>
+      generator.run(`${name}-${set}`, server.port, '/update-info', { connections: CONNECTIONS, seconds: ROUND_SECONDS });
+    const { runs, last } = await alternateOverProcesses(
+      { rounds: ROUNDS },
+      async (generation) => {
+        const servers = await startInOrder({ small: () => serve('small', small), large: () => serve('large', large) }, generation);
+        // Every calling gateway once first, as after an outage.
+        for (const name of ['small', 'large'] as const)
+          await generator.run(`${name}-many`, servers[name].port, '/update-info', { connections: CONNECTIONS, amount: ROTATION });
+        return servers;
+      },
+      // Each large round right beside its small one: the ratios pair them.
+      ({ small: smallServer, large: largeServer }) => ({
+        smallOne: run('one', 'small', smallServer),
+        largeOne: run('one', 'large', largeServer),
+        largeMany: run('many', 'large', largeServer),
+        smallMany: run('many', 'small', smallServer),
+      }),
+      async (servers) => {
+        peaks.push(processMb(servers.large.child.pid!, 'VmHWM'));
+        await stopServers(servers);
+      },
     );
+    const largePid = last.large.child.pid!;
+    const adminPort = last.large.adminPort;
     const row = (name: string, smallRuns: Load[], largeRuns: Load[]): ScaleRow => {
       const ratio = pairedRatio(largeRuns, smallRuns);
       return { name, small: typical(smallRuns), large: typical(largeRuns), ratio, met: ratio >= SCALE_LIMITS.ratio };
@@ -129,10 +150,12 @@ export async function benchScale(log: (line: string) => void): Promise<ScaleResu
       row('one gateway behind a proxy header', runs.smallOne, runs.largeOne),
       row(`${ROTATION} gateways in rotation behind a proxy header`, runs.smallMany, runs.largeMany),
     ];
-    const peak = processMb(servers[1]!.pid, 'VmHWM');
-    const idleFrom = processCpuSeconds(servers[1]!.pid);
+    peaks.push(processMb(largePid, 'VmHWM'));
+    const peak = Math.max(...peaks);
+    const startupSeconds = Math.max(...startups);
+    const idleFrom = processCpuSeconds(largePid);
     await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
-    const idleCpuShare = (processCpuSeconds(servers[1]!.pid) - idleFrom) / IDLE_SECONDS;
+    const idleCpuShare = (processCpuSeconds(largePid) - idleFrom) / IDLE_SECONDS;
     const lastAfter = euiOf(LARGE.registered - PAGE - 1);
     const pages = {
       first: await timeGets(adminPort, `/api/gateways?limit=${PAGE}`, bearer, PAGE_SAMPLES),
