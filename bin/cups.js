@@ -15,6 +15,9 @@ const { pathToFileURL } = require('node:url');
 // module entry reads files on the pool first. An operator's own UV_THREADPOOL_SIZE wins.
 process.env.UV_THREADPOOL_SIZE ||= String(Math.max(1, availableParallelism() - 1));
 
+// Before anything else allocates: see the function.
+require('./keep-tick-object-shape.js').keepTickObjectShape();
+
 const main = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 if (!existsSync(main)) {
   process.stderr.write('error [not_built]: dist/ is missing: run npm run build (npm ci runs it) and try again\n');
