@@ -12,7 +12,7 @@ import { createDeployment, type Deployment } from './deployment.ts';
 import { LoadGenerator, type StationRequest } from './load-generator.ts';
 import { opensslGateway } from './openssl-gateway.ts';
 import { processCpuSeconds } from './process-stats.ts';
-import { alternateOverProcesses, type Load, pairedRatio, type Rounds, startInOrder, stopProcess, typical } from './rounds.ts';
+import { alternateOverProcesses, type Load, pairedRatio, type Rounds, startInOrder, stopServers, typical } from './rounds.ts';
 import { startCups } from './start-cups.ts';
 import { stationRequest } from './station-request.ts';
 
@@ -38,11 +38,6 @@ export const forwardedHeaders = (deployment: Deployment): Record<string, string>
 
 /** A server process the bench started, and the port it listens on. */
 type Server = { child: ChildProcess; port: number };
-
-/** Stops every server of a set, each waited for. */
-export const stopServers = async (servers: Record<string, Server>): Promise<void> => {
-  await Promise.all(Object.values(servers).map((server) => stopProcess(server.child)));
-};
 
 /** Forks a baseline server script (a bare server, given `argument`); resolves with its port once it listens. */
 export function start(script: string, argument: unknown): Promise<Server> {

@@ -34,7 +34,7 @@ export const PROCESS_GENERATIONS = 4;
 
 /**
  * `alternate`, its rounds spread over `generations` sets of servers, each started anew (by
- * `start`, told which set it starts: odd sets start their servers in the other order) and
+ * `start`, told which set it starts, for `startInOrder`) and
  * stopped (`stop`) before the next set starts; the last set is left running and returned. A
  * server process keeps whatever speed V8 settled on while it started (its inline caches) for as
  * long as it lives, a few percent either way, so a single pair of processes would put that luck
@@ -60,22 +60,24 @@ export async function alternateOverProcesses<S, K extends string, T>(
   return { runs: runs!, last: servers! };
 }
 
-/** `items` in order for even generations, reversed for odd ones: who starts first alternates. */
-export const inStartOrder = <I>(items: I[], generation: number): I[] => (generation % 2 === 0 ? items : [...items].reverse());
-
-/** Starts the named servers one after another, in the generation's order (see `inStartOrder`). */
+/** Starts the named servers one after another; odd generations start them in the other order. */
 export async function startInOrder<N extends string, P>(starters: Record<N, () => Promise<P>>, generation: number): Promise<Record<N, P>> {
+  const names = Object.keys(starters) as N[];
   const started = {} as Record<N, P>;
-  for (const name of inStartOrder(Object.keys(starters) as N[], generation)) started[name] = await starters[name]();
+  for (const name of generation % 2 === 0 ? names : names.reverse()) started[name] = await starters[name]();
   return started;
 }
 
-/** Stops a server process and waits until it has exited, so that it takes no CPU from the next. */
-export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
+/** Stops every server process of a set and waits until each has exited, so that none takes CPU from the next set. */
+export async function stopServers(servers: Record<string, { child: ChildProcess }>): Promise<void> {
+  await Promise.all(
+    Object.values(servers).map(async ({ child }) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }),
+  );
 }
 
 const middle = (values: number[]): number => {

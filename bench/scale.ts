@@ -7,10 +7,10 @@ import { AdminTokens } from '../src/admin/admin-tokens.ts';
 import { openStore } from '../src/registry/open-registry.ts';
 import { freePort } from '../test/helpers/spawn-server.ts';
 import { createDeployment, type Deployment, euiOf } from './deployment.ts';
-import { CONNECTIONS, fleetRequests, ROUND_SECONDS, ROUNDS, stopServers } from './http.ts';
+import { CONNECTIONS, fleetRequests, ROUND_SECONDS, ROUNDS } from './http.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { processCpuSeconds, processMb } from './process-stats.ts';
-import { alternateOverProcesses, type Load, pairedRatio, type Rounds, startInOrder, typical } from './rounds.ts';
+import { alternateOverProcesses, type Load, pairedRatio, type Rounds, startInOrder, stopServers, typical } from './rounds.ts';
 import { startCups } from './start-cups.ts';
 
 const ROTATION = 10_000;
